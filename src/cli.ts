@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config/load';
+import { App } from './main';
+import { VERSION } from './version';
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid configuration. */
+export const ExitCode = { Ok: 0, Failure: 1, Usage: 2, Config: 3 } as const;
+
+const HELP = `bodyroute ${VERSION} - DICOM router that classifies and routes CT/MR images by body region
+
+Usage:
+  bodyroute serve [--config FILE]   run the DICOM listener and router (default config: config/bodyroute.yaml)
+  bodyroute --help                  show this help
+  bodyroute --version               print the version
+
+Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid configuration.
+`;
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c', default: 'config/bodyroute.yaml' } }, strict: true });
+  const cfg = loadConfig(values.config as string);
+  const app = new App(cfg);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info('shutting down', { signal });
+    app.stop().then(
+      () => process.exit(ExitCode.Ok),
+      (err: Error) => {
+        app.log.error('error while shutting down', { reason: err.message });
+        process.exit(ExitCode.Failure);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('uncaughtException', (err) => {
+    app.log.error('uncaught exception', { reason: err.message, stack: err.stack });
+  });
+  process.on('unhandledRejection', (err) => {
+    app.log.error('unhandled rejection', { reason: err instanceof Error ? err.message : String(err) });
+  });
+  await app.start();
+  return new Promise<number>(() => undefined); // runs until a signal
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`${VERSION}\n`);
+    return ExitCode.Ok;
+  }
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return command === undefined ? ExitCode.Usage : ExitCode.Ok;
+  }
+  try {
+    if (command === 'serve') return await serve(rest);
+    process.stderr.write(`bodyroute: unknown command "${command}"\n\n${HELP}`);
+    return ExitCode.Usage;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`bodyroute: invalid configuration: ${err.message}\n`);
+      return ExitCode.Config;
+    }
+    if (err instanceof TypeError && 'code' in err && String((err as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`bodyroute: ${err.message}\n\n${HELP}`);
+      return ExitCode.Usage;
+    }
+    process.stderr.write(`bodyroute: ${(err as Error).stack ?? String(err)}\n`);
+    return ExitCode.Failure;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

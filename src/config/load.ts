@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ZodError } from 'zod';
+import { Config, configSchema } from './schema';
+
+export class ConfigError extends Error {}
+
+function formatPath(path: (string | number)[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+}
+
+function describe(err: ZodError): string {
+  return err.issues
+    .map((i) => {
+      const where = formatPath(i.path) || '(top level)';
+      if (i.code === 'unrecognized_keys') return `${where}: unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+      if (i.code === 'invalid_type' && i.received === 'undefined') return `${where}: required key is missing`;
+      return `${where}: ${i.message}`;
+    })
+    .join('\n');
+}
+
+/** Validates an already-parsed document; relative paths are resolved against `baseDir`. */
+export function parseConfig(doc: unknown, baseDir: string): Config {
+  const result = configSchema.safeParse(doc ?? {});
+  if (!result.success) throw new ConfigError(describe(result.error));
+  const cfg = result.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  cfg.spool.dir = abs(cfg.spool.dir);
+  for (const d of cfg.destinations) if (d.type === 'folder') d.path = abs(d.path);
+  return cfg;
+}
+
+/**
+ * Reads and validates a YAML config. Relative paths resolve against the current
+ * directory, as a user who types `bodyroute serve --config x.yaml` expects.
+ */
+export function loadConfig(file: string, baseDir = process.cwd()): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid YAML: ${(err as Error).message}`);
+  }
+  try {
+    return parseConfig(doc, baseDir);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${file}:\n${err.message}`);
+    throw err;
+  }
+}
+

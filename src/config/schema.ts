@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/**
+ * The configuration file's schema. Every key is documented in docs/configuration.md;
+ * unknown keys are errors so that a typo never silently falls back to a default.
+ */
+
+const aeTitle = z
+  .string()
+  .min(1)
+  .max(16)
+  .regex(/^[\x20-\x5b\x5d-\x7e]*[^ ][\x20-\x5b\x5d-\x7e]*$/, 'an AE title is 1-16 printable characters, no backslash, not all spaces');
+
+const duration = z.number().int().nonnegative();
+
+const listenSchema = z
+  .object({
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(1).max(65535).default(11112),
+    aeTitle: aeTitle.default('BODYROUTE'),
+    /** Calling AE titles allowed to associate; empty = any. */
+    allowedCallingAeTitles: z.array(aeTitle).default([]),
+    /** Largest P-DATA PDU bodyroute accepts (bytes), announced in A-ASSOCIATE-AC. */
+    maxPduLength: z.number().int().min(4096).max(16 * 1024 * 1024).default(262144),
+    /** Concurrent associations; one more is rejected (transient, local limit exceeded). */
+    maxAssociations: z.number().int().min(1).default(32),
+    /** Objects larger than this are answered with A700 (out of resources). */
+    maxObjectBytes: z.number().int().min(1024).default(4 * 1024 * 1024 * 1024),
+    /** Accept SOP classes outside the standard storage list (vendor-private storage). */
+    acceptNonStandardSopClasses: z.boolean().default(false),
+    /** ARTIM: how long a connection may stay without an association request, and the idle limit between PDUs (ms). */
+    associationTimeoutMs: duration.default(30000),
+    pduTimeoutMs: duration.default(60000),
+  })
+  .strict();
+
+const spoolSchema = z
+  .object({
+    dir: z.string().min(1).default('./var/spool'),
+    /** C-STORE is answered A700 when less than this is free on the spool's filesystem. */
+    minFreeBytes: z.number().int().nonnegative().default(1024 * 1024 * 1024),
+  })
+  .strict();
+
+const retrySchema = z
+  .object({
+    maxAttempts: z.number().int().min(1).default(10),
+    initialDelayMs: duration.default(2000),
+    maxDelayMs: duration.default(60000),
+    factor: z.number().min(1).default(2),
+  })
+  .strict();
+
+const folderDestination = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a destination name is 1-64 letters, digits, _ or -'),
+    type: z.literal('folder'),
+    path: z.string().min(1),
+  })
+  .strict();
+
+const dimseDestination = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a destination name is 1-64 letters, digits, _ or -'),
+    type: z.literal('dimse'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    aeTitle,
+    /** Calling AE title bodyroute uses towards this destination (default: listen.aeTitle). */
+    callingAeTitle: aeTitle.optional(),
+    connectTimeoutMs: duration.default(10000),
+    /** How long to wait for each C-STORE response (ms). */
+    responseTimeoutMs: duration.default(60000),
+    /** Keep an idle association open this long for the next object (ms). */
+    idleReleaseMs: duration.default(2000),
+    maxPduLength: z.number().int().min(4096).max(16 * 1024 * 1024).default(262144),
+  })
+  .strict();
+
+const destinationSchema = z.discriminatedUnion('type', [folderDestination, dimseDestination]);
+
+const routeSchema = z
+  .object({
+    to: z.array(z.string()).min(1),
+    /** Keep evaluating the rules after this one matched. */
+    continue: z.boolean().default(false),
+  })
+  .strict();
+
+const loggingSchema = z
+  .object({
+    level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    format: z.enum(['text', 'json']).default('text'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    listen: listenSchema.default({}),
+    spool: spoolSchema.default({}),
+    retry: retrySchema.default({}),
+    destinations: z.array(destinationSchema).min(1),
+    routes: z.array(routeSchema).min(1),
+    logging: loggingSchema.default({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const names = new Set<string>();
+    cfg.destinations.forEach((d, i) => {
+      if (names.has(d.name)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['destinations', i, 'name'], message: `duplicate destination name "${d.name}"` });
+      }
+      names.add(d.name);
+    });
+    cfg.routes.forEach((r, i) =>
+      r.to.forEach((name, j) => {
+        if (!names.has(name)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['routes', i, 'to', j], message: `no destination named "${name}"` });
+        }
+      }),
+    );
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type DestinationConfig = Config['destinations'][number];
+export type DimseDestinationConfig = z.infer<typeof dimseDestination>;
+export type FolderDestinationConfig = z.infer<typeof folderDestination>;
+export type ListenConfig = Config['listen'];
+export type RetryConfig = Config['retry'];
+export type RouteConfig = Config['routes'][number];

@@ -1,0 +1,104 @@
+import { inflateRawSync, constants as zlibConstants } from 'node:zlib';
+import { ElementReader, hasLongLength, MalformedError, stringValue, TruncatedError, UNDEFINED_LENGTH } from './element-reader';
+import { Tags } from './tags';
+import { findTransferSyntax } from './transfer-syntax';
+
+/**
+ * The attributes the pipeline needs (routing, layout, logs), read from the top level
+ * of a dataset without parsing values it does not need.
+ */
+export interface DatasetSummary {
+  sopClassUid?: string;
+  sopInstanceUid?: string;
+  studyInstanceUid?: string;
+  seriesInstanceUid?: string;
+  modality?: string;
+  /** Top-level string values by tag, for the tags asked for. */
+  values: Map<number, string>;
+  /** Where reading stopped: 'complete' = every top-level element was inside the bytes given. */
+  extent: 'complete' | 'truncated';
+  /** The element that runs past the bytes given, if any. */
+  openElement?: { tag: number; valueStart: number; length: number };
+}
+
+export const SUMMARY_TAGS: readonly number[] = [
+  Tags.SpecificCharacterSet,
+  Tags.ImageType,
+  Tags.SopClassUid,
+  Tags.SopInstanceUid,
+  Tags.Modality,
+  Tags.StudyDescription,
+  Tags.SeriesDescription,
+  Tags.BodyPartExamined,
+  Tags.StudyInstanceUid,
+  Tags.SeriesInstanceUid,
+  Tags.InstanceNumber,
+];
+
+/** Inflates as much of a deflated dataset as the prefix allows. */
+function inflatePrefix(bytes: Buffer): Buffer {
+  return inflateRawSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+}
+
+/**
+ * Summarises a dataset. `bytes` may be a prefix: reading stops at the first element that
+ * runs past it. Tags beyond `wanted` are stepped over. Throws MalformedError for bytes
+ * that cannot be a dataset.
+ */
+export function summarizeDataset(
+  bytes: Buffer,
+  transferSyntaxUid: string,
+  wanted: readonly number[] = SUMMARY_TAGS,
+): DatasetSummary {
+  const ts = findTransferSyntax(transferSyntaxUid);
+  const explicitVr = ts ? ts.explicitVr : true;
+  const littleEndian = ts ? ts.littleEndian : true;
+  const data = ts?.deflated ? inflatePrefix(bytes) : bytes;
+  const reader = new ElementReader(data, { explicitVr, littleEndian });
+  const want = new Set(wanted);
+  const values = new Map<number, string>();
+  let extent: DatasetSummary['extent'] = 'complete';
+  let openElement: DatasetSummary['openElement'];
+  let pos = 0;
+  let previousTag = -1;
+  while (pos < data.length) {
+    let el;
+    try {
+      el = reader.readElement(pos);
+    } catch (err) {
+      if (!(err instanceof TruncatedError)) throw err;
+      extent = 'truncated';
+      openElement = headerOnly(data, pos, explicitVr, littleEndian);
+      break;
+    }
+    if (el.tag <= previousTag) throw new MalformedError(pos, 'elements out of ascending tag order');
+    previousTag = el.tag;
+    if (want.has(el.tag) && el.length !== UNDEFINED_LENGTH) values.set(el.tag, stringValue(reader.valueBytes(el)));
+    pos = el.end;
+  }
+  return {
+    sopClassUid: values.get(Tags.SopClassUid),
+    sopInstanceUid: values.get(Tags.SopInstanceUid),
+    studyInstanceUid: values.get(Tags.StudyInstanceUid),
+    seriesInstanceUid: values.get(Tags.SeriesInstanceUid),
+    modality: values.get(Tags.Modality),
+    values,
+    extent,
+    openElement,
+  };
+}
+
+function headerOnly(
+  data: Buffer,
+  at: number,
+  explicitVr: boolean,
+  littleEndian: boolean,
+): DatasetSummary['openElement'] {
+  const u16 = (o: number) => (littleEndian ? data.readUInt16LE(o) : data.readUInt16BE(o));
+  const u32 = (o: number) => (littleEndian ? data.readUInt32LE(o) : data.readUInt32BE(o));
+  if (at + 12 > data.length) return undefined;
+  const tag = ((u16(at) << 16) | u16(at + 2)) >>> 0;
+  if (!explicitVr) return { tag, valueStart: at + 8, length: u32(at + 4) };
+  const vr = data.toString('latin1', at + 4, at + 6);
+  return hasLongLength(vr) ? { tag, valueStart: at + 12, length: u32(at + 8) } : { tag, valueStart: at + 8, length: u16(at + 6) };
+}

@@ -1,0 +1,191 @@
+import { APPLICATION_CONTEXT_NAME, IMPLEMENTATION_CLASS_UID } from '../uids';
+import { IMPLEMENTATION_VERSION_NAME } from '../part10';
+
+/** DICOM upper-layer PDUs (PS3.8 §9.3) that bodyroute's sender writes and reads. */
+
+export const PduType = {
+  AssociateRq: 0x01,
+  AssociateAc: 0x02,
+  AssociateRj: 0x03,
+  PData: 0x04,
+  ReleaseRq: 0x05,
+  ReleaseRp: 0x06,
+  Abort: 0x07,
+} as const;
+
+export interface ProposedContext {
+  id: number; // odd, 1..255
+  abstractSyntaxUid: string;
+  transferSyntaxUids: string[];
+}
+
+export interface AssociateRequest {
+  callingAeTitle: string;
+  calledAeTitle: string;
+  contexts: ProposedContext[];
+  maxPduLength: number;
+}
+
+export interface ContextResult {
+  id: number;
+  /** 0 acceptance, 1 user-rejection, 2 no-reason, 3 abstract syntax not supported, 4 transfer syntaxes not supported */
+  result: number;
+  transferSyntaxUid: string;
+}
+
+export interface AssociateAccept {
+  contexts: ContextResult[];
+  /** Largest PDU the peer accepts (0 = unlimited). */
+  maxPduLength: number;
+}
+
+function item(type: number, body: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head[0] = type;
+  head.writeUInt16BE(body.length, 2);
+  return Buffer.concat([head, body]);
+}
+
+function pdu(type: number, body: Buffer): Buffer {
+  const head = Buffer.alloc(6);
+  head[0] = type;
+  head.writeUInt32BE(body.length, 2);
+  return Buffer.concat([head, body]);
+}
+
+const ascii = (s: string) => Buffer.from(s, 'latin1');
+
+function aeField(ae: string): Buffer {
+  const b = Buffer.alloc(16, 0x20);
+  b.write(ae.slice(0, 16), 0, 'latin1');
+  return b;
+}
+
+export function encodeAssociateRq(rq: AssociateRequest): Buffer {
+  const fixed = Buffer.alloc(68);
+  fixed.writeUInt16BE(1, 0); // protocol version
+  aeField(rq.calledAeTitle).copy(fixed, 4);
+  aeField(rq.callingAeTitle).copy(fixed, 20);
+  const parts: Buffer[] = [fixed, item(0x10, ascii(APPLICATION_CONTEXT_NAME))];
+  for (const c of rq.contexts) {
+    const head = Buffer.from([c.id, 0, 0, 0]);
+    const subItems = [item(0x30, ascii(c.abstractSyntaxUid)), ...c.transferSyntaxUids.map((t) => item(0x40, ascii(t)))];
+    parts.push(item(0x20, Buffer.concat([head, ...subItems])));
+  }
+  const maxLen = Buffer.alloc(4);
+  maxLen.writeUInt32BE(rq.maxPduLength, 0);
+  const userInfo = Buffer.concat([item(0x51, maxLen), item(0x52, ascii(IMPLEMENTATION_CLASS_UID)), item(0x55, ascii(IMPLEMENTATION_VERSION_NAME))]);
+  parts.push(item(0x50, userInfo));
+  return pdu(PduType.AssociateRq, Buffer.concat(parts));
+}
+
+export class PduFormatError extends Error {}
+
+function trimUid(b: Buffer): string {
+  return b.toString('latin1').replace(/[\0 ]+$/, '');
+}
+
+/** Parses the body (after the 6-byte header) of an A-ASSOCIATE-AC. */
+export function decodeAssociateAc(body: Buffer): AssociateAccept {
+  if (body.length < 68) throw new PduFormatError('A-ASSOCIATE-AC too short');
+  const contexts: ContextResult[] = [];
+  let maxPduLength = 0;
+  let pos = 68;
+  while (pos + 4 <= body.length) {
+    const type = body[pos];
+    const len = body.readUInt16BE(pos + 2);
+    const value = body.subarray(pos + 4, pos + 4 + len);
+    if (value.length < len) throw new PduFormatError('A-ASSOCIATE-AC item runs past the PDU');
+    if (type === 0x21) {
+      if (len < 4) throw new PduFormatError('presentation context item too short');
+      let ts = '';
+      let sub = 4;
+      while (sub + 4 <= value.length) {
+        const subLen = value.readUInt16BE(sub + 2);
+        if (value[sub] === 0x40) ts = trimUid(value.subarray(sub + 4, sub + 4 + subLen));
+        sub += 4 + subLen;
+      }
+      contexts.push({ id: value[0], result: value[2], transferSyntaxUid: ts });
+    } else if (type === 0x50) {
+      let sub = 0;
+      while (sub + 4 <= value.length) {
+        const subLen = value.readUInt16BE(sub + 2);
+        if (value[sub] === 0x51 && subLen === 4) maxPduLength = value.readUInt32BE(sub + 4);
+        sub += 4 + subLen;
+      }
+    }
+    pos += 4 + len;
+  }
+  return { contexts, maxPduLength };
+}
+
+/** A-ASSOCIATE-RJ / A-ABORT body fields. */
+export function decodeRejectOrAbort(body: Buffer): { result: number; source: number; reason: number } {
+  if (body.length < 4) throw new PduFormatError('A-ASSOCIATE-RJ/A-ABORT too short');
+  return { result: body[1], source: body[2], reason: body[3] };
+}
+
+/** One P-DATA-TF PDU with one PDV. */
+export function encodePData(contextId: number, isCommand: boolean, isLast: boolean, data: Buffer): Buffer[] {
+  const head = Buffer.alloc(12);
+  head[0] = PduType.PData;
+  head.writeUInt32BE(data.length + 6, 2);
+  head.writeUInt32BE(data.length + 2, 6);
+  head[10] = contextId;
+  head[11] = (isCommand ? 0x01 : 0) | (isLast ? 0x02 : 0);
+  return [head, data];
+}
+
+export interface Pdv {
+  contextId: number;
+  isCommand: boolean;
+  isLast: boolean;
+  data: Buffer;
+}
+
+export function decodePData(body: Buffer): Pdv[] {
+  const pdvs: Pdv[] = [];
+  let pos = 0;
+  while (pos + 6 <= body.length) {
+    const len = body.readUInt32BE(pos);
+    if (len < 2 || pos + 4 + len > body.length) throw new PduFormatError('PDV length runs past the PDU');
+    const flags = body[pos + 5];
+    pdvs.push({ contextId: body[pos + 4], isCommand: (flags & 1) !== 0, isLast: (flags & 2) !== 0, data: body.subarray(pos + 6, pos + 4 + len) });
+    pos += 4 + len;
+  }
+  return pdvs;
+}
+
+export const RELEASE_RQ = pdu(PduType.ReleaseRq, Buffer.alloc(4));
+export const RELEASE_RP = pdu(PduType.ReleaseRp, Buffer.alloc(4));
+
+export function encodeAbort(source = 0, reason = 0): Buffer {
+  return pdu(PduType.Abort, Buffer.from([0, 0, source, reason]));
+}
+
+/** Splits a byte stream into PDUs (type + body). Bounded: a PDU above `maxLength` is an error. */
+export class PduReader {
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+
+  constructor(private readonly maxLength: number) {}
+
+  push(chunk: Buffer): { type: number; body: Buffer }[] {
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    const out: { type: number; body: Buffer }[] = [];
+    for (;;) {
+      if (this.bufferedBytes < 6) break;
+      const all = this.buffered.length === 1 ? this.buffered[0] : Buffer.concat(this.buffered);
+      this.buffered = [all];
+      const len = all.readUInt32BE(2);
+      if (len > this.maxLength) throw new PduFormatError(`peer sent a PDU of ${len} bytes (limit ${this.maxLength})`);
+      if (all.length < 6 + len) break;
+      out.push({ type: all[0], body: all.subarray(6, 6 + len) });
+      const rest = all.subarray(6 + len);
+      this.buffered = rest.length ? [rest] : [];
+      this.bufferedBytes = rest.length;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,47 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { BodyrouteError, errorMessage } from '../errors';
+import { writeFileAtomic } from '../spool/fs-durable';
+import { DeliveryItem } from './delivery-item';
+import { formatStatus } from './dimse-status';
+
+/**
+ * Objects a destination will not take (non-retryable status, or attempts exhausted):
+ * <spool>/dead/<destination>/<id>.dcm with <id>.json saying why.
+ */
+export interface DeadLetterRecord {
+  id: string;
+  destination: string;
+  sopInstanceUid: string;
+  attempts: number;
+  code: string;
+  status?: string;
+  reason: string;
+  at: string;
+}
+
+export class DeadLetterBox {
+  constructor(private readonly dir: string) {}
+
+  async put(destination: string, item: DeliveryItem, err: unknown, attempts: number): Promise<DeadLetterRecord> {
+    const folder = join(this.dir, destination);
+    await fsp.mkdir(folder, { recursive: true, mode: 0o700 });
+    const target = join(folder, `${item.id}.dcm`);
+    await fsp.link(item.path, target).catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EEXIST') return;
+      await fsp.copyFile(item.path, target);
+    });
+    const record: DeadLetterRecord = {
+      id: item.id,
+      destination,
+      sopInstanceUid: item.sopInstanceUid,
+      attempts,
+      code: err instanceof BodyrouteError ? err.code : 'INTERNAL',
+      status: err instanceof BodyrouteError && err.dimseStatus !== undefined ? formatStatus(err.dimseStatus) : undefined,
+      reason: errorMessage(err),
+      at: new Date().toISOString(),
+    };
+    await writeFileAtomic(join(folder, `${item.id}.json`), JSON.stringify(record, null, 2) + '\n');
+    return record;
+  }
+}

@@ -1,0 +1,73 @@
+import { promises as fsp } from 'node:fs';
+import { GroupSync } from '../spool/group-sync';
+import { writeFileAtomic } from '../spool/fs-durable';
+
+/**
+ * Per-destination delivery state as an append-only journal: "+id" enqueued, "-id" delivered,
+ * "!id" dead-lettered. Replayed at start, so every pending delivery survives kill -9.
+ * Appends are made durable by one coalesced fsync (group commit).
+ */
+export class DeliveryJournal {
+  private handle: fsp.FileHandle | undefined;
+  private readonly syncer = new GroupSync(async () => {
+    await this.handle?.sync();
+  });
+  private lines = 0;
+
+  constructor(readonly path: string) {}
+
+  /** Replays the journal and rewrites it with only the pending entries. Returns pending ids, oldest first. */
+  async open(): Promise<string[]> {
+    const pending = new Set<string>();
+    let text = '';
+    try {
+      text = await fsp.readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    for (const line of text.split('\n')) {
+      const id = line.slice(1).trim();
+      if (!id) continue;
+      if (line[0] === '+') pending.add(id);
+      else if (line[0] === '-' || line[0] === '!') pending.delete(id);
+    }
+    const ids = [...pending];
+    await writeFileAtomic(this.path, ids.map((id) => `+${id}\n`).join(''));
+    this.handle = await fsp.open(this.path, 'a', 0o600);
+    this.lines = ids.length;
+    return ids;
+  }
+
+  private async append(text: string, count: number): Promise<void> {
+    if (!this.handle) throw new Error(`journal ${this.path} is not open`);
+    await this.handle.write(text);
+    this.lines += count;
+    await this.syncer.sync();
+  }
+
+  enqueue(id: string): Promise<void> {
+    return this.append(`+${id}\n`, 1);
+  }
+
+  delivered(id: string): Promise<void> {
+    return this.append(`-${id}\n`, 1);
+  }
+
+  deadLettered(id: string): Promise<void> {
+    return this.append(`!${id}\n`, 1);
+  }
+
+  /** Starts the journal afresh once nothing is pending, so it does not grow without end. */
+  async truncateIfIdle(pendingCount: number, threshold = 10000): Promise<void> {
+    if (pendingCount > 0 || this.lines < threshold || !this.handle) return;
+    await this.handle.truncate(0);
+    await this.handle.sync();
+    this.lines = 0;
+  }
+
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    if (h) await h.close();
+  }
+}

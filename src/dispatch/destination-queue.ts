@@ -1,0 +1,181 @@
+import { RetryConfig } from '../config/schema';
+import { BodyrouteError, errorMessage } from '../errors';
+import { Logger } from '../observability/logger';
+import { backoffDelay } from './backoff';
+import { DeadLetterBox } from './dead-letter';
+import { DeliveryItem, Sender } from './delivery-item';
+import { DeliveryJournal } from './delivery-journal';
+import { formatStatus } from './dimse-status';
+
+interface Pending {
+  item: DeliveryItem;
+  attempts: number;
+  nextAttemptAt: number;
+}
+
+export interface DestinationQueueOptions {
+  name: string;
+  sender: Sender;
+  journal: DeliveryJournal;
+  deadLetters: DeadLetterBox;
+  retry: RetryConfig;
+  /** Release the sender's connection after this long with nothing to send. */
+  idleReleaseMs: number;
+  log: Logger;
+  /** Called once the object is delivered or dead-lettered for this destination. */
+  onSettled(id: string): void;
+}
+
+/** Failures that say nothing about the object: the destination itself is unavailable. */
+const DESTINATION_LEVEL = new Set(['DEST_UNREACHABLE', 'DEST_REJECTED_ASSOCIATION']);
+const UPCOMING_WINDOW = 64;
+
+/**
+ * One destination's queue and its worker. Objects go in arrival order; an object that
+ * fails is rescheduled with backoff and the ones behind it go on; an unreachable
+ * destination is retried as a whole, without using up the objects' attempts.
+ */
+export class DestinationQueue {
+  private readonly pending: Pending[] = [];
+  private readonly ids = new Set<string>();
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wake: (() => void) | undefined;
+  private downFailures = 0;
+  private downUntil = 0;
+  private idleSince: number | undefined;
+  private released = true;
+
+  constructor(private readonly o: DestinationQueueOptions) {}
+
+  get name(): string {
+    return this.o.name;
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  add(item: DeliveryItem): void {
+    if (this.ids.has(item.id)) return;
+    this.ids.add(item.id);
+    this.pending.push({ item, attempts: 0, nextAttemptAt: 0 });
+    this.wake?.();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop().catch((err) => {
+      this.o.log.error('destination worker stopped unexpectedly', { destination: this.o.name, reason: errorMessage(err) });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loopDone;
+    await this.o.sender.close();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const now = Date.now();
+      if (this.downUntil > now) {
+        await this.sleep(this.downUntil - now);
+        continue;
+      }
+      const index = this.pending.findIndex((p) => p.nextAttemptAt <= now);
+      if (index < 0) {
+        await this.waitIdle(now);
+        continue;
+      }
+      this.idleSince = undefined;
+      this.released = false;
+      await this.attempt(index);
+    }
+  }
+
+  private async waitIdle(now: number): Promise<void> {
+    this.idleSince ??= now;
+    const idleFor = now - this.idleSince;
+    if (!this.released && idleFor >= this.o.idleReleaseMs) {
+      this.released = true;
+      await this.o.sender.idle().catch(() => undefined);
+      return;
+    }
+    const nextDue = this.pending.reduce((m, p) => Math.min(m, p.nextAttemptAt), Number.POSITIVE_INFINITY);
+    const untilRelease = this.released ? Number.POSITIVE_INFINITY : this.o.idleReleaseMs - idleFor;
+    const wait = Math.min(nextDue - now, untilRelease, 60000);
+    await this.sleep(wait);
+  }
+
+  private async attempt(index: number): Promise<void> {
+    const p = this.pending[index];
+    const upcoming = this.pending.slice(index + 1, index + 1 + UPCOMING_WINDOW).map((x) => x.item);
+    try {
+      await this.o.sender.send(p.item, upcoming);
+    } catch (err) {
+      await this.failed(p, err);
+      return;
+    }
+    if (this.downFailures > 0) this.o.log.info('destination available again', { destination: this.o.name });
+    this.downFailures = 0;
+    this.remove(p);
+    this.o.log.debug('delivered', { destination: this.o.name, id: p.item.id, sopInstanceUid: p.item.sopInstanceUid });
+    await this.o.journal.delivered(p.item.id);
+    await this.o.journal.truncateIfIdle(this.pending.length);
+    this.o.onSettled(p.item.id);
+  }
+
+  private remove(p: Pending): void {
+    const i = this.pending.indexOf(p);
+    if (i >= 0) this.pending.splice(i, 1);
+    this.ids.delete(p.item.id);
+  }
+
+  private async failed(p: Pending, err: unknown): Promise<void> {
+    const e = err instanceof BodyrouteError ? err : new BodyrouteError('DEST_IO', errorMessage(err), true);
+    const now = Date.now();
+    if (DESTINATION_LEVEL.has(e.code)) {
+      this.downFailures++;
+      const delay = backoffDelay(this.o.retry, this.downFailures);
+      this.downUntil = now + delay;
+      this.o.log.warn('destination unavailable; objects stay queued', { destination: this.o.name, peer: this.o.sender.description, queued: this.pending.length, retryInMs: delay, code: e.code, reason: e.message });
+      return;
+    }
+    p.attempts++;
+    if (!e.retryable || p.attempts >= this.o.retry.maxAttempts) {
+      this.remove(p);
+      const record = await this.o.deadLetters.put(this.o.name, p.item, e, p.attempts);
+      await this.o.journal.deadLettered(p.item.id);
+      this.o.log.error('object dead-lettered', { destination: this.o.name, id: p.item.id, sopInstanceUid: p.item.sopInstanceUid, attempts: p.attempts, code: record.code, status: record.status, reason: record.reason });
+      this.o.onSettled(p.item.id);
+      return;
+    }
+    const delay = backoffDelay(this.o.retry, p.attempts);
+    p.nextAttemptAt = now + delay;
+    // Behind everything else, so one failing object never holds up the rest.
+    this.pending.splice(this.pending.indexOf(p), 1);
+    this.pending.push(p);
+    this.o.log.warn('delivery failed; will retry', { destination: this.o.name, id: p.item.id, sopInstanceUid: p.item.sopInstanceUid, attempt: p.attempts, retryInMs: delay, code: e.code, status: e.dimseStatus !== undefined ? formatStatus(e.dimseStatus) : undefined, reason: e.message });
+  }
+}

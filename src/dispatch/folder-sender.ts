@@ -1,0 +1,61 @@
+import { promises as fsp } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { FolderDestinationConfig } from '../config/schema';
+import { buildFileMetaHeader } from '../dicom/part10';
+import { isSafeUid } from '../dicom/uids';
+import { BodyrouteError, errorMessage } from '../errors';
+import { fsyncDir } from '../spool/fs-durable';
+import { DeliveryItem, Sender } from './delivery-item';
+
+const COPY_CHUNK = 1024 * 1024;
+
+/**
+ * Writes Part-10 files in a study/series layout: <path>/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm.
+ * A UID that is missing or unsafe as a path component is replaced by the spool id.
+ */
+export class FolderSender implements Sender {
+  readonly description: string;
+
+  constructor(private readonly dest: FolderDestinationConfig) {
+    this.description = dest.path;
+  }
+
+  targetPath(item: DeliveryItem): string {
+    const safe = (uid: string | undefined, fallback: string) => (uid && isSafeUid(uid) ? uid : fallback);
+    return join(this.dest.path, safe(item.studyInstanceUid, 'unknown-study'), safe(item.seriesInstanceUid, 'unknown-series'), `${safe(item.sopInstanceUid, item.id)}.dcm`);
+  }
+
+  async send(item: DeliveryItem): Promise<void> {
+    const target = this.targetPath(item);
+    const tmp = `${target}.${item.id}.tmp`;
+    try {
+      await fsp.mkdir(dirname(target), { recursive: true, mode: 0o700 });
+      const out = await fsp.open(tmp, 'w', 0o600);
+      const src = await fsp.open(item.path, 'r');
+      try {
+        // A clean file meta: bodyroute's private receive record stays in the spool.
+        await out.write(buildFileMetaHeader({ sopClassUid: item.sopClassUid, sopInstanceUid: item.sopInstanceUid, transferSyntaxUid: item.transferSyntaxUid }));
+        const buf = Buffer.allocUnsafe(COPY_CHUNK);
+        for (let pos = item.datasetOffset; pos < item.sizeBytes; ) {
+          const { bytesRead } = await src.read(buf, 0, Math.min(COPY_CHUNK, item.sizeBytes - pos), pos);
+          if (bytesRead === 0) throw new Error('spool file is shorter than recorded');
+          await out.write(buf.subarray(0, bytesRead));
+          pos += bytesRead;
+        }
+        await out.sync();
+      } finally {
+        await out.close();
+        await src.close();
+      }
+      await fsp.rename(tmp, target);
+      await fsyncDir(dirname(target));
+    } catch (err) {
+      await fsp.unlink(tmp).catch(() => undefined);
+      throw new BodyrouteError('DEST_IO', `cannot write ${target}: ${errorMessage(err)}`, true);
+    }
+  }
+
+  async idle(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

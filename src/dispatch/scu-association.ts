@@ -1,0 +1,291 @@
+import { promises as fsp } from 'node:fs';
+import { connect, Socket } from 'node:net';
+import { CommandSet, decodeCommand, encodeCEchoRq, encodeCStoreRq } from '../dicom/ul/command';
+import {
+  decodeAssociateAc,
+  decodePData,
+  decodeRejectOrAbort,
+  encodeAbort,
+  encodeAssociateRq,
+  encodePData,
+  PduReader,
+  PduType,
+  ProposedContext,
+  RELEASE_RQ,
+} from '../dicom/ul/pdu';
+import { BodyrouteError, errorMessage } from '../errors';
+
+/**
+ * A DIMSE association opened by bodyroute to send objects as raw bytes: the dataset is
+ * streamed from the spooled file into P-DATA PDUs unchanged, with the object's own
+ * transfer syntax and UIDs exactly as received.
+ */
+export interface ScuOptions {
+  host: string;
+  port: number;
+  callingAeTitle: string;
+  calledAeTitle: string;
+  maxPduLength: number;
+  connectTimeoutMs: number;
+  responseTimeoutMs: number;
+}
+
+export interface ObjectToSend {
+  path: string;
+  datasetOffset: number;
+  sizeBytes: number;
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+}
+
+export interface StoreResult {
+  status: number;
+  errorComment?: string;
+}
+
+interface Waiter {
+  resolve: (value: { type: number; body: Buffer }) => void;
+  reject: (err: Error) => void;
+}
+
+const CHUNK_CAP = 1024 * 1024;
+
+export class ScuAssociation {
+  private readonly reader: PduReader;
+  private waiter: Waiter | undefined;
+  private queued: { type: number; body: Buffer }[] = [];
+  private failure: BodyrouteError | undefined;
+  private commandParts: Buffer[] = [];
+  private messageId = 0;
+  private peerMaxPdu = 0;
+  private readonly accepted = new Map<string, number>();
+  /** Every pair proposed, accepted or not, so a rejected pair is not renegotiated for each object. */
+  readonly proposed = new Set<string>();
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly opts: ScuOptions,
+  ) {
+    this.reader = new PduReader(Math.max(opts.maxPduLength, 1024 * 1024) * 4);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const p of this.reader.push(chunk)) this.deliver(p);
+      } catch (err) {
+        this.fail(new BodyrouteError('DEST_PROTOCOL', errorMessage(err), true));
+        socket.destroy();
+      }
+    });
+    socket.on('error', (err) => this.fail(new BodyrouteError('DEST_UNREACHABLE', `connection error: ${err.message}`, true)));
+    socket.on('close', () => this.fail(new BodyrouteError('DEST_PROTOCOL', 'connection closed by peer', true)));
+  }
+
+  static contextKey(sopClassUid: string, transferSyntaxUid: string): string {
+    return `${sopClassUid}|${transferSyntaxUid}`;
+  }
+
+  /** Connects and negotiates one presentation context per (SOP class, transfer syntax) pair. */
+  static async open(opts: ScuOptions, pairs: { sopClassUid: string; transferSyntaxUid: string }[]): Promise<ScuAssociation> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host: opts.host, port: opts.port, noDelay: true });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new BodyrouteError('DEST_UNREACHABLE', `connect timeout after ${opts.connectTimeoutMs} ms`, true));
+      }, opts.connectTimeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        s.setNoDelay(true);
+        resolve(s);
+      });
+      s.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new BodyrouteError('DEST_UNREACHABLE', `cannot connect: ${err.message}`, true));
+      });
+    });
+    const assoc = new ScuAssociation(socket, opts);
+    const contexts: ProposedContext[] = [];
+    const seen = assoc.proposed;
+    for (const p of pairs) {
+      const key = ScuAssociation.contextKey(p.sopClassUid, p.transferSyntaxUid);
+      if (seen.has(key) || contexts.length >= 128) continue;
+      seen.add(key);
+      contexts.push({ id: contexts.length * 2 + 1, abstractSyntaxUid: p.sopClassUid, transferSyntaxUids: [p.transferSyntaxUid] });
+    }
+    try {
+      socket.write(encodeAssociateRq({ callingAeTitle: opts.callingAeTitle, calledAeTitle: opts.calledAeTitle, contexts, maxPduLength: opts.maxPduLength }));
+      const answer = await assoc.next(opts.connectTimeoutMs, 'association answer');
+      if (answer.type === PduType.AssociateRj) {
+        const rj = decodeRejectOrAbort(answer.body);
+        throw new BodyrouteError('DEST_REJECTED_ASSOCIATION', `association rejected (result ${rj.result}, source ${rj.source}, reason ${rj.reason})`, true);
+      }
+      if (answer.type !== PduType.AssociateAc) throw new BodyrouteError('DEST_PROTOCOL', `unexpected PDU type ${answer.type} in answer to A-ASSOCIATE-RQ`, true);
+      const ac = decodeAssociateAc(answer.body);
+      assoc.peerMaxPdu = ac.maxPduLength;
+      for (const c of ac.contexts) {
+        const proposed = contexts.find((p) => p.id === c.id);
+        // Accepted only with the one syntax we proposed; anything else would need transcoding.
+        if (proposed && c.result === 0 && c.transferSyntaxUid === proposed.transferSyntaxUids[0]) {
+          assoc.accepted.set(ScuAssociation.contextKey(proposed.abstractSyntaxUid, proposed.transferSyntaxUids[0]), c.id);
+        }
+      }
+      return assoc;
+    } catch (err) {
+      assoc.abort();
+      throw err;
+    }
+  }
+
+  get alive(): boolean {
+    return !this.failure && !this.socket.destroyed;
+  }
+
+  contextFor(sopClassUid: string, transferSyntaxUid: string): number | undefined {
+    return this.accepted.get(ScuAssociation.contextKey(sopClassUid, transferSyntaxUid));
+  }
+
+  private deliver(p: { type: number; body: Buffer }): void {
+    if (p.type === PduType.Abort) {
+      const a = decodeRejectOrAbort(p.body);
+      this.fail(new BodyrouteError('DEST_PROTOCOL', `association aborted by peer (source ${a.source}, reason ${a.reason})`, true));
+      this.socket.destroy();
+      return;
+    }
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w.resolve(p);
+    } else {
+      this.queued.push(p);
+    }
+  }
+
+  private fail(err: BodyrouteError): void {
+    if (!this.failure) this.failure = err;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w.reject(this.failure);
+    }
+  }
+
+  private next(timeoutMs: number, what: string): Promise<{ type: number; body: Buffer }> {
+    const queued = this.queued.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        const err = new BodyrouteError('DEST_TIMEOUT', `no ${what} within ${timeoutMs} ms`, true);
+        this.fail(err);
+        this.abort();
+        reject(err);
+      }, timeoutMs);
+      this.waiter = {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  private async write(buffers: Buffer[]): Promise<void> {
+    if (this.failure) throw this.failure;
+    let ok = true;
+    for (const b of buffers) ok = this.socket.write(b);
+    if (!ok) {
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = () => {
+          this.socket.off('close', onClose);
+          resolve();
+        };
+        const onClose = () => {
+          this.socket.off('drain', onDrain);
+          reject(this.failure ?? new BodyrouteError('DEST_PROTOCOL', 'connection closed while sending', true));
+        };
+        this.socket.once('drain', onDrain);
+        this.socket.once('close', onClose);
+      });
+    }
+  }
+
+  private async readResponse(): Promise<CommandSet> {
+    for (;;) {
+      const p = await this.next(this.opts.responseTimeoutMs, 'C-STORE/C-ECHO response');
+      if (p.type !== PduType.PData) throw new BodyrouteError('DEST_PROTOCOL', `unexpected PDU type ${p.type} while waiting for a response`, true);
+      for (const pdv of decodePData(p.body)) {
+        if (!pdv.isCommand) continue;
+        this.commandParts.push(pdv.data);
+        if (pdv.isLast) {
+          const bytes = Buffer.concat(this.commandParts);
+          this.commandParts = [];
+          return decodeCommand(bytes);
+        }
+      }
+    }
+  }
+
+  private nextMessageId(): number {
+    this.messageId = (this.messageId % 0xffff) + 1;
+    return this.messageId;
+  }
+
+  async store(obj: ObjectToSend, contextId: number): Promise<StoreResult> {
+    const messageId = this.nextMessageId();
+    await this.write(encodePData(contextId, true, true, encodeCStoreRq(messageId, obj.sopClassUid, obj.sopInstanceUid)));
+    const max = this.peerMaxPdu === 0 ? CHUNK_CAP : Math.min(this.peerMaxPdu, CHUNK_CAP);
+    const chunk = max - 6;
+    const handle = await fsp.open(obj.path, 'r');
+    try {
+      let pos = obj.datasetOffset;
+      while (pos < obj.sizeBytes) {
+        const len = Math.min(chunk, obj.sizeBytes - pos);
+        const buf = Buffer.allocUnsafe(len);
+        const { bytesRead } = await handle.read(buf, 0, len, pos);
+        if (bytesRead !== len) throw new BodyrouteError('DEST_IO', `spool file ${obj.path} is shorter than recorded`, true);
+        pos += len;
+        await this.write(encodePData(contextId, false, pos >= obj.sizeBytes, buf));
+      }
+    } finally {
+      await handle.close();
+    }
+    const rsp = await this.readResponse();
+    if (rsp.messageIdBeingRespondedTo !== undefined && rsp.messageIdBeingRespondedTo !== messageId) {
+      throw new BodyrouteError('DEST_PROTOCOL', `response to message ${rsp.messageIdBeingRespondedTo}, expected ${messageId}`, true);
+    }
+    if (rsp.status === undefined) throw new BodyrouteError('DEST_PROTOCOL', 'C-STORE-RSP without a status', true);
+    return { status: rsp.status, errorComment: rsp.errorComment };
+  }
+
+  async echo(contextId: number): Promise<number> {
+    await this.write(encodePData(contextId, true, true, encodeCEchoRq(this.nextMessageId())));
+    const rsp = await this.readResponse();
+    return rsp.status ?? -1;
+  }
+
+  /** Orderly release; falls back to closing the socket if the peer does not answer. */
+  async release(timeoutMs = 5000): Promise<void> {
+    if (!this.alive) return;
+    try {
+      await this.write([RELEASE_RQ]);
+      const p = await this.next(timeoutMs, 'A-RELEASE-RP');
+      if (p.type !== PduType.ReleaseRp) throw new Error(`unexpected PDU type ${p.type} in answer to A-RELEASE-RQ`);
+    } catch {
+      // the objects are already acknowledged; a sloppy release is only worth a close
+    } finally {
+      this.socket.end();
+      this.socket.destroy();
+    }
+  }
+
+  abort(): void {
+    if (!this.socket.destroyed) {
+      this.socket.end(encodeAbort(0, 0));
+      setTimeout(() => this.socket.destroy(), 100).unref();
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { createServer, Server, Socket } from 'node:net';
+import { Implementation, log as dimseLog } from 'dcmjs-dimse';
+import { ListenConfig } from '../config/schema';
+import { Logger } from '../observability/logger';
+import { Spool } from '../spool/spool';
+import { SpooledObject } from '../spool/spooled-object';
+import { PduGuard } from './pdu-guard';
+import { IngestScp } from './scp';
+
+/** The DICOM listener: accepts TCP connections and gives each one an IngestScp. */
+export class IngestServer {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly associations = { active: 0 };
+
+  constructor(
+    private readonly listen: ListenConfig,
+    private readonly spool: Spool,
+    private readonly log: Logger,
+    private readonly onStored: (obj: SpooledObject) => void,
+  ) {
+    // dcmjs-dimse logs every PDU at trace level by default; bodyroute logs what matters itself.
+    dimseLog.setLevel(log.level === 'debug' ? 'warn' : 'silent');
+    Implementation.setMaxPduLength(listen.maxPduLength);
+  }
+
+  /** Resolves with the bound port (useful when the config asks for port 0). */
+  async start(): Promise<number> {
+    const server = createServer((socket) => this.accept(socket));
+    server.on('error', (err) => this.log.error('listener error', { reason: err.message }));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.listen.port, this.listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : this.listen.port;
+    this.log.info('listening for DICOM associations', { host: this.listen.host, port, aeTitle: this.listen.aeTitle });
+    return port;
+  }
+
+  private accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    // Connections beyond twice the association limit are not even read: it bounds memory
+    // while still letting a peer over the limit receive a proper A-ASSOCIATE-RJ.
+    if (this.sockets.size >= this.listen.maxAssociations * 2) {
+      this.log.warn('connection refused: too many open connections', { peer: `${socket.remoteAddress}:${socket.remotePort}` });
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => undefined); // reported through the SCP's networkError
+    const guard = new PduGuard({
+      maxDataPduLength: Math.max(4 * this.listen.maxPduLength, 4 * 1024 * 1024),
+      maxControlPduLength: 1024 * 1024,
+    });
+    let scp: IngestScp | undefined;
+    socket.prependListener('data', (chunk: Buffer) => {
+      const problem = guard.inspect(chunk);
+      if (problem) {
+        // A-ABORT (source: service provider, reason: invalid PDU parameter) then close.
+        if (!socket.destroyed) socket.end(Buffer.from([0x07, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x02, 0x06]));
+        scp?.drop(problem);
+        socket.destroy();
+      }
+    });
+    try {
+      scp = new IngestScp(socket, {
+        policy: {
+          aeTitle: this.listen.aeTitle,
+          allowedCallingAeTitles: this.listen.allowedCallingAeTitles,
+          maxAssociations: this.listen.maxAssociations,
+          acceptNonStandardSopClasses: this.listen.acceptNonStandardSopClasses,
+        },
+        spool: this.spool,
+        log: this.log,
+        timeouts: { associationMs: this.listen.associationTimeoutMs, pduMs: this.listen.pduTimeoutMs },
+        associations: this.associations,
+        onStored: this.onStored,
+      });
+    } catch (err) {
+      this.log.error('cannot set up connection', { reason: (err as Error).message });
+      socket.destroy();
+    }
+  }
+
+  get activeAssociations(): number {
+    return this.associations.active;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

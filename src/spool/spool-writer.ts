@@ -1,0 +1,191 @@
+import { promises as fsp } from 'node:fs';
+import { Writable } from 'node:stream';
+import { MalformedError } from '../dicom/element-reader';
+import { DatasetSummary, summarizeDataset } from '../dicom/header';
+import { Tags } from '../dicom/tags';
+import { findTransferSyntax } from '../dicom/transfer-syntax';
+import { BodyrouteError, errorMessage } from '../errors';
+
+/** DIMSE statuses the ingest answers with (PS3.4 B.2.3). */
+export const StoreStatus = {
+  Success: 0x0000,
+  OutOfResources: 0xa700,
+  CannotUnderstand: 0xc000,
+} as const;
+
+export interface SpoolWriterOptions {
+  tmpPath: string;
+  header: Buffer;
+  transferSyntaxUid: string;
+  maxObjectBytes: number;
+  /** Bytes kept in memory from the dataset's start, to read its header without reading the file back. */
+  captureBytes: number;
+  /** Bytes buffered in memory before the source is asked to pause. */
+  pauseAboveBytes: number;
+  /** When set, the writer refuses the object from the start (e.g. spool full) and discards its bytes. */
+  refusal?: BodyrouteError;
+}
+
+export interface WrittenObject {
+  tmpPath: string;
+  datasetBytes: number;
+  summary: DatasetSummary;
+}
+
+/**
+ * Streams one C-STORE dataset into a temporary Part-10 file as the PDVs arrive.
+ * It never emits 'error' (the DIMSE layer would tear the association down); a failure is
+ * remembered, later bytes are discarded, and finish() reports it so the SCP can answer
+ * a failure status and the association goes on.
+ */
+export class SpoolWriter extends Writable {
+  private handle: fsp.FileHandle | undefined;
+  private failure: BodyrouteError | undefined;
+  private datasetBytes = 0;
+  private readonly captured: Buffer[] = [];
+  private capturedBytes = 0;
+  private tail: Buffer = Buffer.alloc(0);
+  private readonly done: Promise<void>;
+  private pressureListener: ((paused: boolean) => void) | undefined;
+  private paused = false;
+
+  constructor(private readonly opts: SpoolWriterOptions) {
+    super({ highWaterMark: opts.pauseAboveBytes });
+    this.failure = opts.refusal;
+    this.done = new Promise((resolve) => this.once('finish', resolve).once('close', resolve));
+  }
+
+  get headerBytes(): number {
+    return this.opts.header.length;
+  }
+
+  /**
+   * Tells the caller to pause its source while the disk is behind. write() itself always
+   * returns true: the DIMSE library must never wait on us, or PDVs could be reordered.
+   */
+  onPressure(listener: (paused: boolean) => void): void {
+    this.pressureListener = listener;
+  }
+
+  override write(
+    chunk: unknown,
+    encoding?: BufferEncoding | ((error: Error | null | undefined) => void),
+    cb?: (error: Error | null | undefined) => void,
+  ): boolean {
+    const ok = typeof encoding === 'function' ? super.write(chunk, encoding) : super.write(chunk, encoding as BufferEncoding, cb);
+    if (!ok && !this.paused && this.pressureListener) {
+      this.paused = true;
+      this.pressureListener(true);
+      this.once('drain', () => {
+        this.paused = false;
+        this.pressureListener?.(false);
+      });
+    }
+    return true;
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    if (this.failure) return callback();
+    fsp
+      .open(this.opts.tmpPath, 'wx', 0o600)
+      .then(async (h) => {
+        this.handle = h;
+        await h.write(this.opts.header);
+      })
+      .catch((err) => this.fail(new BodyrouteError('SPOOL_IO', `cannot create spool file: ${errorMessage(err)}`, true, StoreStatus.OutOfResources)))
+      .finally(() => callback());
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    const buffers = chunks.map((c) => c.chunk);
+    for (const b of buffers) this.observe(b);
+    if (this.failure || !this.handle) return callback();
+    this.handle
+      .writev(buffers)
+      .catch((err) => this.fail(new BodyrouteError('SPOOL_IO', `spool write failed: ${errorMessage(err)}`, true, StoreStatus.OutOfResources)))
+      .finally(() => callback());
+  }
+
+  private observe(chunk: Buffer): void {
+    this.datasetBytes += chunk.length;
+    if (this.datasetBytes > this.opts.maxObjectBytes && !this.failure) {
+      this.fail(new BodyrouteError('OBJECT_TOO_LARGE', `object exceeds listen.maxObjectBytes (${this.opts.maxObjectBytes})`, false, StoreStatus.OutOfResources));
+    }
+    if (this.capturedBytes < this.opts.captureBytes) {
+      this.captured.push(chunk);
+      this.capturedBytes += chunk.length;
+    }
+    this.tail = chunk.length >= 8 ? chunk.subarray(chunk.length - 8) : Buffer.concat([this.tail, chunk]).subarray(-8);
+  }
+
+  private fail(err: BodyrouteError): void {
+    if (!this.failure) this.failure = err;
+  }
+
+  /**
+   * Waits for the last bytes, makes the file durable and checks that it holds a whole
+   * dataset. Resolves with the temporary file (the caller renames it into place);
+   * rejects with a BodyrouteError carrying the status to answer, after removing the file.
+   */
+  async finish(): Promise<WrittenObject> {
+    if (!this.writableEnded) this.end();
+    await this.done;
+    try {
+      if (this.failure) throw this.failure;
+      if (!this.handle) throw new BodyrouteError('SPOOL_IO', 'spool file was not opened', true, StoreStatus.OutOfResources);
+      const summary = this.check();
+      await this.handle.sync();
+      await this.closeHandle();
+      return { tmpPath: this.opts.tmpPath, datasetBytes: this.datasetBytes, summary };
+    } catch (err) {
+      await this.discard();
+      throw err instanceof BodyrouteError ? err : new BodyrouteError('SPOOL_IO', errorMessage(err), true, StoreStatus.OutOfResources);
+    }
+  }
+
+  /** Drops the partial object (peer went away, association aborted). */
+  async discard(): Promise<void> {
+    if (!this.writableEnded) this.end();
+    await this.done;
+    await this.closeHandle();
+    await fsp.unlink(this.opts.tmpPath).catch(() => undefined);
+  }
+
+  private async closeHandle(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    if (h) await h.close().catch(() => undefined);
+  }
+
+  /** Reads the header from the captured prefix and checks the object is not cut short. */
+  private check(): DatasetSummary {
+    if (this.datasetBytes === 0) throw new BodyrouteError('OBJECT_MALFORMED', 'empty dataset', false, StoreStatus.CannotUnderstand);
+    const prefix = Buffer.concat(this.captured);
+    let summary: DatasetSummary;
+    try {
+      summary = summarizeDataset(prefix.subarray(0, Math.min(prefix.length, this.datasetBytes)), this.opts.transferSyntaxUid);
+    } catch (err) {
+      if (err instanceof MalformedError) throw new BodyrouteError('OBJECT_MALFORMED', err.message, false, StoreStatus.CannotUnderstand);
+      throw err;
+    }
+    const deflated = findTransferSyntax(this.opts.transferSyntaxUid)?.deflated ?? false;
+    const wholeInPrefix = prefix.length >= this.datasetBytes;
+    if (!deflated && summary.extent === 'truncated') {
+      const open = summary.openElement;
+      if (wholeInPrefix || !open) throw new BodyrouteError('OBJECT_TRUNCATED', 'dataset ends inside an element', false, StoreStatus.CannotUnderstand);
+      if (open.length === 0xffffffff) {
+        const delimiter = Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]);
+        const delimiterBe = Buffer.from([0xff, 0xfe, 0xe0, 0xdd, 0, 0, 0, 0]);
+        if (!this.tail.equals(delimiter) && !this.tail.equals(delimiterBe)) {
+          throw new BodyrouteError('OBJECT_TRUNCATED', 'undefined-length element is not closed at the end of the dataset', false, StoreStatus.CannotUnderstand);
+        }
+      } else if (open.valueStart + open.length > this.datasetBytes) {
+        throw new BodyrouteError('OBJECT_TRUNCATED', `dataset ends ${open.valueStart + open.length - this.datasetBytes} bytes early`, false, StoreStatus.CannotUnderstand);
+      }
+    }
+    if (!summary.values.has(Tags.SopInstanceUid)) {
+      throw new BodyrouteError('OBJECT_MALFORMED', 'dataset has no SOP Instance UID', false, StoreStatus.CannotUnderstand);
+    }
+    return summary;
+  }
+}

@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fsp, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import { summarizeDataset } from '../dicom/header';
+import { buildFileMetaHeader, readFileMeta } from '../dicom/part10';
+import { BodyrouteError, errorMessage } from '../errors';
+import { Logger } from '../observability/logger';
+import { fsyncDir } from './fs-durable';
+import { ReceiveContext, SpooledObject } from './spooled-object';
+import { SpoolWriter, StoreStatus, WrittenObject } from './spool-writer';
+
+/**
+ * The durable spool. Folders, each a stage of an object's life:
+ *   tmp/    objects being received (removed at start: never acknowledged)
+ *   inbox/  acknowledged, not yet routed (re-run through the pipeline at start)
+ *   store/  routed; kept until every destination's delivery is done
+ * Queue entries and dead letters live under queue/ and dead/ (see dispatch/).
+ */
+export interface SpoolOptions {
+  dir: string;
+  minFreeBytes: number;
+  maxObjectBytes: number;
+}
+
+const CAPTURE_BYTES = 1024 * 1024;
+const PAUSE_ABOVE_BYTES = 4 * 1024 * 1024;
+const ID_PATTERN = /^[0-9a-z]{11}-[0-9a-f]{6}-[0-9a-f]{8}$/;
+
+export class Spool {
+  readonly tmpDir: string;
+  readonly inboxDir: string;
+  readonly storeDir: string;
+  private counter = 0;
+  private freeCheckedAt = 0;
+  private freeBytes = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly opts: SpoolOptions,
+    private readonly log: Logger,
+  ) {
+    this.tmpDir = join(opts.dir, 'tmp');
+    this.inboxDir = join(opts.dir, 'inbox');
+    this.storeDir = join(opts.dir, 'store');
+  }
+
+  get dir(): string {
+    return this.opts.dir;
+  }
+
+  async init(): Promise<void> {
+    for (const d of [this.opts.dir, this.tmpDir, this.inboxDir, this.storeDir]) {
+      await fsp.mkdir(d, { recursive: true, mode: 0o700 });
+    }
+    const leftovers = await fsp.readdir(this.tmpDir);
+    for (const f of leftovers) await fsp.unlink(join(this.tmpDir, f)).catch(() => undefined);
+    if (leftovers.length) this.log.warn('removed partial receives left by an earlier run (never acknowledged)', { count: leftovers.length });
+  }
+
+  /** Time-ordered, unique, and safe as a file name whatever the peer sent. */
+  newId(): string {
+    this.counter = (this.counter + 1) % 0x1000000;
+    return `${Date.now().toString(36).padStart(11, '0')}-${this.counter.toString(16).padStart(6, '0')}-${randomBytes(4).toString('hex')}`;
+  }
+
+  static isId(name: string): boolean {
+    return ID_PATTERN.test(name);
+  }
+
+  inboxPath(id: string): string {
+    return join(this.inboxDir, `${id}.dcm`);
+  }
+
+  storePath(id: string): string {
+    return join(this.storeDir, `${id}.dcm`);
+  }
+
+  /** Starts receiving one object. Refuses up front when the spool's disk is short of space. */
+  beginReceive(
+    id: string,
+    sopClassUid: string,
+    sopInstanceUid: string,
+    transferSyntaxUid: string,
+    origin: ReceiveContext,
+    refusal?: BodyrouteError,
+  ): SpoolWriter {
+    const header = buildFileMetaHeader({
+      sopClassUid,
+      sopInstanceUid,
+      transferSyntaxUid,
+      sourceAeTitle: origin.callingAeTitle,
+      privateInformation: Buffer.from(JSON.stringify(origin), 'utf8'),
+    });
+    return new SpoolWriter({
+      tmpPath: join(this.tmpDir, `${id}.part`),
+      header,
+      transferSyntaxUid,
+      maxObjectBytes: this.opts.maxObjectBytes,
+      captureBytes: CAPTURE_BYTES,
+      pauseAboveBytes: PAUSE_ABOVE_BYTES,
+      refusal: refusal ?? this.spaceRefusal(),
+    });
+  }
+
+  private spaceRefusal(): BodyrouteError | undefined {
+    const now = Date.now();
+    if (now - this.freeCheckedAt > 1000) {
+      try {
+        const s = statfsSync(this.opts.dir);
+        this.freeBytes = s.bavail * s.bsize;
+      } catch (err) {
+        return new BodyrouteError('SPOOL_IO', `cannot stat spool: ${errorMessage(err)}`, true, StoreStatus.OutOfResources);
+      }
+      this.freeCheckedAt = now;
+    }
+    if (this.freeBytes < this.opts.minFreeBytes) {
+      return new BodyrouteError('SPOOL_FULL', `spool has ${this.freeBytes} bytes free, below spool.minFreeBytes (${this.opts.minFreeBytes})`, true, StoreStatus.OutOfResources);
+    }
+    return undefined;
+  }
+
+  /** Moves a durable temporary file into the inbox. After this resolves the object may be acknowledged. */
+  async commit(id: string, written: WrittenObject, meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; origin: ReceiveContext; headerBytes: number }): Promise<SpooledObject> {
+    const path = this.inboxPath(id);
+    try {
+      await fsp.rename(written.tmpPath, path);
+      await fsyncDir(this.inboxDir);
+    } catch (err) {
+      await fsp.unlink(written.tmpPath).catch(() => undefined);
+      throw new BodyrouteError('SPOOL_IO', `cannot commit to spool: ${errorMessage(err)}`, true, StoreStatus.OutOfResources);
+    }
+    const s = written.summary;
+    return {
+      id,
+      path,
+      sopClassUid: meta.sopClassUid,
+      sopInstanceUid: meta.sopInstanceUid,
+      transferSyntaxUid: meta.transferSyntaxUid,
+      studyInstanceUid: s.studyInstanceUid,
+      seriesInstanceUid: s.seriesInstanceUid,
+      modality: s.modality,
+      origin: meta.origin,
+      datasetOffset: meta.headerBytes,
+      sizeBytes: meta.headerBytes + written.datasetBytes,
+      attributes: s.values,
+    };
+  }
+
+  /** Rebuilds the object record from a spooled file (start-up recovery). */
+  async load(id: string, path: string): Promise<SpooledObject> {
+    const handle = await fsp.open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      const prefix = Buffer.alloc(Math.min(size, CAPTURE_BYTES + 64 * 1024));
+      await handle.read(prefix, 0, prefix.length, 0);
+      const meta = readFileMeta(prefix);
+      const summary = summarizeDataset(prefix.subarray(meta.datasetOffset), meta.transferSyntaxUid);
+      const origin = parseOrigin(meta.privateInformation, meta.sourceAeTitle);
+      return {
+        id,
+        path,
+        sopClassUid: meta.sopClassUid,
+        sopInstanceUid: meta.sopInstanceUid,
+        transferSyntaxUid: meta.transferSyntaxUid,
+        studyInstanceUid: summary.studyInstanceUid,
+        seriesInstanceUid: summary.seriesInstanceUid,
+        modality: summary.modality,
+        origin,
+        datasetOffset: meta.datasetOffset,
+        sizeBytes: size,
+        attributes: summary.values,
+      };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Ids in a spool folder, oldest first. */
+  async listIds(dir: string): Promise<string[]> {
+    const names = await fsp.readdir(dir);
+    return names
+      .filter((n) => n.endsWith('.dcm') && Spool.isId(n.slice(0, -4)))
+      .map((n) => n.slice(0, -4))
+      .sort();
+  }
+
+  /** Inbox → store, once the object's deliveries are journalled. */
+  async promote(obj: SpooledObject): Promise<SpooledObject> {
+    const path = this.storePath(obj.id);
+    await fsp.rename(obj.path, path);
+    await fsyncDir(this.storeDir);
+    return { ...obj, path };
+  }
+
+  async removeStored(id: string): Promise<void> {
+    await fsp.unlink(this.storePath(id)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+}
+
+function parseOrigin(info: Buffer | undefined, sourceAeTitle: string | undefined): ReceiveContext {
+  if (info) {
+    try {
+      const o = JSON.parse(info.toString('utf8').trim()) as Partial<ReceiveContext>;
+      return {
+        callingAeTitle: String(o.callingAeTitle ?? sourceAeTitle ?? ''),
+        calledAeTitle: String(o.calledAeTitle ?? ''),
+        remoteAddress: String(o.remoteAddress ?? ''),
+        receivedAt: String(o.receivedAt ?? ''),
+      };
+    } catch {
+      // fall through: an unreadable record still leaves the calling AE from the file meta
+    }
+  }
+  return { callingAeTitle: sourceAeTitle ?? '', calledAeTitle: '', remoteAddress: '', receivedAt: '' };
+}
