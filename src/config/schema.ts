@@ -16,7 +16,8 @@ const duration = z.number().int().nonnegative();
 const listenSchema = z
   .object({
     host: z.string().default('0.0.0.0'),
-    port: z.number().int().min(1).max(65535).default(11112),
+    /** 0 = any free port (the bound port is logged). */
+    port: z.number().int().min(0).max(65535).default(11112),
     aeTitle: aeTitle.default('BODYROUTE'),
     /** Calling AE titles allowed to associate; empty = any. */
     allowedCallingAeTitles: z.array(aeTitle).default([]),

@@ -1,0 +1,44 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { waitFor } from './tools';
+
+/** bodyroute run as users run it: the CLI in a child process, configured by a YAML file. */
+export interface BodyrouteProcess {
+  port: number;
+  proc: ChildProcess;
+  logs(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
+
+export async function startBodyroute(dir: string, config: Record<string, unknown>, name = 'bodyroute'): Promise<BodyrouteProcess> {
+  const configPath = join(dir, `${name}.yaml`);
+  writeFileSync(configPath, stringify(config));
+  const proc = spawn(process.execPath, [CLI, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const port = await waitFor(
+    'bodyroute to listen',
+    () => {
+      if (proc.exitCode !== null) throw new Error(`bodyroute exited with ${proc.exitCode}:\n${out}`);
+      const m = /listening for DICOM associations .*port=(\d+)/.exec(out);
+      return m ? Number(m[1]) : undefined;
+    },
+    20000,
+  );
+  return {
+    port,
+    proc,
+    logs: () => out,
+    kill: (signal: NodeJS.Signals = 'SIGTERM') =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill(signal);
+      }),
+  };
+}

@@ -1,0 +1,74 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/**
+ * External programs the interop tests need. In CI a missing tool fails the test
+ * (scripts/install-test-deps.sh must have installed it); on a developer machine the
+ * test is skipped with a message saying what to install.
+ */
+export function haveTool(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+export function requireTools(ctx: Mocha.Context, ...names: string[]): void {
+  const missing = names.filter((n) => !haveTool(n));
+  if (missing.length === 0) return;
+  const msg = `missing ${missing.join(', ')}: run scripts/install-test-deps.sh`;
+  if (process.env.CI) throw new Error(msg);
+  // eslint-disable-next-line no-console
+  console.warn(`    skipped: ${msg}`);
+  ctx.skip();
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** DCMTK and Orthanc from Debian run with Nagle's algorithm unless told otherwise. */
+export const PEER_ENV = { ...process.env, TCP_NODELAY: '1' };
+
+export function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { env: PEER_ENV, encoding: 'latin1', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20000, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+function datasetLines(dump: string): string[] {
+  return dump
+    .split('\n')
+    .filter((l) => l.startsWith('(') && !l.startsWith('(0002,'))
+    .map((l) => l.replace(/\s+#.*$/, '').trimEnd());
+}
+
+/** dcmdump of the dataset only (file meta group 0002 dropped), one line per element. */
+export function dumpDataset(path: string): string[] {
+  return datasetLines(run('dcmdump', ['-q', '-dc', path]));
+}
+
+/** dumpDataset for many files, a hundred per dcmdump run. */
+export function dumpDatasets(paths: string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < paths.length; i += 100) {
+    const batch = paths.slice(i, i + 100);
+    const dumps = run('dcmdump', ['-q', '-dc', ...batch]).split('# Dicom-File-Format').slice(1);
+    if (dumps.length !== batch.length) throw new Error(`dcmdump printed ${dumps.length} dumps for ${batch.length} files`);
+    batch.forEach((p, k) => out.set(p, datasetLines(dumps[k])));
+  }
+  return out;
+}

@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFileMeta } from '../../src/dicom/part10';
+import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { startStorescp, StorescpPeer } from '../helpers/peers';
+import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
+import { freePort, requireTools, run, waitFor } from '../helpers/tools';
+
+const RETRY_MAX_MS = 1500;
+
+describe('destination down: acknowledged, then delivered when it comes back', function () {
+  this.timeout(120000);
+  let tmp: string;
+  let br: BodyrouteProcess | undefined;
+  let scp: StorescpPeer | undefined;
+
+  before(function () {
+    requireTools(this, 'storescu', 'storescp');
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-down-'));
+  });
+
+  after(async () => {
+    await br?.kill();
+    await scp?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('accepts objects while the destination is down and delivers them within one retry interval of its return', async () => {
+    const scpPort = await freePort();
+    br = await startBodyroute(tmp, {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      retry: { initialDelayMs: 200, maxDelayMs: RETRY_MAX_MS, maxAttempts: 3 },
+      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpPort, aeTitle: 'STORESCP', connectTimeoutMs: 1000 }],
+      routes: [{ to: ['pacs'] }],
+    });
+    const files: string[] = [];
+    const series = newUid();
+    for (let i = 0; i < 20; i++) {
+      const f = join(tmp, `img${i}.dcm`);
+      writeSyntheticImage(f, { rows: 128, columns: 128, seriesUid: series, instanceNumber: i + 1 });
+      files.push(f);
+    }
+    // storescu exits 0 only if every C-STORE was answered with success
+    run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files]);
+    // several retry rounds pass while the destination is down: far more than maxAttempts
+    await new Promise((r) => setTimeout(r, 3 * RETRY_MAX_MS));
+    expect(br.logs()).to.match(/destination unavailable; objects stay queued destination=pacs/);
+    expect(br.logs()).not.to.match(/dead-lettered/);
+
+    const upAt = Date.now();
+    scp = await startStorescp(join(tmp, 'received'), 'STORESCP', scpPort);
+    const s = scp;
+    await waitFor('all 20 objects at the destination', () => s.files().length === 20, 20000, 50);
+    const took = Date.now() - upAt;
+    expect(took).to.be.lessThan(RETRY_MAX_MS + 1500);
+    const got = new Set(s.files().map((f) => readFileMeta(readFileSync(f)).sopInstanceUid));
+    expect(got).to.deep.equal(new Set(files.map((f) => readFileMeta(readFileSync(f)).sopInstanceUid)));
+    expect(br.logs()).to.match(/destination available again destination=pacs/);
+  });
+});
