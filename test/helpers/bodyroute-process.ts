@@ -9,6 +9,8 @@ export interface BodyrouteProcess {
   port: number;
   proc: ChildProcess;
   logs(): string;
+  /** Log lines arrive asynchronously: wait until one matches. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -34,6 +36,9 @@ export async function startBodyroute(dir: string, config: Record<string, unknown
     port,
     proc,
     logs: () => out,
+    waitForLog: async (pattern: RegExp, timeoutMs = 5000) => {
+      await waitFor(`a log line matching ${pattern}`, () => pattern.test(out), timeoutMs, 20);
+    },
     kill: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();

@@ -1,8 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { readFileMeta } from '../../src/dicom/part10';
 import { freePort, PEER_ENV, waitFor } from './tools';
 
 /** Real DICOM peers started by the tests on 127.0.0.1. */
@@ -36,6 +37,16 @@ function tcpReady(port: number): Promise<boolean> {
 export interface StorescpPeer extends Peer {
   dir: string;
   files(): string[];
+  /** SOP Instance UIDs of the complete files received so far (storescp writes in place, so a file still being written is left out). */
+  sopInstanceUids(): Set<string>;
+}
+
+function sopUidOrNothing(path: string): string[] {
+  try {
+    return [readFileMeta(readFileSync(path)).sopInstanceUid];
+  } catch {
+    return [];
+  }
 }
 
 /** DCMTK storescp writing every received object bit-preserved (+B) into `dir`. */
@@ -49,6 +60,7 @@ export async function startStorescp(dir: string, aeTitle = 'STORESCP', port?: nu
     aeTitle,
     dir,
     files: () => readdirSync(dir).filter((f) => !f.startsWith('.')).map((f) => join(dir, f)),
+    sopInstanceUids: () => new Set(readdirSync(dir).filter((f) => !f.startsWith('.')).flatMap((f) => sopUidOrNothing(join(dir, f)))),
     stop: () => stopProcess(proc),
   };
 }

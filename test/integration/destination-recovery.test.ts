@@ -53,11 +53,10 @@ describe('destination down: acknowledged, then delivered when it comes back', fu
     const upAt = Date.now();
     scp = await startStorescp(join(tmp, 'received'), 'STORESCP', scpPort);
     const s = scp;
-    await waitFor('all 20 objects at the destination', () => s.files().length === 20, 20000, 50);
+    await waitFor('all 20 objects at the destination', () => s.sopInstanceUids().size === 20, 20000, 50);
     const took = Date.now() - upAt;
     expect(took).to.be.lessThan(RETRY_MAX_MS + 1500);
-    const got = new Set(s.files().map((f) => readFileMeta(readFileSync(f)).sopInstanceUid));
-    expect(got).to.deep.equal(new Set(files.map((f) => readFileMeta(readFileSync(f)).sopInstanceUid)));
-    expect(br.logs()).to.match(/destination available again destination=pacs/);
+    expect(s.sopInstanceUids()).to.deep.equal(new Set(files.map((f) => readFileMeta(readFileSync(f)).sopInstanceUid)));
+    await br.waitForLog(/destination available again destination=pacs/);
   });
 });

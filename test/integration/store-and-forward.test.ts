@@ -66,7 +66,7 @@ describe('store and forward: storescu → bodyroute → storescp + Orthanc', fun
     send(['-xi'], fixtures.implicit);
     send([], fixtures.explicit);
     for (const [name, file] of Object.entries(fixtures.encoded)) send(PROPOSE[name], [file]);
-    await waitFor('every object at storescp', () => storescp.files().length >= originals.size, 60000);
+    await waitFor('every object at storescp', () => storescp.sopInstanceUids().size >= originals.size, 60000);
     await waitFor('every object in Orthanc', async () => (await orthanc.instanceIds()).length >= originals.size, 60000);
     for (const id of await orthanc.instanceIds()) {
       const path = join(tmp, 'orthanc-out', `${id}.dcm`);
@@ -133,6 +133,6 @@ describe('store and forward: storescu → bodyroute → storescp + Orthanc', fun
   });
 
   it('logs one line per association with peer, AE titles, objects and bytes', () => {
-    expect(br.logs()).to.match(/association closed peer=127\.0\.0\.1:\d+ callingAe=MODALITY calledAe=BODYROUTE objects=100 failed=0 partial=0 bytes=\d+ ms=\d+/);
+    return br.waitForLog(/association closed peer=127\.0\.0\.1:\d+ callingAe=MODALITY calledAe=BODYROUTE objects=100 failed=0 partial=0 bytes=\d+ ms=\d+/);
   });
 });

@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { startStorescp, StorescpPeer } from '../helpers/peers';
+import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
+import { freePort, PEER_ENV, requireTools, waitFor } from '../helpers/tools';
+
+const OBJECTS = 500;
+
+describe('kill -9 while objects arrive: every acknowledged object is delivered after restart', function () {
+  this.timeout(240000);
+  let tmp: string;
+  let scp: StorescpPeer | undefined;
+  let br: BodyrouteProcess | undefined;
+
+  before(function () {
+    requireTools(this, 'storescu', 'storescp');
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-crash-'));
+  });
+
+  after(async () => {
+    await br?.kill('SIGKILL');
+    await scp?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it(`loses nothing that got a success response (${OBJECTS} objects, kill -9 at a random moment)`, async () => {
+    // The destination comes up only after the restart, so every acknowledged object must
+    // survive the crash in the spool and its journal, not in flight to the destination.
+    const scpPort = await freePort();
+    mkdirSync(join(tmp, 'in'), { recursive: true });
+    const files: string[] = [];
+    const uidOf = new Map<string, string>();
+    const series = newUid();
+    for (let i = 0; i < OBJECTS; i++) {
+      const f = join(tmp, 'in', `img${String(i).padStart(4, '0')}.dcm`);
+      uidOf.set(f, writeSyntheticImage(f, { rows: 256, columns: 256, seriesUid: series, instanceNumber: i + 1, z: i }).sopInstanceUid);
+      files.push(f);
+    }
+    const config = {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      retry: { initialDelayMs: 200, maxDelayMs: 1000 },
+      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpPort, aeTitle: 'STORESCP', connectTimeoutMs: 1000 }],
+      routes: [{ to: ['pacs'] }],
+    };
+    br = await startBodyroute(tmp, config);
+    const killAfter = 50 + Math.floor(Math.random() * 350);
+
+    // storescu -v says which file it sends and when the success response came back
+    const acknowledged = new Set<string>();
+    const sender = spawn('storescu', ['-v', '-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files], { env: PEER_ENV });
+    let current = '';
+    let buffered = '';
+    const victim = br;
+    const onOutput = (d: Buffer) => {
+      buffered += d.toString('latin1');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /Sending file: (.*)$/.exec(line);
+        if (m) current = m[1].trim();
+        if (/Received Store Response \(Success\)/.test(line)) {
+          acknowledged.add(uidOf.get(current) as string);
+          if (acknowledged.size === killAfter) victim.proc.kill('SIGKILL');
+        }
+      }
+    };
+    sender.stdout.on('data', onOutput);
+    sender.stderr.on('data', onOutput);
+    await new Promise((resolve) => sender.once('exit', resolve));
+    await waitFor('bodyroute to die', () => victim.proc.signalCode === 'SIGKILL', 10000);
+    expect(acknowledged.size).to.be.at.least(killAfter);
+    expect(acknowledged.size).to.be.lessThan(OBJECTS);
+
+    br = await startBodyroute(tmp, config, 'restarted');
+    await br.waitForLog(/recovered pending deliveries|re-processing acknowledged objects/);
+    scp = await startStorescp(join(tmp, 'received'), 'STORESCP', scpPort);
+    const s = scp;
+    await waitFor(`${acknowledged.size} acknowledged objects at the destination`, () => {
+      const delivered = s.sopInstanceUids();
+      return [...acknowledged].every((u) => delivered.has(u));
+    }, 60000, 250);
+    // nothing half-received survives the restart
+    expect(readdirSync(join(tmp, 'spool', 'tmp'))).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { PEER_ENV, requireTools } from '../helpers/tools';
+
+function echo(port: number, callingAe: string, calledAe = 'BODYROUTE') {
+  const r = spawnSync('echoscu', ['-aet', callingAe, '-aec', calledAe, '127.0.0.1', String(port)], { env: PEER_ENV, encoding: 'latin1' });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+/** Sends bytes, then resolves with whatever came back before the peer closed (or after a pause). */
+function sendRaw(port: number, bytes: Buffer, waitMs = 1500): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const s = connect({ host: '127.0.0.1', port }, () => s.write(bytes));
+    const done = () => {
+      s.destroy();
+      resolve(Buffer.concat(chunks));
+    };
+    s.on('data', (d: Buffer) => chunks.push(d));
+    s.on('error', done);
+    s.on('close', done);
+    setTimeout(done, waitMs).unref();
+  });
+}
+
+describe('ingest policy: AE titles and hostile bytes', function () {
+  this.timeout(60000);
+  let tmp: string;
+  let br: BodyrouteProcess;
+
+  before(async function () {
+    requireTools(this, 'echoscu');
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-policy-'));
+    br = await startBodyroute(tmp, {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE', allowedCallingAeTitles: ['CT01', 'MR01'], associationTimeoutMs: 2000 },
+      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      destinations: [{ name: 'archive', type: 'folder', path: join(tmp, 'archive') }],
+      routes: [{ to: ['archive'] }],
+    });
+  });
+
+  after(async () => {
+    await br?.kill();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('answers C-ECHO from an allowed calling AE', () => {
+    const r = echo(br.port, 'CT01');
+    expect(r.ok, r.output).to.equal(true);
+  });
+
+  it('rejects a calling AE outside the allow-list with A-ASSOCIATE-RJ "calling AE title not recognized"', async () => {
+    const r = echo(br.port, 'INTRUDER');
+    expect(r.ok).to.equal(false);
+    expect(r.output).to.match(/Association Rejected/i);
+    expect(r.output).to.match(/Calling AE Title Not Recognized/i);
+    await br.waitForLog(/association rejected .*callingAe=INTRUDER .*not in listen.allowedCallingAeTitles/);
+  });
+
+  it('rejects a wrong called AE title with reason "called AE title not recognized"', () => {
+    const r = echo(br.port, 'CT01', 'SOMEONEELSE');
+    expect(r.ok).to.equal(false);
+    expect(r.output).to.match(/Called AE Title Not Recognized/i);
+  });
+
+  it('survives random bytes, an unknown PDU type and an absurd PDU length, and keeps serving', async () => {
+    for (let i = 0; i < 20; i++) await sendRaw(br.port, randomBytes(1 + Math.floor(Math.random() * 4096)), 300);
+    const abort = await sendRaw(br.port, Buffer.from([0x42, 0, 0, 0, 0, 4, 1, 2, 3, 4]));
+    expect(abort[0], 'A-ABORT for an unknown PDU type').to.equal(0x07);
+    const huge = await sendRaw(br.port, Buffer.from([0x04, 0, 0xff, 0xff, 0xff, 0xf0, 0, 0]));
+    expect(huge[0], 'A-ABORT for a 4 GB P-DATA').to.equal(0x07);
+    expect(br.proc.exitCode).to.equal(null);
+    const r = echo(br.port, 'MR01');
+    expect(r.ok, r.output).to.equal(true);
+    await br.waitForLog(/connection dropped .*reason="unknown PDU type 0x42"/);
+  });
+
+  it('drops a connection that never asks for an association (ARTIM)', async () => {
+    const started = Date.now();
+    await sendRaw(br.port, Buffer.alloc(0), 10000);
+    expect(Date.now() - started).to.be.within(1500, 6000);
+  });
+});
