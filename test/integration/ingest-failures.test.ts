@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFileMeta } from '../../src/dicom/part10';
+import { ObjectToSend, ScuAssociation } from '../../src/dispatch/scu-association';
+import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { syntheticImage } from '../helpers/synthetic-dicom';
+import { waitFor } from '../helpers/tools';
+
+/** Sends a file's dataset bytes as they are, with the UIDs given, over bodyroute's own raw SCU. */
+async function storeRaw(port: number, path: string, bytes: Buffer, uids?: { sopClassUid?: string; sopInstanceUid?: string }): Promise<number> {
+  writeFileSync(path, bytes);
+  const meta = readFileMeta(bytes);
+  const obj: ObjectToSend = {
+    path,
+    datasetOffset: meta.datasetOffset,
+    sizeBytes: bytes.length,
+    sopClassUid: uids?.sopClassUid ?? meta.sopClassUid,
+    sopInstanceUid: uids?.sopInstanceUid ?? meta.sopInstanceUid,
+    transferSyntaxUid: meta.transferSyntaxUid,
+  };
+  const a = await ScuAssociation.open(
+    { host: '127.0.0.1', port, callingAeTitle: 'TESTSCU', calledAeTitle: 'BODYROUTE', maxPduLength: 16384, connectTimeoutMs: 5000, responseTimeoutMs: 5000 },
+    [{ sopClassUid: meta.sopClassUid, transferSyntaxUid: meta.transferSyntaxUid }],
+  );
+  try {
+    const ctx = a.contextFor(meta.sopClassUid, meta.transferSyntaxUid);
+    if (ctx === undefined) throw new Error('context not accepted');
+    return (await a.store(obj, ctx)).status;
+  } finally {
+    await a.release();
+  }
+}
+
+describe('ingest: bad objects get a failure status and leave nothing behind', function () {
+  this.timeout(60000);
+  let tmp: string;
+  let br: BodyrouteProcess;
+  const spoolFiles = () => ['tmp', 'inbox', 'store'].flatMap((d) => readdirSync(join(tmp, 'spool', d)));
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-fail-'));
+    br = await startBodyroute(tmp, {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE', maxObjectBytes: 200000 },
+      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      destinations: [{ name: 'archive', type: 'folder', path: join(tmp, 'archive') }],
+      routes: [{ to: ['archive'] }],
+    });
+  });
+
+  after(async () => {
+    await br?.kill();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('stores a good object (status 0x0000) into the folder archive as study/series/instance', async () => {
+    const img = syntheticImage({ rows: 64, columns: 64 });
+    expect(await storeRaw(br.port, join(tmp, 'good.dcm'), img.bytes)).to.equal(0x0000);
+    const archived = join(tmp, 'archive', img.studyUid, img.seriesUid, `${img.sopInstanceUid}.dcm`);
+    await waitFor('the archived file', () => existsSync(archived));
+    expect(readFileMeta(readFileSync(archived)).sopInstanceUid).to.equal(img.sopInstanceUid);
+  });
+
+  it('answers 0xC000 to a dataset cut off inside its pixel data', async () => {
+    const img = syntheticImage({ rows: 64, columns: 64 });
+    expect(await storeRaw(br.port, join(tmp, 'truncated.dcm'), img.bytes.subarray(0, img.bytes.length - 1000))).to.equal(0xc000);
+    await br.waitForLog(/C-STORE failed .*code=OBJECT_TRUNCATED/);
+  });
+
+  it('answers 0xC000 to bytes that are not a dataset', async () => {
+    const img = syntheticImage({ rows: 16, columns: 16 });
+    const meta = readFileMeta(img.bytes);
+    const garbage = Buffer.concat([img.bytes.subarray(0, meta.datasetOffset), Buffer.from('this is not DICOM at all, just text that goes on and on')]);
+    expect(await storeRaw(br.port, join(tmp, 'garbage.dcm'), garbage)).to.equal(0xc000);
+  });
+
+  it('answers 0xC000 to a hostile SOP Instance UID and writes no file named after it', async () => {
+    const img = syntheticImage({ rows: 16, columns: 16 });
+    expect(await storeRaw(br.port, join(tmp, 'hostile.dcm'), img.bytes, { sopInstanceUid: '../../../../tmp/owned' })).to.equal(0xc000);
+    await br.waitForLog(/C-STORE failed .*code=UID_INVALID/);
+  });
+
+  it('answers 0xA700 to an object over listen.maxObjectBytes', async () => {
+    const img = syntheticImage({ rows: 512, columns: 512 });
+    expect(await storeRaw(br.port, join(tmp, 'big.dcm'), img.bytes)).to.equal(0xa700);
+    await br.waitForLog(/C-STORE failed .*code=OBJECT_TOO_LARGE/);
+  });
+
+  it('leaves no partial or rejected file in the spool', () => {
+    expect(spoolFiles()).to.deep.equal([]);
+  });
+});
+
+describe('ingest: a spool without room answers 0xA700', function () {
+  this.timeout(30000);
+  let tmp: string;
+  let br: BodyrouteProcess;
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-full-'));
+    br = await startBodyroute(tmp, {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      // more free space than any disk has: every store is refused
+      spool: { dir: join(tmp, 'spool'), minFreeBytes: Number.MAX_SAFE_INTEGER },
+      destinations: [{ name: 'archive', type: 'folder', path: join(tmp, 'archive') }],
+      routes: [{ to: ['archive'] }],
+    });
+  });
+
+  after(async () => {
+    await br?.kill();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('refuses with out-of-resources and writes nothing', async () => {
+    const img = syntheticImage({ rows: 32, columns: 32 });
+    expect(await storeRaw(br.port, join(tmp, 'x.dcm'), img.bytes)).to.equal(0xa700);
+    await br.waitForLog(/C-STORE failed .*status=0xA700 code=SPOOL_FULL/);
+    expect(['tmp', 'inbox', 'store'].flatMap((d) => readdirSync(join(tmp, 'spool', d)))).to.deep.equal([]);
+  });
+});

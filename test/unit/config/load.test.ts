@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfig } from '../../../src/config/load';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const minimal = () => ({
+  destinations: [{ name: 'archive', type: 'folder', path: './a' }],
+  routes: [{ to: ['archive'] }],
+});
+
+describe('config/load', () => {
+  it('loads the bundled default config: listen 11112, folder archive, default route', () => {
+    const cfg = loadConfig(join(ROOT, 'config', 'bodyroute.yaml'), ROOT);
+    expect(cfg.listen).to.include({ port: 11112, aeTitle: 'BODYROUTE' });
+    expect(cfg.destinations).to.have.length(1);
+    expect(cfg.destinations[0]).to.include({ name: 'archive', type: 'folder', path: join(ROOT, 'var', 'archive') });
+    expect(cfg.spool.dir).to.equal(join(ROOT, 'var', 'spool'));
+  });
+
+  it('loads every example in config/', () => {
+    for (const f of ['bodyroute.yaml', 'examples/forward-to-pacs.yaml']) expect(() => loadConfig(join(ROOT, 'config', f), ROOT), f).not.to.throw();
+  });
+
+  it('fills defaults and resolves relative paths against the base directory', () => {
+    const cfg = parseConfig(minimal(), '/srv/br');
+    expect(cfg.listen).to.deep.include({ host: '0.0.0.0', port: 11112, aeTitle: 'BODYROUTE', allowedCallingAeTitles: [] });
+    expect(cfg.spool.dir).to.equal('/srv/br/var/spool');
+    expect(cfg.destinations[0]).to.include({ path: '/srv/br/a' });
+  });
+
+  it('names an unknown key', () => {
+    expect(() => parseConfig({ ...minimal(), listen: { prot: 104 } }, '/')).to.throw(ConfigError, /listen: unknown key\(s\) "prot"/);
+  });
+
+  it('names a key with the wrong type', () => {
+    expect(() => parseConfig({ ...minimal(), listen: { port: 'eleven' } }, '/')).to.throw(ConfigError, /listen\.port: Expected number, received string/);
+  });
+
+  it('names a missing required key', () => {
+    expect(() => parseConfig({ routes: [{ to: ['x'] }] }, '/')).to.throw(ConfigError, /destinations: required key is missing/);
+    expect(() => parseConfig({ ...minimal(), destinations: [{ name: 'p', type: 'dimse', host: 'h', port: 104 }] }, '/')).to.throw(ConfigError, /destinations\[0\]\.aeTitle: required key is missing/);
+  });
+
+  it('refuses a route to a destination that does not exist, and duplicate names', () => {
+    expect(() => parseConfig({ ...minimal(), routes: [{ to: ['nowhere'] }] }, '/')).to.throw(ConfigError, /routes\[0\]\.to\[0\]: no destination named "nowhere"/);
+    expect(() => parseConfig({ ...minimal(), destinations: [minimal().destinations[0], minimal().destinations[0]] }, '/')).to.throw(ConfigError, /duplicate destination name/);
+  });
+
+  it('refuses an AE title longer than 16 characters', () => {
+    expect(() => parseConfig({ ...minimal(), listen: { aeTitle: 'A'.repeat(17) } }, '/')).to.throw(ConfigError, /listen\.aeTitle/);
+  });
+});
