@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs that npm cannot: the real DICOM peers the interop
+# tests start on loopback (DCMTK, Orthanc) and GDCM's gdcmconv (JPEG 2000 fixtures).
+# Debian/Ubuntu; run as root (or with sudo).
+set -euo pipefail
+packages=(dcmtk orthanc libgdcm-tools)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "test dependencies present: ${packages[*]}"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Debian starts Orthanc as a service on install where an init system runs; the tests start their own.
+if command -v service >/dev/null 2>&1; then $SUDO service orthanc stop >/dev/null 2>&1 || true; fi
