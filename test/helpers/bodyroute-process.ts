@@ -27,7 +27,7 @@ export async function startBodyroute(dir: string, config: Record<string, unknown
     'bodyroute to listen',
     () => {
       if (proc.exitCode !== null) throw new Error(`bodyroute exited with ${proc.exitCode}:\n${out}`);
-      const m = /listening for DICOM associations .*port=(\d+)/.exec(out);
+      const m = /listening for DICOM associations.*?"?port"?[=:](\d+)/.exec(out);
       return m ? Number(m[1]) : undefined;
     },
     20000,

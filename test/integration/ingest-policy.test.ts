@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ScuAssociation } from '../../src/dispatch/scu-association';
 import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { PEER_ENV, requireTools } from '../helpers/tools';
 
@@ -38,7 +39,8 @@ describe('ingest policy: AE titles and hostile bytes', function () {
     requireTools(this, 'echoscu');
     tmp = mkdtempSync(join(tmpdir(), 'bodyroute-policy-'));
     br = await startBodyroute(tmp, {
-      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE', allowedCallingAeTitles: ['CT01', 'MR01'], associationTimeoutMs: 2000 },
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE', allowedCallingAeTitles: ['CT01', 'MR01'], associationTimeoutMs: 2000, maxAssociations: 1 },
+      logging: { format: 'json' },
       spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
       destinations: [{ name: 'archive', type: 'folder', path: join(tmp, 'archive') }],
       routes: [{ to: ['archive'] }],
@@ -60,7 +62,7 @@ describe('ingest policy: AE titles and hostile bytes', function () {
     expect(r.ok).to.equal(false);
     expect(r.output).to.match(/Association Rejected/i);
     expect(r.output).to.match(/Calling AE Title Not Recognized/i);
-    await br.waitForLog(/association rejected .*callingAe=INTRUDER .*not in listen.allowedCallingAeTitles/);
+    await br.waitForLog(/"callingAe":"INTRUDER".*not in listen.allowedCallingAeTitles/);
   });
 
   it('rejects a wrong called AE title with reason "called AE title not recognized"', () => {
@@ -78,7 +80,29 @@ describe('ingest policy: AE titles and hostile bytes', function () {
     expect(br.proc.exitCode).to.equal(null);
     const r = echo(br.port, 'MR01');
     expect(r.ok, r.output).to.equal(true);
-    await br.waitForLog(/connection dropped .*reason="unknown PDU type 0x42"/);
+    await br.waitForLog(/connection dropped.*"reason":"unknown PDU type 0x42"/);
+  });
+
+  it('rejects an association over listen.maxAssociations as transient "local limit exceeded"', async () => {
+    const held = await ScuAssociation.open(
+      { host: '127.0.0.1', port: br.port, callingAeTitle: 'CT01', calledAeTitle: 'BODYROUTE', maxPduLength: 16384, connectTimeoutMs: 5000, responseTimeoutMs: 5000 },
+      [{ sopClassUid: '1.2.840.10008.1.1', transferSyntaxUid: '1.2.840.10008.1.2' }],
+    );
+    try {
+      const r = echo(br.port, 'MR01');
+      expect(r.ok).to.equal(false);
+      expect(r.output).to.match(/Local Limit Exceeded/i);
+    } finally {
+      await held.release();
+    }
+    await br.waitForLog(/"reason":"already 1 associations \(listen.maxAssociations\)"/);
+    const after = echo(br.port, 'MR01');
+    expect(after.ok, after.output).to.equal(true);
+  });
+
+  it('writes JSON log lines when logging.format is json', () => {
+    const line = br.logs().split('\n').find((l) => l.includes('association rejected'));
+    expect(JSON.parse(line as string)).to.include({ level: 'warn', message: 'association rejected', component: 'ingest', callingAe: 'INTRUDER' });
   });
 
   it('drops a connection that never asks for an association (ARTIM)', async () => {
