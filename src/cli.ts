@@ -2,6 +2,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
 import { App } from './main';
+import { classifyCommand } from './commands/classify';
+import { datasetExport } from './commands/dataset-export';
+import { evalCommand } from './commands/eval';
 import { VERSION } from './version';
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid configuration. */
@@ -11,6 +14,12 @@ const HELP = `bodyroute ${VERSION} - DICOM router that classifies and routes CT/
 
 Usage:
   bodyroute serve [--config FILE]   run the DICOM listener and router (default config: config/bodyroute.yaml)
+  bodyroute classify [--json] [--model MANIFEST] [--threads N] PATH...
+                                    classify DICOM files and folders; one result per image
+  bodyroute eval --labels CSV --images DIR [--json FILE] [--model MANIFEST]
+                                    accuracy (95% CI), per-region P/R/F1, per-modality, confusion matrix
+  bodyroute dataset export --labels CSV --images DIR --out DIR [--size N]
+                                    preprocess labelled images for training (images.npy + index.json)
   bodyroute --help                  show this help
   bodyroute --version               print the version
 
@@ -58,6 +67,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (command === 'serve') return await serve(rest);
+    if (command === 'classify') return await classifyCommand(rest);
+    if (command === 'eval') return await evalCommand(rest);
+    if (command === 'dataset' && rest[0] === 'export') return await datasetExport(rest.slice(1));
     process.stderr.write(`bodyroute: unknown command "${command}"\n\n${HELP}`);
     return ExitCode.Usage;
   } catch (err) {
@@ -75,5 +87,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // `bodyroute classify ... | head` closes stdout early: that is not an error
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(ExitCode.Ok);
+    throw err;
+  });
   main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -2,7 +2,10 @@ import { Config } from './config/schema';
 import { Dispatcher } from './dispatch/dispatcher';
 import { IngestServer } from './ingest/server';
 import { createLogger, Logger } from './observability/logger';
+import { Classifier, WorkerPoolClassifier } from './classify/classifier';
+import { ClassifyStage } from './pipeline/classify-stage';
 import { Pipeline } from './pipeline/pipeline';
+import { Stage } from './pipeline/stage';
 import { Router } from './route/router';
 import { Spool } from './spool/spool';
 import { VERSION } from './version';
@@ -12,21 +15,37 @@ export class App {
   readonly log: Logger;
   readonly spool: Spool;
   readonly dispatcher: Dispatcher;
-  readonly pipeline: Pipeline;
   readonly ingest: IngestServer;
+  private pipeline: Pipeline | undefined;
+  private classifier: Classifier | undefined;
   port = 0;
 
   constructor(readonly cfg: Config, log?: Logger) {
     this.log = log ?? createLogger(cfg.logging);
     this.spool = new Spool({ dir: cfg.spool.dir, minFreeBytes: cfg.spool.minFreeBytes, maxObjectBytes: cfg.listen.maxObjectBytes }, this.log.child({ component: 'spool' }));
     this.dispatcher = new Dispatcher(cfg, this.spool, this.log);
-    this.pipeline = new Pipeline(this.spool, [], new Router(cfg.routes), this.dispatcher, this.log.child({ component: 'pipeline' }));
-    this.ingest = new IngestServer(cfg.listen, this.spool, this.log.child({ component: 'ingest' }), (obj) => this.pipeline.submit(obj));
+    this.ingest = new IngestServer(cfg.listen, this.spool, this.log.child({ component: 'ingest' }), (obj) => this.pipeline?.submit(obj));
+  }
+
+  private async stages(): Promise<Stage[]> {
+    const c = this.cfg.classifier;
+    if (!c.enabled) return [];
+    const log = this.log.child({ component: 'classify' });
+    this.classifier = await WorkerPoolClassifier.create({
+      manifestPath: c.model as string,
+      device: c.device,
+      threads: c.threads,
+      workers: c.workers,
+      maxBatch: c.maxBatch,
+      onInfo: (message, fields) => log.info(message, fields),
+    });
+    return [new ClassifyStage(this.classifier, log)];
   }
 
   /** Recovery first (nothing acknowledged earlier is forgotten), then the listener. */
   async start(): Promise<void> {
     this.log.info('bodyroute starting', { version: VERSION, spool: this.cfg.spool.dir, destinations: this.cfg.destinations.map((d) => d.name).join(',') });
+    this.pipeline = new Pipeline(this.spool, await this.stages(), new Router(this.cfg.routes), this.dispatcher, this.log.child({ component: 'pipeline' }));
     await this.spool.init();
     await this.dispatcher.init();
     await this.dispatcher.recoverStored();
@@ -37,7 +56,8 @@ export class App {
 
   async stop(): Promise<void> {
     await this.ingest.stop();
-    await this.pipeline.stop();
+    await this.pipeline?.stop();
+    await this.classifier?.close();
     await this.dispatcher.stop();
     this.log.info('bodyroute stopped');
   }

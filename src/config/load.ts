@@ -6,6 +6,9 @@ import { Config, configSchema } from './schema';
 
 export class ConfigError extends Error {}
 
+/** The model shipped with bodyroute (dist/src/config → repository root). */
+export const SHIPPED_MODEL = resolve(__dirname, '..', '..', '..', 'models', 'bodyregion-cnn.json');
+
 function formatPath(path: (string | number)[]): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
 }
@@ -29,6 +32,7 @@ export function parseConfig(doc: unknown, baseDir: string): Config {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   cfg.spool.dir = abs(cfg.spool.dir);
   for (const d of cfg.destinations) if (d.type === 'folder') d.path = abs(d.path);
+  cfg.classifier.model = cfg.classifier.model ? abs(cfg.classifier.model) : SHIPPED_MODEL;
   return cfg;
 }
 

@@ -88,6 +88,22 @@ const routeSchema = z
   })
   .strict();
 
+const classifierSchema = z
+  .object({
+    /** Classify CT/MR images as they pass (needs a model). */
+    enabled: z.boolean().default(false),
+    /** Model manifest (JSON next to the .onnx); default: the model shipped in models/. */
+    model: z.string().min(1).optional(),
+    device: z.enum(['cpu', 'cuda', 'auto']).default('cpu'),
+    /** onnxruntime threads per worker. */
+    threads: z.number().int().min(1).max(64).default(1),
+    /** Inference worker threads. */
+    workers: z.number().int().min(1).max(16).default(1),
+    /** Most queued images one model run takes (micro-batching). */
+    maxBatch: z.number().int().min(1).max(256).default(16),
+  })
+  .strict();
+
 const loggingSchema = z
   .object({
     level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
@@ -102,6 +118,7 @@ export const configSchema = z
     retry: retrySchema.default({}),
     destinations: z.array(destinationSchema).min(1),
     routes: z.array(routeSchema).min(1),
+    classifier: classifierSchema.default({}),
     logging: loggingSchema.default({}),
   })
   .strict()
@@ -129,3 +146,4 @@ export type FolderDestinationConfig = z.infer<typeof folderDestination>;
 export type ListenConfig = Config['listen'];
 export type RetryConfig = Config['retry'];
 export type RouteConfig = Config['routes'][number];
+export type ClassifierConfig = Config['classifier'];

@@ -165,3 +165,29 @@ export class ElementReader {
 export function stringValue(bytes: Buffer): string {
   return bytes.toString('latin1').replace(/[\0 ]+$/, '');
 }
+
+/** The items of a sequence element, each as [start, end) of its nested dataset. */
+export function sequenceItems(buf: Buffer, el: ElementHeader, enc: Encoding): { start: number; end: number }[] {
+  const u32 = (at: number) => (enc.littleEndian ? buf.readUInt32LE(at) : buf.readUInt32BE(at));
+  const tagAt = (at: number) => (((enc.littleEndian ? buf.readUInt16LE(at) : buf.readUInt16BE(at)) << 16) | (enc.littleEndian ? buf.readUInt16LE(at + 2) : buf.readUInt16BE(at + 2))) >>> 0;
+  const items: { start: number; end: number }[] = [];
+  const stop = el.length === UNDEFINED_LENGTH ? el.end : el.valueStart + el.length;
+  let pos = el.valueStart;
+  while (pos + 8 <= stop) {
+    const t = tagAt(pos);
+    if (t === Tags.SequenceDelimitation) break;
+    if (t !== Tags.Item) throw new MalformedError(pos, 'expected an item in a sequence');
+    const len = u32(pos + 4);
+    if (len === UNDEFINED_LENGTH) {
+      const reader = new ElementReader(buf, enc, stop);
+      let p = pos + 8;
+      while (tagAt(p) !== Tags.ItemDelimitation) p = reader.readElement(p, 1).end;
+      items.push({ start: pos + 8, end: p });
+      pos = p + 8;
+    } else {
+      items.push({ start: pos + 8, end: pos + 8 + len });
+      pos += 8 + len;
+    }
+  }
+  return items;
+}

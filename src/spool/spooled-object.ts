@@ -1,3 +1,5 @@
+import type { ClassifyOutcome } from '../classify/classification';
+
 /** Where an object came from; kept with the object in the spool (file meta private information). */
 export interface ReceiveContext {
   callingAeTitle: string;
@@ -24,4 +26,6 @@ export interface SpooledObject {
   sizeBytes: number;
   /** Top-level string attributes read at receive time, by tag. */
   attributes: Map<number, string>;
+  /** Set by the classify stage. */
+  classification?: ClassifyOutcome;
 }

@@ -176,3 +176,87 @@ export function writeSyntheticImage(path: string, opts: CtOptions = {}): Synthet
   writeFileSync(path, obj.bytes);
   return obj;
 }
+
+export interface RawImageOptions {
+  rows: number;
+  columns: number;
+  frames?: number;
+  bitsAllocated?: 8 | 16;
+  bitsStored?: number;
+  pixelRepresentation?: 0 | 1;
+  photometric?: string;
+  modality?: string;
+  sopClassUid?: string;
+  /** Stored sample values, frame after frame (already including any high-bit garbage to test masking). */
+  stored: number[];
+  rescale?: { slope: number; intercept: number };
+  pixelPaddingValue?: number;
+  extra?: Element[];
+  explicitVr?: boolean;
+  bigEndian?: boolean;
+}
+
+/** A Part-10 image with exactly the pixel attributes given, for decoder tests. */
+export function rawImage(o: RawImageOptions): { bytes: Buffer; sopInstanceUid: string } {
+  const t = (g: number, e: number) => ((g << 16) | e) >>> 0;
+  const ba = o.bitsAllocated ?? 16;
+  const be = o.bigEndian ?? false;
+  const u16 = (tagv: number, v: number, signed = false): Element => {
+    const b = Buffer.alloc(2);
+    if (signed) (be ? b.writeInt16BE(v, 0) : b.writeInt16LE(v, 0));
+    else (be ? b.writeUInt16BE(v, 0) : b.writeUInt16LE(v, 0));
+    return { tag: tagv, vr: signed ? 'SS' : 'US', value: b };
+  };
+  const px = Buffer.alloc(o.stored.length * (ba / 8));
+  o.stored.forEach((v, i) => {
+    if (ba === 8) px[i] = v & 0xff;
+    else if (be) px.writeUInt16BE(v & 0xffff, 2 * i);
+    else px.writeUInt16LE(v & 0xffff, 2 * i);
+  });
+  const sop = newUid();
+  const sopClass = o.sopClassUid ?? CT_IMAGE_STORAGE;
+  const els: Element[] = [
+    str(t(0x0008, 0x0016), 'UI', sopClass),
+    str(t(0x0008, 0x0018), 'UI', sop),
+    str(t(0x0008, 0x0060), 'CS', o.modality ?? 'CT'),
+    str(t(0x0020, 0x000d), 'UI', newUid()),
+    str(t(0x0020, 0x000e), 'UI', newUid()),
+    u16(t(0x0028, 0x0002), 1),
+    str(t(0x0028, 0x0004), 'CS', o.photometric ?? 'MONOCHROME2'),
+    u16(t(0x0028, 0x0010), o.rows),
+    u16(t(0x0028, 0x0011), o.columns),
+    u16(t(0x0028, 0x0100), ba),
+    u16(t(0x0028, 0x0101), o.bitsStored ?? ba),
+    u16(t(0x0028, 0x0102), (o.bitsStored ?? ba) - 1),
+    u16(t(0x0028, 0x0103), o.pixelRepresentation ?? 0),
+    { tag: t(0x7fe0, 0x0010), vr: ba === 8 ? 'OB' : 'OW', value: px.length % 2 ? Buffer.concat([px, Buffer.alloc(1)]) : px },
+    ...(o.extra ?? []),
+  ];
+  if (o.frames && o.frames > 1) els.push(str(t(0x0028, 0x0008), 'IS', String(o.frames)));
+  if (o.rescale) els.push(str(t(0x0028, 0x1052), 'DS', String(o.rescale.intercept)), str(t(0x0028, 0x1053), 'DS', String(o.rescale.slope)));
+  if (o.pixelPaddingValue !== undefined) els.push(u16(t(0x0028, 0x0120), o.pixelPaddingValue, (o.pixelRepresentation ?? 0) === 1));
+  const explicitVr = o.explicitVr ?? true;
+  const ts = be ? '1.2.840.10008.1.2.2' : explicitVr ? EXPLICIT_VR_LITTLE_ENDIAN : IMPLICIT_VR_LITTLE_ENDIAN;
+  let dataset = encodeDataset(els, explicitVr);
+  if (be) dataset = toBigEndian(dataset, els);
+  return { bytes: Buffer.concat([buildFileMetaHeader({ sopClassUid: sopClass, sopInstanceUid: sop, transferSyntaxUid: ts }), dataset]), sopInstanceUid: sop };
+}
+
+/** Re-encodes an explicit LE dataset's headers as big endian (values were written big endian already). */
+function toBigEndian(le: Buffer, els: Element[]): Buffer {
+  const out = Buffer.from(le);
+  let pos = 0;
+  for (const e of [...els].sort((a, b) => a.tag - b.tag)) {
+    out.writeUInt16BE(e.tag >>> 16, pos);
+    out.writeUInt16BE(e.tag & 0xffff, pos + 2);
+    if (LONG.has(e.vr)) {
+      out.writeUInt32BE(e.value.length, pos + 8);
+      pos += 12;
+    } else {
+      out.writeUInt16BE(e.value.length, pos + 6);
+      pos += 8;
+    }
+    pos += e.value.length;
+  }
+  return out;
+}

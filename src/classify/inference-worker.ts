@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { ClassifyOutcome, interpretLogits } from './classification';
+import { initCodecs } from './codecs';
+import { decodeForClassification, DecodeError } from './decode';
+import { loadManifest, modelLabel } from './manifest';
+import { preprocess } from './preprocess';
+
+/**
+ * A worker thread that decodes, preprocesses and runs the model, so the router's event loop
+ * never waits on pixels or inference. Jobs arrive in batches; the images of a batch go
+ * through the model in one run (micro-batching).
+ */
+export interface WorkerInit {
+  manifestPath: string;
+  device: 'cpu' | 'cuda' | 'auto';
+  threads: number;
+}
+
+export type WorkerRequest = { type: 'batch'; jobs: { id: number; path: string }[] };
+export type WorkerMessage =
+  | { type: 'ready'; provider: string; fallbackReason?: string }
+  | { type: 'failed'; message: string }
+  | { type: 'results'; results: { id: number; outcome: ClassifyOutcome; ms: number }[] };
+
+async function createSession(modelPath: string, init: WorkerInit): Promise<{ session: ort.InferenceSession; provider: string; fallbackReason?: string }> {
+  const base: ort.InferenceSession.SessionOptions = { intraOpNumThreads: init.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  if (init.device !== 'cpu') {
+    try {
+      return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'] }), provider: 'cuda' };
+    } catch (err) {
+      if (init.device === 'cuda') throw new Error(`CUDA execution provider unavailable: ${(err as Error).message}`);
+      return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] }), provider: 'cpu', fallbackReason: (err as Error).message.split('\n')[0] };
+    }
+  }
+  return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) return;
+  const init = workerData as WorkerInit;
+  const manifest = loadManifest(init.manifestPath);
+  await initCodecs();
+  const { session, provider, fallbackReason } = await createSession(manifest.modelPath, init);
+  const size = manifest.preprocessing.size;
+  const label = modelLabel(manifest);
+  port.postMessage({ type: 'ready', provider, fallbackReason } satisfies WorkerMessage);
+
+  port.on('message', (req: WorkerRequest) => {
+    void (async () => {
+      const results: { id: number; outcome: ClassifyOutcome; ms: number }[] = [];
+      const images: { id: number; tensor: Float32Array; started: number; sop: string; modality: string; frameIndex: number; numberOfFrames: number }[] = [];
+      for (const job of req.jobs) {
+        const started = performance.now();
+        try {
+          const decoded = decodeForClassification(readFileSync(job.path));
+          if (decoded.kind === 'skipped') {
+            results.push({ id: job.id, outcome: { kind: 'skipped', reason: decoded.reason, sopInstanceUid: decoded.sopInstanceUid, modality: decoded.modality }, ms: performance.now() - started });
+            continue;
+          }
+          const img = decoded.image;
+          images.push({ id: job.id, tensor: preprocess(img, manifest.preprocessing), started, sop: img.sopInstanceUid, modality: img.modality, frameIndex: img.frameIndex, numberOfFrames: img.numberOfFrames });
+        } catch (err) {
+          const message = err instanceof DecodeError ? err.message : `cannot read: ${(err as Error).message}`;
+          results.push({ id: job.id, outcome: { kind: 'error', message }, ms: performance.now() - started });
+        }
+      }
+      if (images.length) {
+        try {
+          const input = new Float32Array(images.length * size * size);
+          images.forEach((im, k) => input.set(im.tensor, k * size * size));
+          const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', input, [images.length, 1, size, size]) });
+          const logits = out[manifest.output.name].data as Float32Array;
+          const n = manifest.classes.length;
+          images.forEach((im, k) => {
+            const r = interpretLogits(logits.subarray(k * n, (k + 1) * n), manifest.classes, manifest.temperature, manifest.unknownThreshold);
+            results.push({
+              id: im.id,
+              outcome: { kind: 'classified', sopInstanceUid: im.sop, modality: im.modality, ...r, model: label, frameIndex: im.frameIndex, numberOfFrames: im.numberOfFrames },
+              ms: performance.now() - im.started,
+            });
+          });
+        } catch (err) {
+          for (const im of images) results.push({ id: im.id, outcome: { kind: 'error', message: `inference failed: ${(err as Error).message}` }, ms: performance.now() - im.started });
+        }
+      }
+      port.postMessage({ type: 'results', results } satisfies WorkerMessage);
+    })();
+  });
+}
+
+main().catch((err) => parentPort?.postMessage({ type: 'failed', message: (err as Error).message } satisfies WorkerMessage));

@@ -1,0 +1,80 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ClassifyOutcome } from '../classify/classification';
+import { WorkerPoolClassifier } from '../classify/classifier';
+import { SHIPPED_MODEL } from '../config/load';
+
+export const DEFAULT_MODEL = SHIPPED_MODEL;
+
+export const CLASSIFY_HELP = `bodyroute classify [--json] [--model MANIFEST] [--threads N] PATH...
+  Classifies every DICOM file under the paths; one result per image (the middle frame of a multi-frame object).`;
+
+/** Files under the given paths, depth first, in name order. */
+export function walkFiles(paths: string[]): string[] {
+  const out: string[] = [];
+  const visit = (p: string) => {
+    const st = statSync(p);
+    if (st.isDirectory()) for (const name of readdirSync(p).sort()) visit(join(p, name));
+    else if (st.isFile()) out.push(p);
+  };
+  for (const p of paths) visit(p);
+  return out;
+}
+
+export function outcomeJson(file: string, o: ClassifyOutcome): Record<string, unknown> {
+  if (o.kind === 'classified') return { file, sopInstanceUid: o.sopInstanceUid, modality: o.modality, region: o.region, confidence: Number(o.confidence.toFixed(4)), scores: Object.fromEntries(Object.entries(o.scores).map(([k, v]) => [k, Number(v.toFixed(4))])) };
+  if (o.kind === 'skipped') return { file, skipped: o.reason };
+  return { file, error: o.message };
+}
+
+/** Classifies many files with a bounded number in flight, in input order. */
+export async function classifyAll(classifier: WorkerPoolClassifier, files: string[], onResult: (file: string, o: ClassifyOutcome) => void, window = 64): Promise<void> {
+  const pending: Promise<ClassifyOutcome>[] = [];
+  let next = 0;
+  for (let i = 0; i < files.length; i++) {
+    while (next < files.length && next < i + window) pending[next] = classifier.classify(files[next++]);
+    onResult(files[i], await pending[i]);
+    delete pending[i];
+  }
+}
+
+export async function classifyCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: 'boolean', default: false }, model: { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length === 0) {
+    process.stderr.write(`${CLASSIFY_HELP}\n`);
+    return 2;
+  }
+  const files = walkFiles(positionals);
+  const classifier = await WorkerPoolClassifier.create({
+    manifestPath: values.model ?? DEFAULT_MODEL,
+    device: (values.device as 'cpu' | 'cuda' | 'auto' | undefined) ?? 'cpu',
+    threads: Number(values.threads ?? 1),
+    workers: 1,
+    maxBatch: 16,
+  });
+  const width = Math.min(60, Math.max(4, ...files.map((f) => f.length)));
+  if (!values.json) process.stdout.write(`${'FILE'.padEnd(width)}  MOD  ${'REGION'.padEnd(9)}  CONF\n`);
+  let errors = 0;
+  try {
+    await classifyAll(classifier, files, (file, o) => {
+      if (o.kind === 'error') errors++;
+      if (values.json) {
+        process.stdout.write(JSON.stringify(outcomeJson(file, o)) + '\n');
+        return;
+      }
+      const name = file.length > width ? '…' + file.slice(file.length - width + 1) : file.padEnd(width);
+      if (o.kind === 'classified') process.stdout.write(`${name}  ${o.modality.padEnd(3)}  ${o.region.padEnd(9)}  ${o.confidence.toFixed(3)}\n`);
+      else if (o.kind === 'skipped') process.stdout.write(`${name}  ${(o.modality ?? '-').padEnd(3)}  ${'-'.padEnd(9)}  skipped: ${o.reason}\n`);
+      else process.stdout.write(`${name}  ${'-'.padEnd(3)}  ${'-'.padEnd(9)}  error: ${o.message}\n`);
+    });
+  } finally {
+    await classifier.close();
+  }
+  return errors > 0 ? 1 : 0;
+}

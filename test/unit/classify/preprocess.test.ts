@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { DecodedImage } from '../../../src/classify/decode';
+import { areaWeights, letterbox, normalizeImage, percentileOfSorted, prepareImage, preprocess } from '../../../src/classify/preprocess';
+
+const base = (values: number[], rows: number, columns: number, extra: Partial<DecodedImage> = {}): DecodedImage => ({
+  rows,
+  columns,
+  values: Float32Array.from(values),
+  invert: false,
+  modality: 'CT',
+  sopInstanceUid: '1.2',
+  sopClassUid: '1.2',
+  transferSyntaxUid: '1.2.840.10008.1.2.1',
+  frameIndex: 0,
+  numberOfFrames: 1,
+  ...extra,
+});
+
+describe('classify/preprocess', () => {
+  it('area weights of each output sum to one (down and up)', () => {
+    for (const [n, m] of [[512, 128], [100, 128], [7, 3], [256, 256]]) {
+      for (const row of areaWeights(n, m)) expect(row.reduce((a, w) => a + w.weight, 0)).to.be.closeTo(1, 1e-12);
+    }
+  });
+
+  it('letterboxes keeping the aspect ratio, centred', () => {
+    expect(letterbox(256, 512, 128)).to.deep.equal({ height: 64, width: 128, top: 32, left: 0 });
+    expect(letterbox(512, 512, 128)).to.deep.equal({ height: 128, width: 128, top: 0, left: 0 });
+  });
+
+  it('averages 2×2 blocks when halving', () => {
+    const img = base([0, 2, 4, 6, 0, 2, 4, 6, 8, 8, 8, 8, 8, 8, 8, 8], 4, 4, { modality: 'MR' });
+    const { raw } = prepareImage(img, { size: 2, ctClampHu: [-1024, 3071], percentiles: [0, 100] });
+    expect(Array.from(raw)).to.deep.equal([1, 5, 8, 8]);
+  });
+
+  it('fills the letterbox margin with NaN, then 0 after normalisation', () => {
+    const img = base([0, 100, 0, 100], 1, 4, { modality: 'MR' });
+    const { raw } = prepareImage(img, { size: 4, ctClampHu: [-1024, 3071], percentiles: [0, 100] });
+    expect(Number.isNaN(raw[0])).to.equal(true);
+    const t = normalizeImage(raw, false, { percentiles: [0, 100] });
+    expect(t[0]).to.equal(0);
+    expect(Math.max(...t)).to.equal(1);
+  });
+
+  it('turns CT padding (−3024 HU outside the field of view) into air, so it cannot drive the percentiles', () => {
+    const values = [-3024, -3024, 40, 60, -1000, 1000, -3024, 50, 40];
+    const p = { size: 3, ctClampHu: [-1024, 3071] as [number, number], percentiles: [0, 100] as [number, number] };
+    // with the padding tag: padding takes the lowest real value (−1000)
+    const padded = preprocess(base(values, 3, 3, { padding: Uint8Array.from(values.map((v) => (v === -3024 ? 1 : 0))) }), p);
+    expect(padded[0]).to.equal(0);
+    expect(padded[2]).to.be.closeTo((40 + 1000) / 2000, 1e-6);
+    // without it, the HU clamp maps −3024 to −1024 (air)
+    const clamped = preprocess(base(values, 3, 3), p);
+    expect(clamped[2]).to.be.closeTo((40 + 1024) / 2024, 1e-6);
+    // unprotected, the padding would have squeezed all anatomy into the upper half
+    const unprotected = preprocess(base(values, 3, 3), { ...p, ctClampHu: [-5000, 5000] });
+    expect(unprotected[2]).to.be.closeTo((40 + 3024) / 4024, 1e-6);
+  });
+
+  it('inverts MONOCHROME1', () => {
+    const t = preprocess(base([0, 10], 1, 2, { invert: true, modality: 'MR' }), { size: 2, ctClampHu: [-1024, 3071], percentiles: [0, 100] });
+    expect(t[0]).to.equal(1);
+    expect(t[1]).to.equal(0);
+  });
+
+  it('computes numpy-style linear percentiles', () => {
+    const s = Float64Array.from([1, 2, 3, 4]);
+    expect(percentileOfSorted(s, 50)).to.equal(2.5);
+    expect(percentileOfSorted(s, 0)).to.equal(1);
+    expect(percentileOfSorted(s, 100)).to.equal(4);
+    expect(percentileOfSorted(s, 10)).to.be.closeTo(1.3, 1e-12);
+  });
+
+  it('maps a flat image to zeros instead of dividing by zero', () => {
+    expect(Array.from(preprocess(base([5, 5, 5, 5], 2, 2, { modality: 'MR' }), { size: 2, ctClampHu: [-1024, 3071], percentiles: [1, 99] }))).to.deep.equal([0, 0, 0, 0]);
+  });
+});
