@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs that npm cannot: the real DICOM peers the interop
-# tests start on loopback (DCMTK, Orthanc) and GDCM's gdcmconv (JPEG 2000 fixtures).
+# tests start on loopback (DCMTK, Orthanc), GDCM's gdcmconv (JPEG 2000 fixtures) and NumPy
+# (the test that proves the training preprocessing equals the runtime one).
 # Debian/Ubuntu; run as root (or with sudo).
 set -euo pipefail
-packages=(dcmtk orthanc libgdcm-tools)
+packages=(dcmtk orthanc libgdcm-tools python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -149,33 +149,52 @@ function encapsulatedFrame(data: Buffer, enc: Encoding, a: ImageAttributes, fram
 /** Stored samples → modality values: Bits Stored, sign, rescale; colour → luminance; padding mask. */
 function toModalityValues(samples: Buffer, a: ImageAttributes, littleEndian: boolean, planar: boolean): { values: Float32Array; padding?: Uint8Array } {
   const n = a.rows * a.columns;
+  const stored = storedSamples(samples, a, littleEndian, n * a.samplesPerPixel);
   const values = new Float32Array(n);
-  const bytes = a.bitsAllocated / 8;
-  const shift = 32 - a.bitsStored;
-  const signed = a.pixelRepresentation === 1;
-  const read = (i: number): number => {
-    let raw = bytes === 1 ? samples[i] : littleEndian ? samples.readUInt16LE(2 * i) : samples.readUInt16BE(2 * i);
-    if (a.bitsStored < a.bitsAllocated) raw = signed ? (raw << shift) >> shift : (raw << shift) >>> shift;
-    else if (signed) raw = bytes === 1 ? (raw << 24) >> 24 : (raw << 16) >> 16;
-    return raw;
-  };
   let padding: Uint8Array | undefined;
   if (a.samplesPerPixel === 1) {
-    const padLo = a.pixelPaddingValue;
-    const padHi = a.pixelPaddingRangeLimit ?? a.pixelPaddingValue;
-    if (padLo !== undefined && padHi !== undefined) padding = new Uint8Array(n);
-    const lo = Math.min(padLo ?? 0, padHi ?? 0);
-    const hi = Math.max(padLo ?? 0, padHi ?? 0);
-    for (let i = 0; i < n; i++) {
-      const s = read(i);
-      if (padding && s >= lo && s <= hi) padding[i] = 1;
-      values[i] = s * a.rescaleSlope + a.rescaleIntercept;
+    const slope = a.rescaleSlope;
+    const intercept = a.rescaleIntercept;
+    for (let i = 0; i < n; i++) values[i] = stored[i] * slope + intercept;
+    if (a.pixelPaddingValue !== undefined) {
+      const padHi = a.pixelPaddingRangeLimit ?? a.pixelPaddingValue;
+      const lo = Math.min(a.pixelPaddingValue, padHi);
+      const hi = Math.max(a.pixelPaddingValue, padHi);
+      padding = new Uint8Array(n);
+      for (let i = 0; i < n; i++) if (stored[i] >= lo && stored[i] <= hi) padding[i] = 1;
     }
   } else {
     for (let i = 0; i < n; i++) {
-      const [r, g, b] = planar ? [read(i), read(n + i), read(2 * n + i)] : [read(3 * i), read(3 * i + 1), read(3 * i + 2)];
+      const r = planar ? stored[i] : stored[3 * i];
+      const g = planar ? stored[n + i] : stored[3 * i + 1];
+      const b = planar ? stored[2 * n + i] : stored[3 * i + 2];
       values[i] = 0.299 * r + 0.587 * g + 0.114 * b;
     }
   }
   return { values, padding };
+}
+
+/** The stored sample values as integers, masked to Bits Stored and sign-extended. */
+function storedSamples(samples: Buffer, a: ImageAttributes, littleEndian: boolean, count: number): Int32Array {
+  const out = new Int32Array(count);
+  const signed = a.pixelRepresentation === 1;
+  if (a.bitsAllocated === 8) {
+    for (let i = 0; i < count; i++) out[i] = samples[i];
+  } else if (littleEndian && samples.byteOffset % 2 === 0) {
+    const view = signed ? new Int16Array(samples.buffer, samples.byteOffset, count) : new Uint16Array(samples.buffer, samples.byteOffset, count);
+    out.set(view);
+  } else {
+    for (let i = 0; i < count; i++) {
+      const raw = littleEndian ? samples.readUInt16LE(2 * i) : samples.readUInt16BE(2 * i);
+      out[i] = signed ? (raw << 16) >> 16 : raw;
+    }
+  }
+  if (a.bitsStored < a.bitsAllocated) {
+    const shift = 32 - a.bitsStored;
+    if (signed) for (let i = 0; i < count; i++) out[i] = (out[i] << shift) >> shift;
+    else for (let i = 0; i < count; i++) out[i] = (out[i] << shift) >>> shift;
+  } else if (signed && a.bitsAllocated === 8) {
+    for (let i = 0; i < count; i++) out[i] = (out[i] << 24) >> 24;
+  }
+  return out;
 }

@@ -30,21 +30,39 @@ export interface PreparedImage {
   invert: boolean;
 }
 
-/** Area-average resampling weights: output j covers source [j·n/m, (j+1)·n/m). Row j lists (index, weight). */
-export function areaWeights(n: number, m: number): { index: number; weight: number }[][] {
+/**
+ * Area-average resampling weights: output j covers source [j·n/m, (j+1)·n/m). Flattened for
+ * speed: output j uses sources start[j] … start[j]+count[j]-1 with weights[offset[j] + k].
+ */
+export interface AreaWeights {
+  start: Int32Array;
+  count: Int32Array;
+  offset: Int32Array;
+  weights: Float64Array;
+}
+
+export function areaWeights(n: number, m: number): AreaWeights {
   const scale = n / m;
-  const out: { index: number; weight: number }[][] = [];
+  const start = new Int32Array(m);
+  const count = new Int32Array(m);
+  const offset = new Int32Array(m);
+  const list: number[] = [];
   for (let j = 0; j < m; j++) {
     const lo = j * scale;
     const hi = (j + 1) * scale;
-    const row: { index: number; weight: number }[] = [];
+    offset[j] = list.length;
+    let first = -1;
     for (let i = Math.floor(lo); i < Math.min(n, Math.ceil(hi)); i++) {
       const overlap = Math.min(hi, i + 1) - Math.max(lo, i);
-      if (overlap > 0) row.push({ index: i, weight: overlap / scale });
+      if (overlap > 0) {
+        if (first < 0) first = i;
+        list.push(overlap / scale);
+      }
     }
-    out.push(row);
+    start[j] = first;
+    count[j] = list.length - offset[j];
   }
-  return out;
+  return { start, count, offset, weights: Float64Array.from(list) };
 }
 
 /** Output size and offset of the image inside the square canvas. */
@@ -59,17 +77,22 @@ export function prepareImage(img: DecodedImage, p: PreprocessParams): PreparedIm
   const { rows, columns } = img;
   const n = rows * columns;
   const src = new Float64Array(n);
-  let lowest = Number.POSITIVE_INFINITY;
-  const isCt = img.modality === 'CT';
-  for (let i = 0; i < n; i++) {
-    let v = img.values[i];
-    if (isCt) v = Math.min(p.ctClampHu[1], Math.max(p.ctClampHu[0], v));
-    src[i] = v;
-    if (!img.padding?.[i] && v < lowest) lowest = v;
+  const values = img.values;
+  if (img.modality === 'CT') {
+    const [lo, hi] = p.ctClampHu;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      src[i] = v < lo ? lo : v > hi ? hi : v;
+    }
+  } else {
+    src.set(values);
   }
-  if (img.padding) {
+  const padding = img.padding;
+  if (padding) {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) if (!padding[i] && src[i] < lowest) lowest = src[i];
     if (!Number.isFinite(lowest)) lowest = 0;
-    for (let i = 0; i < n; i++) if (img.padding[i]) src[i] = lowest;
+    for (let i = 0; i < n; i++) if (padding[i]) src[i] = lowest;
   }
   const box = letterbox(rows, columns, p.size);
   const wx = areaWeights(columns, box.width);
@@ -80,16 +103,21 @@ export function prepareImage(img: DecodedImage, p: PreprocessParams): PreparedIm
     const base = y * columns;
     for (let x = 0; x < box.width; x++) {
       let acc = 0;
-      for (const { index, weight } of wx[x]) acc += src[base + index] * weight;
+      const s0 = base + wx.start[x];
+      const w0 = wx.offset[x];
+      for (let k = 0; k < wx.count[x]; k++) acc += src[s0 + k] * wx.weights[w0 + k];
       tmp[y * box.width + x] = acc;
     }
   }
   const raw = new Float32Array(p.size * p.size).fill(Number.NaN);
   for (let y = 0; y < box.height; y++) {
+    const r0 = wy.start[y];
+    const w0 = wy.offset[y];
+    const out = (box.top + y) * p.size + box.left;
     for (let x = 0; x < box.width; x++) {
       let acc = 0;
-      for (const { index, weight } of wy[y]) acc += tmp[index * box.width + x] * weight;
-      raw[(box.top + y) * p.size + box.left + x] = acc;
+      for (let k = 0; k < wy.count[y]; k++) acc += tmp[(r0 + k) * box.width + x] * wy.weights[w0 + k];
+      raw[out + x] = acc;
     }
   }
   return { raw, invert: img.invert };
@@ -104,14 +132,63 @@ export function percentileOfSorted(sorted: Float64Array, q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (idx - lo);
 }
 
+/** Puts the k-th smallest value at a[k], smaller ones before it, larger after (in place, average O(n)). */
+function selectKth(a: Float64Array, k: number, from = 0, to = a.length - 1): void {
+  let left = from;
+  let right = to;
+  while (right > left) {
+    const mid = (left + right) >> 1;
+    // median of three as pivot
+    if (a[mid] < a[left]) swap(a, mid, left);
+    if (a[right] < a[left]) swap(a, right, left);
+    if (a[right] < a[mid]) swap(a, right, mid);
+    const pivot = a[mid];
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
+}
+
+/** The same value as percentileOfSorted on the sorted array, without sorting. Reorders `values`. */
+export function percentileBySelection(values: Float64Array, q: number): number {
+  const n = values.length;
+  if (n === 0) return 0;
+  const idx = (q / 100) * (n - 1);
+  const lo = Math.floor(idx);
+  selectKth(values, lo);
+  const a = values[lo];
+  let b = a;
+  if (lo + 1 < n) {
+    b = Number.POSITIVE_INFINITY;
+    for (let i = lo + 1; i < n; i++) if (values[i] < b) b = values[i];
+  }
+  return a + (b - a) * (idx - lo);
+}
+
 export function normalizeImage(raw: Float32Array, invert: boolean, p: Pick<PreprocessParams, 'percentiles'>): Float32Array {
   let count = 0;
   for (let i = 0; i < raw.length; i++) if (!Number.isNaN(raw[i])) count++;
   const valid = new Float64Array(count);
   for (let i = 0, k = 0; i < raw.length; i++) if (!Number.isNaN(raw[i])) valid[k++] = raw[i];
-  valid.sort();
-  const lo = percentileOfSorted(valid, p.percentiles[0]);
-  const hi = percentileOfSorted(valid, p.percentiles[1]);
+  const lo = percentileBySelection(valid, p.percentiles[0]);
+  const hi = percentileBySelection(valid, p.percentiles[1]);
   const range = hi - lo;
   const out = new Float32Array(raw.length);
   for (let i = 0; i < raw.length; i++) {

@@ -1,5 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 /**
  * External programs the interop tests need. In CI a missing tool fails the test
@@ -71,4 +73,29 @@ export function dumpDatasets(paths: string[]): Map<string, string[]> {
     batch.forEach((p, k) => out.set(p, datasetLines(dumps[k])));
   }
   return out;
+}
+
+/** Debian's python3 (with python3-numpy / python3-torch), which is not always first on PATH. */
+export const PYTHON = process.env.BODYROUTE_PYTHON ?? (haveTool('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+
+export function requirePythonModules(ctx: Mocha.Context, ...modules: string[]): void {
+  const ok = spawnSync(PYTHON, ['-c', modules.map((m) => `import ${m}`).join('; ')], { stdio: 'ignore' }).status === 0;
+  if (ok) return;
+  const msg = `${PYTHON} lacks ${modules.join(', ')}: run scripts/install-test-deps.sh`;
+  if (process.env.CI) throw new Error(msg);
+  // eslint-disable-next-line no-console
+  console.warn(`    skipped: ${msg}`);
+  ctx.skip();
+}
+
+/** The shared training images (never copied into the repository): ../shared/data/bodyregion-train. */
+export const SHARED_DATA = process.env.BODYROUTE_SHARED_DATA ?? join(__dirname, '..', '..', '..', '..', 'shared', 'data', 'bodyregion-train');
+
+export function requireSharedData(ctx: Mocha.Context): void {
+  if (existsSync(join(SHARED_DATA, 'manifest.csv'))) return;
+  const msg = `no real images at ${SHARED_DATA} (set BODYROUTE_SHARED_DATA)`;
+  if (process.env.CI) throw new Error(msg);
+  // eslint-disable-next-line no-console
+  console.warn(`    skipped: ${msg}`);
+  ctx.skip();
 }

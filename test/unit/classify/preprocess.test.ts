@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DecodedImage } from '../../../src/classify/decode';
-import { areaWeights, letterbox, normalizeImage, percentileOfSorted, prepareImage, preprocess } from '../../../src/classify/preprocess';
+import { areaWeights, letterbox, normalizeImage, percentileBySelection, percentileOfSorted, prepareImage, preprocess } from '../../../src/classify/preprocess';
 
 const base = (values: number[], rows: number, columns: number, extra: Partial<DecodedImage> = {}): DecodedImage => ({
   rows,
@@ -19,7 +19,12 @@ const base = (values: number[], rows: number, columns: number, extra: Partial<De
 describe('classify/preprocess', () => {
   it('area weights of each output sum to one (down and up)', () => {
     for (const [n, m] of [[512, 128], [100, 128], [7, 3], [256, 256]]) {
-      for (const row of areaWeights(n, m)) expect(row.reduce((a, w) => a + w.weight, 0)).to.be.closeTo(1, 1e-12);
+      const w = areaWeights(n, m);
+      for (let j = 0; j < m; j++) {
+        let sum = 0;
+        for (let k = 0; k < w.count[j]; k++) sum += w.weights[w.offset[j] + k];
+        expect(sum).to.be.closeTo(1, 1e-12);
+      }
     }
   });
 
@@ -70,6 +75,16 @@ describe('classify/preprocess', () => {
     expect(percentileOfSorted(s, 0)).to.equal(1);
     expect(percentileOfSorted(s, 100)).to.equal(4);
     expect(percentileOfSorted(s, 10)).to.be.closeTo(1.3, 1e-12);
+  });
+
+  it('finds percentiles by selection exactly as by sorting', () => {
+    let seed = 3;
+    const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+    for (const n of [1, 2, 3, 10, 1000, 16384]) {
+      const values = Float64Array.from({ length: n }, () => Math.round(rnd() * 50) - 25);
+      const sorted = Float64Array.from(values).sort();
+      for (const q of [0, 0.5, 1, 50, 99, 99.5, 100]) expect(percentileBySelection(Float64Array.from(values), q), `n=${n} q=${q}`).to.equal(percentileOfSorted(sorted, q));
+    }
   });
 
   it('maps a flat image to zeros instead of dividing by zero', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from '../../../src/config/load';
+import { ConfigError, loadConfig, parseConfig, SHIPPED_MODEL } from '../../../src/config/load';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const minimal = () => ({
@@ -15,6 +15,13 @@ describe('config/load', () => {
     expect(cfg.destinations).to.have.length(1);
     expect(cfg.destinations[0]).to.include({ name: 'archive', type: 'folder', path: join(ROOT, 'var', 'archive') });
     expect(cfg.spool.dir).to.equal(join(ROOT, 'var', 'spool'));
+    expect(cfg.classifier).to.include({ enabled: true, device: 'cpu', model: join(ROOT, 'models', 'bodyregion-cnn.json') });
+  });
+
+  it('leaves classification off unless configured, and defaults the model to the shipped one', () => {
+    const cfg = parseConfig(minimal(), '/srv/br');
+    expect(cfg.classifier).to.include({ enabled: false, device: 'cpu', threads: 1, workers: 1, maxBatch: 16, model: SHIPPED_MODEL });
+    expect(() => parseConfig({ ...minimal(), classifier: { device: 'tpu' } }, '/')).to.throw(ConfigError, /classifier\.device/);
   });
 
   it('loads every example in config/', () => {

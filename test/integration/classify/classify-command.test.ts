@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readLabels } from '../../../src/classify/labels';
+import { REGION_VOCABULARY } from '../../../src/classify/manifest';
+import { rawImage, str } from '../../helpers/synthetic-dicom';
+import { requireSharedData, requireTools, run, SHARED_DATA } from '../../helpers/tools';
+
+const CLI = join(__dirname, '..', '..', '..', 'src', 'cli.js');
+
+/** How each real image is re-encoded before classification: every syntax the router accepts that tools here can write. */
+const ENCODINGS: [string, (src: string, out: string) => void][] = [
+  ['rle', (s, o) => copyFileSync(s, o)],
+  ['explicit', (s, o) => run('dcmdrle', [s, o])],
+  ['implicit', (s, o) => run('dcmdrle', ['+ti', s, o])],
+  ['bigEndian', (s, o) => run('dcmdrle', ['+tb', s, o])],
+  ['deflated', (s, o) => (run('dcmdrle', [s, `${o}.tmp`]), run('dcmconv', ['+td', `${o}.tmp`, o]))],
+  ['jpegLossless', (s, o) => (run('dcmdrle', [s, `${o}.tmp`]), run('dcmcjpeg', ['+e1', `${o}.tmp`, o]))],
+  ['jpegLs', (s, o) => (run('dcmdrle', [s, `${o}.tmp`]), run('dcmcjpls', [`${o}.tmp`, o]))],
+  ['jpeg2000', (s, o) => (run('dcmdrle', [s, `${o}.tmp`]), run('gdcmconv', ['--j2k', `${o}.tmp`, o]))],
+];
+
+describe('bodyroute classify / eval on real CT and MR images from many scanners', function () {
+  this.timeout(180000);
+  let tmp: string;
+  let images: string;
+  const truth = new Map<string, { region: string; modality: string }>();
+
+  before(function () {
+    requireSharedData(this);
+    requireTools(this, 'dcmdrle', 'dcmconv', 'dcmcjpeg', 'dcmcjpls', 'gdcmconv');
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-classify-'));
+    images = join(tmp, 'images');
+    mkdirSync(images);
+    // one image per source × modality × intensity × plane × region, each in the next syntax
+    const rows = readLabels(join(SHARED_DATA, 'manifest.csv'));
+    const seen = new Set<string>();
+    const picked = rows.filter((r) => {
+      const key = [r.source, r.modality, r.fields.intensity, r.fields.plane, r.region].join('|');
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    picked.forEach((r, i) => {
+      const [name, encode] = ENCODINGS[i % ENCODINGS.length];
+      const file = `${String(i).padStart(3, '0')}-${name}.dcm`;
+      encode(join(SHARED_DATA, r.file), join(images, file));
+      truth.set(file, { region: r.region, modality: r.modality ?? '' });
+    });
+    // objects that are not CT/MR images
+    const t = (g: number, e: number) => ((g << 16) | e) >>> 0;
+    writeFileSync(join(images, 'zz-secondary-capture-ot.dcm'), rawImage({ rows: 8, columns: 8, bitsAllocated: 8, stored: new Array(64).fill(9), modality: 'OT', sopClassUid: '1.2.840.10008.5.1.4.1.1.7' }).bytes);
+    const sr = rawImage({ rows: 1, columns: 1, stored: [0], modality: 'SR', sopClassUid: '1.2.840.10008.5.1.4.1.1.88.11', extra: [str(t(0x0040, 0xa040), 'CS', 'CONTAINER')] }).bytes;
+    writeFileSync(join(images, 'zz-structured-report.dcm'), sr);
+    writeFileSync(join(images, 'zz-notes.txt'), 'not DICOM\n');
+  });
+
+  after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+
+  it('returns a region for every image in every syntax, a reason for every non-image, and no error', () => {
+    const r = spawnSync(process.execPath, [CLI, 'classify', '--json', images], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(r.status, r.stderr).to.equal(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => 'error' in l), JSON.stringify(lines.filter((l) => 'error' in l))).to.deep.equal([]);
+    const byName = new Map(lines.map((l) => [String(l.file).split('/').pop() as string, l]));
+    for (const [file, t] of truth) {
+      const l = byName.get(file) as Record<string, unknown>;
+      expect(l, file).to.not.equal(undefined);
+      expect([...REGION_VOCABULARY, 'unknown'], file).to.include(l.region);
+      expect(l.modality).to.equal(t.modality);
+      expect(l.confidence).to.be.within(0, 1);
+      expect(Object.values(l.scores as Record<string, number>).reduce((a, b) => a + b, 0)).to.be.closeTo(1, 0.01);
+    }
+    expect(byName.get('zz-secondary-capture-ot.dcm')?.skipped).to.match(/modality OT/);
+    expect(byName.get('zz-structured-report.dcm')?.skipped).to.match(/modality SR/);
+    expect(byName.get('zz-notes.txt')?.skipped).to.equal('not a DICOM Part-10 file');
+    expect(truth.size).to.be.greaterThan(40);
+  });
+
+  it('prints a readable table without --json', () => {
+    const r = spawnSync(process.execPath, [CLI, 'classify', join(images, '000-rle.dcm'), join(images, 'zz-notes.txt')], { encoding: 'utf8' });
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.match(/^FILE\s+MOD\s+REGION\s+CONF\n/);
+    expect(r.stdout).to.match(/zz-notes\.txt\s+-\s+-\s+skipped: not a DICOM Part-10 file/);
+  });
+
+  it('bodyroute eval prints the paper tables and writes the JSON report', () => {
+    const csv = join(tmp, 'labels.csv');
+    writeFileSync(csv, 'file,region,modality\n' + [...truth].map(([f, t]) => `${f},${t.region},${t.modality}`).join('\n') + '\n');
+    const jsonPath = join(tmp, 'report.json');
+    const r = spawnSync(process.execPath, [CLI, 'eval', '--labels', csv, '--images', images, '--json', jsonPath], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/accuracy: +\d+\.\d% +\(95% CI +\d+\.\d% – +\d+\.\d%\)/);
+    expect(r.stdout).to.match(/region +precision +recall +F1 +support/);
+    expect(r.stdout).to.match(/modality +images +accuracy/);
+    expect(r.stdout).to.match(/confusion \(rows: truth, columns: predicted\)/);
+    const report = JSON.parse(readFileSync(jsonPath, 'utf8'));
+    expect(report).to.include.keys('n', 'accuracy', 'ci95', 'perRegion', 'perModality', 'confusion');
+    expect(report.n).to.equal(truth.size);
+    expect(report.ci95[0]).to.be.at.most(report.accuracy);
+    expect(report.ci95[1]).to.be.at.least(report.accuracy);
+    expect(Object.keys(report.perModality).sort()).to.deep.equal(['CT', 'MR']);
+  });
+});
