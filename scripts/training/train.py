@@ -37,13 +37,15 @@ def parse_args():
     p.add_argument('--export', required=True, help='folder written by `bodyroute dataset export`')
     p.add_argument('--out', default='models')
     p.add_argument('--seed', type=int, default=7)
-    p.add_argument('--epochs', type=int, default=24)
-    p.add_argument('--samples-per-epoch', type=int, default=8000)
+    p.add_argument('--epochs', type=int, default=20)
+    p.add_argument('--samples-per-epoch', type=int, default=6400)
     p.add_argument('--batch', type=int, default=64)
     p.add_argument('--val-fraction', type=float, default=0.25)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--model-id', default='bodyregion-cnn')
     p.add_argument('--version', default='1.0.0')
+    p.add_argument('--no-final-refit', dest='final_refit', action='store_false',
+                   help='ship the weights of the held-out run instead of refitting on all subjects')
     return p.parse_args()
 
 
@@ -56,29 +58,36 @@ def seed_everything(seed):
 # ---------------------------------------------------------------- split
 
 def split_subjects(entries, classes, val_fraction, seed):
-    """Per region, a share of the subject groups goes to validation; a group is validation
-    for every region it appears in. Regions with a single group stay in training."""
+    """Holds out a share of the subject groups of every (region, modality) pair that has at
+    least two; a held-out group is out for every pair it appears in. A pair is never left
+    without a training subject, so pairs with a single subject are trained on but not validated."""
     rng = random.Random(seed)
-    groups_by_region = defaultdict(set)
+    groups_by_pair = defaultdict(set)
+    for e in entries:
+        if e['region'] in classes and not e['group'].startswith(POOLS_ALWAYS_TRAIN):
+            groups_by_pair[(e['region'], e['modality'])].add(e['group'])
+    all_pairs = defaultdict(set)
     for e in entries:
         if e['region'] in classes:
-            groups_by_region[e['region']].add(e['group'])
+            all_pairs[(e['region'], e['modality'])].add(e['group'])
     val_groups = set()
-    for region in sorted(groups_by_region):
-        groups = sorted(g for g in groups_by_region[region] if not g.startswith(POOLS_ALWAYS_TRAIN))
+    for pair in sorted(groups_by_pair):
+        groups = sorted(groups_by_pair[pair])
         if len(groups) < 2:
             continue
-        already = [g for g in groups if g in val_groups]
         want = max(1, round(len(groups) * val_fraction))
+        have = [g for g in groups if g in val_groups]
         rest = [g for g in groups if g not in val_groups]
         rng.shuffle(rest)
-        for g in rest[: max(0, want - len(already))]:
-            val_groups.add(g)
-    # never leave a region without training subjects
-    for region in sorted(groups_by_region):
-        groups = groups_by_region[region]
-        if groups and all(g in val_groups for g in groups):
-            val_groups.discard(sorted(groups)[0])
+        val_groups.update(rest[: max(0, want - len(have))])
+    changed = True
+    while changed:
+        changed = False
+        for pair in sorted(all_pairs):
+            groups = all_pairs[pair]
+            if groups and groups <= val_groups:
+                val_groups.discard(min(groups, key=lambda g: (sum(1 for e in entries if e['group'] == g), g)))
+                changed = True
     return val_groups
 
 
@@ -118,6 +127,19 @@ def augment_intensity(raw, entry, rng):
         v = v + np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(0.005, 0.04) * span, v.shape)
     x[m] = v
     return x
+
+
+def degrade_resolution(x, rng):
+    """Down- then up-samples, so that sharpness does not tell one source from another
+    (MedNIST is 64 px, most CT and MR are 256-512 px)."""
+    if rng.random() >= 0.3:
+        return x
+    t = torch.from_numpy(x)[None, None]
+    size = x.shape[-1]
+    small = rng.choice([32, 48, 64, 96])
+    mode = rng.choice(['bilinear', 'nearest'])
+    t = F.interpolate(F.interpolate(t, size=(small, small), mode='area'), size=(size, size), mode=mode)
+    return t[0, 0].numpy()
 
 
 def augment_geometry(img, rng):
@@ -214,6 +236,56 @@ def report(y, pred, classes, groups=None):
     return out
 
 
+def fit(args, train, val_x, val_y, classes, class_index, raw, pct):
+    """One training run with the fixed recipe; returns the final weights (no selection on validation)."""
+    seed_everything(args.seed)
+    # balanced sampling: each class equally likely, each source within a class equally likely
+    by_class_source = Counter((e['region'], e['source']) for e in train)
+    sources_per_class = defaultdict(set)
+    for e in train:
+        sources_per_class[e['region']].add(e['source'])
+    weights = np.array([1.0 / (len(classes) * len(sources_per_class[e['region']]) * by_class_source[(e['region'], e['source'])]) for e in train])
+    weights /= weights.sum()
+
+    model = RegionNet(len(classes))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    steps_per_epoch = args.samples_per_epoch // args.batch
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.epochs * steps_per_epoch)
+    np_rng = np.random.default_rng(args.seed)
+    py_rng = random.Random(args.seed)
+    history = []
+    for epoch in range(args.epochs):
+        model.train()
+        t0 = time.time()
+        picks = np_rng.choice(len(train), size=steps_per_epoch * args.batch, p=weights)
+        total_loss = 0.0
+        for s in range(steps_per_epoch):
+            batch = [train[j] for j in picks[s * args.batch:(s + 1) * args.batch]]
+            xs = []
+            for e in batch:
+                x = augment_intensity(np.array(raw[e['i']]), e, py_rng)
+                x = normalize_image(x, e['invert'], pct)
+                if py_rng.random() < 0.1:
+                    x = 1.0 - x if py_rng.random() < 0.5 else x  # rare MONOCHROME1-like inversion
+                xs.append(augment_geometry(degrade_resolution(x, py_rng), py_rng))
+            x = torch.from_numpy(np.stack(xs))[:, None]
+            y = torch.tensor([class_index[e['region']] for e in batch])
+            loss = F.cross_entropy(model(x), y, label_smoothing=0.05)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total_loss += float(loss)
+        if len(val_y):
+            logits = evaluate(model, val_x, val_y)
+            rep = report(val_y, logits.argmax(1), classes)
+        else:
+            rep = {'accuracy': None, 'balancedAccuracy': None}
+        history.append({'epoch': epoch + 1, 'loss': total_loss / steps_per_epoch, 'valAccuracy': rep['accuracy'], 'valBalancedAccuracy': rep['balancedAccuracy'], 'seconds': round(time.time() - t0, 1)})
+        print(json.dumps(history[-1]), flush=True)
+    return model, history
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -250,59 +322,15 @@ def main():
     val_x = np.stack([normalize_image(raw[e['i']], e['invert'], pct) for e in val]).astype(np.float32) if val else np.zeros((0, params['size'], params['size']), np.float32)
     val_y = np.array([class_index[e['region']] for e in val])
 
-    # balanced sampling: each class equally likely, each source within a class equally likely
-    by_class_source = Counter((e['region'], e['source']) for e in train)
-    sources_per_class = defaultdict(set)
-    for e in train:
-        sources_per_class[e['region']].add(e['source'])
-    weights = np.array([1.0 / (len(classes) * len(sources_per_class[e['region']]) * by_class_source[(e['region'], e['source'])]) for e in train])
-    weights /= weights.sum()
-
-    model = RegionNet(len(classes))
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
-    steps_per_epoch = args.samples_per_epoch // args.batch
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.epochs * steps_per_epoch)
-    np_rng = np.random.default_rng(args.seed)
-    py_rng = random.Random(args.seed)
-    best = (-1.0, None, -1)
-    history = []
-    for epoch in range(args.epochs):
-        model.train()
-        t0 = time.time()
-        picks = np_rng.choice(len(train), size=steps_per_epoch * args.batch, p=weights)
-        total_loss = 0.0
-        for s in range(steps_per_epoch):
-            batch = [train[j] for j in picks[s * args.batch:(s + 1) * args.batch]]
-            xs = []
-            for e in batch:
-                x = augment_intensity(np.array(raw[e['i']]), e, py_rng)
-                x = normalize_image(x, e['invert'], pct)
-                if py_rng.random() < 0.1:
-                    x = 1.0 - x if py_rng.random() < 0.5 else x  # rare MONOCHROME1-like inversion
-                xs.append(augment_geometry(x, py_rng))
-            x = torch.from_numpy(np.stack(xs))[:, None]
-            y = torch.tensor([class_index[e['region']] for e in batch])
-            loss = F.cross_entropy(model(x), y, label_smoothing=0.05)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total_loss += float(loss)
-        logits = evaluate(model, val_x, val_y)
-        pred = logits.argmax(1) if len(val_y) else np.zeros(0, int)
-        rep = report(val_y, pred, classes)
-        history.append({'epoch': epoch + 1, 'loss': total_loss / steps_per_epoch, 'valAccuracy': rep['accuracy'], 'valBalancedAccuracy': rep['balancedAccuracy'], 'seconds': round(time.time() - t0, 1)})
-        print(json.dumps(history[-1]), flush=True)
-        score = rep['balancedAccuracy'] if rep['balancedAccuracy'] is not None else -total_loss
-        if score >= best[0]:
-            best = (score, {k: v.clone() for k, v in model.state_dict().items()}, epoch + 1)
-    model.load_state_dict(best[1])
+    # Run 1: the recipe, trained without the held-out subjects, measured on them.
+    print('run 1 of 2: training without the held-out subjects, to measure the recipe', flush=True)
+    model, history = fit(args, train, val_x, val_y, classes, class_index, raw, pct)
     logits = evaluate(model, val_x, val_y)
     temperature = fit_temperature(logits, val_y) if len(val_y) else 1.0
     probs = softmax(logits, temperature)
     pred = probs.argmax(1)
     conf = probs.max(1)
-    # unknown threshold: lowest confidence at which the accepted predictions are ≥ 95 % right
+    # unknown threshold: lowest confidence at which the accepted predictions are >= 95 % right
     threshold = 0.5
     for t in np.linspace(0.3, 0.95, 66):
         keep = conf >= t
@@ -314,13 +342,20 @@ def main():
     rep['withUnknown'] = {'threshold': threshold, 'coverage': float(keep.mean()) if len(keep) else None,
                           'accuracyOfAccepted': float(np.mean(pred[keep] == val_y[keep])) if keep.sum() else None}
     rep['confusion'] = {c: {c2: int(np.sum((val_y == k) & (pred == k2))) for k2, c2 in enumerate(classes)} for k, c in enumerate(classes)}
+    rep['validatedPairs'] = sorted({f"{e['region']}/{e['modality']}" for e in val})
+    print(f'held-out validation: accuracy {rep["accuracy"]:.4f}, balanced {rep["balancedAccuracy"]:.4f}', flush=True)
+
+    # Run 2: the same recipe on every subject; these are the shipped weights.
+    if args.final_refit:
+        print('run 2 of 2: the same recipe on all subjects (the shipped weights)', flush=True)
+        model, _ = fit(args, train + val, np.zeros((0,) + val_x.shape[1:], np.float32), np.zeros(0, int), classes, class_index, raw, pct)
 
     os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, f'{args.model_id}.onnx')
     model.eval()
     torch.onnx.export(model, torch.zeros(1, 1, params['size'], params['size']), onnx_path, input_names=['input'], output_names=['logits'],
                       dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}}, opset_version=13)
-    train_counts = Counter(e['region'] for e in train)
+    shipped = train + val if args.final_refit else train
     manifest = {
         'id': args.model_id,
         'version': args.version,
@@ -334,18 +369,25 @@ def main():
         'preprocessing': params,
         'temperature': temperature,
         'unknownThreshold': threshold,
-        'metrics': {'validation': rep, 'bestEpoch': best[2], 'history': history},
+        'metrics': {
+            'validation': rep,
+            'validationProtocol': 'image-level, on subjects held out by subject group (never by image); the weights measured were trained without them'
+                                  + ('; the shipped weights are the same recipe refit on all subjects, calibration (temperature, threshold) from the held-out run' if args.final_refit else ''),
+            'history': history,
+        },
         'training': {
             'seed': args.seed, 'epochs': args.epochs, 'samplesPerEpoch': args.samples_per_epoch, 'batch': args.batch,
-            'images': len(train), 'validationImages': len(val), 'validationSubjectGroups': sorted(val_groups),
-            'imagesPerRegion': dict(sorted(train_counts.items())), 'seconds': round(time.time() - started),
-            'threads': args.threads, 'torch': torch.__version__,
+            'finalRefitOnAllSubjects': args.final_refit,
+            'images': len(shipped), 'validationImages': len(val), 'validationSubjectGroups': sorted(val_groups),
+            'imagesPerRegion': dict(sorted(Counter(e['region'] for e in shipped).items())),
+            'imagesPerSource': dict(sorted(Counter(e['source'] for e in shipped).items())),
+            'seconds': round(time.time() - started), 'threads': args.threads, 'torch': torch.__version__,
         },
     }
     with open(os.path.join(args.out, f'{args.model_id}.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')
-    print(f'wrote {onnx_path}; validation accuracy {rep["accuracy"]}, balanced {rep["balancedAccuracy"]}, '
+    print(f'wrote {onnx_path}; held-out accuracy {rep["accuracy"]:.4f}, balanced {rep["balancedAccuracy"]:.4f}, '
           f'threshold {threshold} (coverage {rep["withUnknown"]["coverage"]}), {round(time.time() - started)} s', flush=True)
 
 

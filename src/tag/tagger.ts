@@ -1,0 +1,114 @@
+import { ElementHeader, ElementReader, Encoding, stringValue, UNDEFINED_LENGTH } from '../dicom/element-reader';
+import { encodeElement, encodeItem, NewElement, textValue } from '../dicom/element-writer';
+import { Edit, spliceDataset } from '../dicom/splice';
+import { tag, Tags } from '../dicom/tags';
+import { blockTag, choosePrivateBlock, creatorTag } from './private-block';
+import { bodyPartTerm } from './region-terms';
+
+/** What bodyroute writes into one image. */
+export interface RegionLabel {
+  /** The image's own region ('unknown' below the model's threshold). */
+  imageRegion: string;
+  confidence: number;
+  model: string;
+  /** Series mode: the series' regions, head to foot, and the one term for the series. */
+  series?: { regions: string[]; term: string };
+}
+
+export interface TagOptions {
+  privateGroup: number;
+  privateCreator: string;
+  seriesDescription: 'off' | 'append' | 'prefix';
+  bodyPartExamined: 'off' | 'fill-if-empty' | 'overwrite';
+  software: string;
+}
+
+/** Offsets of bodyroute's elements inside its private block (docs/conformance.md). */
+export const PrivateOffsets = { ImageRegion: 0x01, Confidence: 0x02, Model: 0x03, SeriesRegions: 0x04, Software: 0x05 } as const;
+
+const ORIGINAL_ATTRIBUTES_SEQUENCE = tag(0x0400, 0x0561);
+const MODIFIED_ATTRIBUTES_SEQUENCE = tag(0x0400, 0x0550);
+const LO_MAX = 64;
+
+function dicomDateTime(d: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}+0000`;
+}
+
+/** LO: no backslash or control characters, at most 64 characters. */
+function loSafe(s: string): string {
+  return s.replace(/[\\\x00-\x1f]/g, ' ');
+}
+
+export function describeSeries(original: string, term: string, mode: 'append' | 'prefix'): string {
+  const label = `[${term}]`;
+  const orig = loSafe(original).trim();
+  if (mode === 'append') {
+    if (orig.endsWith(label)) return orig;
+    const room = LO_MAX - label.length - 1;
+    return orig ? `${orig.slice(0, room).trimEnd()} ${label}` : label;
+  }
+  if (orig.startsWith(label)) return orig;
+  const room = LO_MAX - label.length - 1;
+  return orig ? `${label} ${orig.slice(0, room).trimEnd()}` : label;
+}
+
+/**
+ * Returns the dataset with bodyroute's private block, and the optional standard elements,
+ * spliced in; the originals of changed standard elements go into the Original Attributes
+ * Sequence (PS3.3 C.12.1). Nothing else changes.
+ */
+export function tagDataset(data: Buffer, enc: Encoding, label: RegionLabel, opts: TagOptions, now = new Date()): Buffer {
+  const { block, reserve } = choosePrivateBlock(data, enc, opts.privateGroup, opts.privateCreator);
+  const g = opts.privateGroup;
+  const set = (t: number, vr: string, text: string): Edit => ({ kind: 'set', element: { tag: t, vr, value: textValue(vr, text) } });
+  const edits: Edit[] = [];
+  if (reserve) edits.push(set(creatorTag(g, block), 'LO', opts.privateCreator));
+  edits.push(set(blockTag(g, block, PrivateOffsets.ImageRegion), 'CS', bodyPartTerm(label.imageRegion)));
+  edits.push(set(blockTag(g, block, PrivateOffsets.Confidence), 'DS', label.confidence.toFixed(4)));
+  edits.push(set(blockTag(g, block, PrivateOffsets.Model), 'LO', loSafe(label.model).slice(0, LO_MAX)));
+  if (label.series) edits.push(set(blockTag(g, block, PrivateOffsets.SeriesRegions), 'CS', label.series.regions.map(bodyPartTerm).join('\\')));
+  edits.push(set(blockTag(g, block, PrivateOffsets.Software), 'LO', loSafe(opts.software).slice(0, LO_MAX)));
+
+  // the standard elements carry the series label in series mode, the image's region otherwise
+  const term = label.series ? label.series.term : label.imageRegion === 'unknown' ? undefined : bodyPartTerm(label.imageRegion);
+  const originals: Buffer[] = [];
+  if (term) {
+    const existing = topLevel(data, enc, [Tags.SeriesDescription, Tags.BodyPartExamined]);
+    const change = (t: number, vr: string, value: string, current: { el: ElementHeader; value: string } | undefined) => {
+      if (current && current.value === value) return;
+      edits.push(set(t, vr, value));
+      if (current) originals.push(Buffer.from(data.subarray(current.el.start, current.el.end)));
+    };
+    if (opts.seriesDescription !== 'off') {
+      const cur = existing.get(Tags.SeriesDescription);
+      change(Tags.SeriesDescription, 'LO', describeSeries(cur?.value ?? '', term, opts.seriesDescription), cur);
+    }
+    const bp = existing.get(Tags.BodyPartExamined);
+    if (opts.bodyPartExamined === 'overwrite' || (opts.bodyPartExamined === 'fill-if-empty' && !bp?.value)) {
+      change(Tags.BodyPartExamined, 'CS', term, bp);
+    }
+  }
+  if (originals.length) {
+    const modified = encodeElement({ tag: MODIFIED_ATTRIBUTES_SEQUENCE, vr: 'SQ', value: encodeItem(Buffer.concat(originals), enc) }, enc);
+    const item: NewElement[] = [
+      { tag: tag(0x0400, 0x0562), vr: 'DT', value: textValue('DT', dicomDateTime(now)) },
+      { tag: tag(0x0400, 0x0563), vr: 'LO', value: textValue('LO', 'BODYROUTE') },
+      { tag: tag(0x0400, 0x0564), vr: 'LO', value: Buffer.alloc(0) },
+      { tag: tag(0x0400, 0x0565), vr: 'CS', value: textValue('CS', 'COERCE') },
+    ];
+    edits.push({ kind: 'appendItem', tag: ORIGINAL_ATTRIBUTES_SEQUENCE, itemBody: Buffer.concat([modified, ...item.map((e) => encodeElement(e, enc))]) });
+  }
+  return spliceDataset(data, enc, edits);
+}
+
+function topLevel(data: Buffer, enc: Encoding, tags: number[]): Map<number, { el: ElementHeader; value: string }> {
+  const want = new Set(tags);
+  const out = new Map<number, { el: ElementHeader; value: string }>();
+  const reader = new ElementReader(data, enc);
+  for (const el of reader.elements()) {
+    if (want.has(el.tag) && el.length !== UNDEFINED_LENGTH) out.set(el.tag, { el, value: stringValue(reader.valueBytes(el)).trim() });
+    if (el.tag > Math.max(...tags)) break;
+  }
+  return out;
+}

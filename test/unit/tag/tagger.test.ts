@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { ElementReader, stringValue } from '../../../src/dicom/element-reader';
+import { describeSeries, tagDataset, TagOptions } from '../../../src/tag/tagger';
+import { seriesBodyPartTerm } from '../../../src/tag/region-terms';
+import { encodeDataset, str } from '../../helpers/synthetic-dicom';
+
+const LE = { explicitVr: true, littleEndian: true };
+const t = (g: number, e: number) => ((g << 16) | e) >>> 0;
+const opts: TagOptions = { privateGroup: 0x0077, privateCreator: 'BODYROUTE 1.0', seriesDescription: 'append', bodyPartExamined: 'overwrite', software: 'bodyroute 0.2.0' };
+
+function values(data: Buffer): Map<number, string> {
+  const r = new ElementReader(data, LE);
+  return new Map([...r.elements()].filter((e) => e.vr !== 'SQ' && e.vr !== 'OW').map((e) => [e.tag, stringValue(r.valueBytes(e))]));
+}
+
+describe('tag/tagger', () => {
+  const original = encodeDataset([str(t(0x0008, 0x0060), 'CS', 'CT'), str(t(0x0008, 0x103e), 'LO', 'CT THORAX'), str(t(0x0018, 0x0015), 'CS', 'LUNG'), { tag: t(0x7fe0, 0x0010), vr: 'OW', value: Buffer.alloc(16) }], true);
+
+  it('writes the private block: creator, region term, confidence, model, software', () => {
+    const v = values(tagDataset(original, LE, { imageRegion: 'chest', confidence: 0.98765, model: 'bodyregion-cnn 1.0.0' }, { ...opts, seriesDescription: 'off', bodyPartExamined: 'off' }));
+    expect(v.get(t(0x0077, 0x0010))).to.equal('BODYROUTE 1.0');
+    expect(v.get(t(0x0077, 0x1001))).to.equal('CHEST');
+    expect(v.get(t(0x0077, 0x1002))).to.equal('0.9877');
+    expect(v.get(t(0x0077, 0x1003))).to.equal('bodyregion-cnn 1.0.0');
+    expect(v.get(t(0x0077, 0x1005))).to.equal('bodyroute 0.2.0');
+    expect(v.get(t(0x0008, 0x103e))).to.equal('CT THORAX');
+  });
+
+  it('changes Series Description / Body Part Examined and keeps the originals in the Original Attributes Sequence', () => {
+    const out = tagDataset(original, LE, { imageRegion: 'chest', confidence: 0.9, model: 'm 1' }, opts, new Date(Date.UTC(2026, 10, 27, 12, 0, 0)));
+    const v = values(out);
+    expect(v.get(t(0x0008, 0x103e))).to.equal('CT THORAX [CHEST]');
+    expect(v.get(t(0x0018, 0x0015))).to.equal('CHEST');
+    const text = out.toString('latin1');
+    expect(text).to.include('LUNG'); // the original value, inside (0400,0561)
+    expect(text).to.include('CT THORAX');
+    expect(text).to.include('20261127120000+0000');
+    expect(text).to.include('COERCE');
+    const seq = [...new ElementReader(out, LE).elements()].find((e) => e.tag === t(0x0400, 0x0561));
+    expect(seq?.vr).to.equal('SQ');
+  });
+
+  it('fills Body Part Examined only when empty, and leaves unknown images’ standard elements alone', () => {
+    const fill = values(tagDataset(original, LE, { imageRegion: 'chest', confidence: 0.9, model: 'm' }, { ...opts, bodyPartExamined: 'fill-if-empty', seriesDescription: 'off' }));
+    expect(fill.get(t(0x0018, 0x0015))).to.equal('LUNG');
+    const unknown = tagDataset(original, LE, { imageRegion: 'unknown', confidence: 0.3, model: 'm' }, opts);
+    expect(values(unknown).get(t(0x0077, 0x1001))).to.equal('UNKNOWN');
+    expect(values(unknown).get(t(0x0008, 0x103e))).to.equal('CT THORAX');
+    expect(unknown.includes(Buffer.from('COERCE'))).to.equal(false);
+  });
+
+  it('writes the series label in series mode, multi-valued head to foot, and a composite term', () => {
+    const out = values(tagDataset(original, LE, { imageRegion: 'abdomen', confidence: 0.9, model: 'm', series: { regions: ['chest', 'abdomen'], term: 'CHESTABDOMEN' } }, opts));
+    expect(out.get(t(0x0077, 0x1004))).to.equal('CHEST\\ABDOMEN');
+    expect(out.get(t(0x0018, 0x0015))).to.equal('CHESTABDOMEN');
+    expect(out.get(t(0x0008, 0x103e))).to.equal('CT THORAX [CHESTABDOMEN]');
+  });
+
+  it('keeps Series Description within 64 characters and does not label twice', () => {
+    expect(describeSeries('X'.repeat(70), 'CHEST', 'append')).to.have.length(64);
+    expect(describeSeries('CT THORAX [CHEST]', 'CHEST', 'append')).to.equal('CT THORAX [CHEST]');
+    expect(describeSeries('CT THORAX', 'CHEST', 'prefix')).to.equal('[CHEST] CT THORAX');
+    expect(describeSeries('', 'KNEE', 'append')).to.equal('[KNEE]');
+  });
+
+  it('knows the composite Body Part Examined terms', () => {
+    expect(seriesBodyPartTerm(['chest', 'abdomen', 'pelvis'], 'abdomen')).to.equal('CHESTABDPELVIS');
+    expect(seriesBodyPartTerm(['abdomen', 'pelvis'], 'abdomen')).to.equal('ABDOMENPELVIS');
+    expect(seriesBodyPartTerm(['head', 'neck'], 'head')).to.equal('HEADNECK');
+    expect(seriesBodyPartTerm(['knee', 'chest'], 'knee')).to.equal('KNEE');
+    expect(seriesBodyPartTerm(['upperarm'], 'upperarm')).to.equal('ARM');
+  });
+});
