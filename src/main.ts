@@ -6,6 +6,7 @@ import { Classifier, WorkerPoolClassifier } from './classify/classifier';
 import { ClassifyStage } from './pipeline/classify-stage';
 import { Pipeline } from './pipeline/pipeline';
 import { Stage } from './pipeline/stage';
+import { TagWriter } from './tag/tag-writer';
 import { Router } from './route/router';
 import { Spool } from './spool/spool';
 import { VERSION } from './version';
@@ -17,12 +18,17 @@ export class App {
   readonly dispatcher: Dispatcher;
   readonly ingest: IngestServer;
   private pipeline: Pipeline | undefined;
+  private readonly router: Router;
   private classifier: Classifier | undefined;
   port = 0;
 
   constructor(readonly cfg: Config, log?: Logger) {
     this.log = log ?? createLogger(cfg.logging);
-    this.spool = new Spool({ dir: cfg.spool.dir, minFreeBytes: cfg.spool.minFreeBytes, maxObjectBytes: cfg.listen.maxObjectBytes }, this.log.child({ component: 'spool' }));
+    this.router = new Router(cfg.routes);
+    this.spool = new Spool(
+      { dir: cfg.spool.dir, minFreeBytes: cfg.spool.minFreeBytes, maxObjectBytes: cfg.listen.maxObjectBytes, extraSummaryTags: this.router.referencedTags },
+      this.log.child({ component: 'spool' }),
+    );
     this.dispatcher = new Dispatcher(cfg, this.spool, this.log);
     this.ingest = new IngestServer(cfg.listen, this.spool, this.log.child({ component: 'ingest' }), (obj) => this.pipeline?.submit(obj));
   }
@@ -45,7 +51,24 @@ export class App {
   /** Recovery first (nothing acknowledged earlier is forgotten), then the listener. */
   async start(): Promise<void> {
     this.log.info('bodyroute starting', { version: VERSION, spool: this.cfg.spool.dir, destinations: this.cfg.destinations.map((d) => d.name).join(',') });
-    this.pipeline = new Pipeline(this.spool, await this.stages(), new Router(this.cfg.routes), this.dispatcher, this.log.child({ component: 'pipeline' }));
+    const t = this.cfg.tagging;
+    const stages = await this.stages();
+    this.pipeline = new Pipeline({
+      spool: this.spool,
+      stages,
+      tagWriter:
+        this.classifier && t.enabled
+          ? new TagWriter(
+              { privateGroup: t.privateGroup, privateCreator: t.privateCreator, seriesDescription: t.seriesDescription, bodyPartExamined: t.bodyPartExamined, software: `bodyroute ${VERSION}` },
+              (id) => this.spool.taggedPath(id),
+            )
+          : undefined,
+      mode: t.mode,
+      seriesStableMs: this.cfg.series.stableSeconds * 1000,
+      router: this.router,
+      dispatcher: this.dispatcher,
+      log: this.log.child({ component: 'pipeline' }),
+    });
     await this.spool.init();
     await this.dispatcher.init();
     await this.dispatcher.recoverStored();

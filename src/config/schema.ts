@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { REGION_VOCABULARY } from '../classify/manifest';
+import { parseTag } from '../dicom/tags';
 
 /**
  * The configuration file's schema. Every key is documented in docs/configuration.md;
@@ -80,8 +82,40 @@ const dimseDestination = z
 
 const destinationSchema = z.discriminatedUnion('type', [folderDestination, dimseDestination]);
 
+const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+const ROUTE_REGIONS = [...REGION_VOCABULARY, 'unknown', 'unclassified'] as const;
+
+const whenSchema = z
+  .object({
+    /** Vocabulary regions, 'unknown' (below the model's threshold) or 'unclassified' (not a CT/MR image). */
+    region: z.union([z.enum(ROUTE_REGIONS), z.array(z.enum(ROUTE_REGIONS)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])).optional(),
+    modality: oneOrMany.optional(),
+    callingAeTitle: oneOrMany.optional(),
+    calledAeTitle: oneOrMany.optional(),
+    /** "(gggg,eeee)": regular expression matched against the element's value. */
+    tags: z.record(z.string(), z.string()).optional(),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    for (const [k, v] of Object.entries(w.tags ?? {})) {
+      try {
+        parseTag(k);
+      } catch (err) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tags', k], message: (err as Error).message });
+      }
+      try {
+        new RegExp(v);
+      } catch (err) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tags', k], message: `invalid regular expression: ${(err as Error).message}` });
+      }
+    }
+  });
+
 const routeSchema = z
   .object({
+    /** Conditions, all of which must hold; a rule without `when` matches every object. */
+    when: whenSchema.optional(),
     to: z.array(z.string()).min(1),
     /** Keep evaluating the rules after this one matched. */
     continue: z.boolean().default(false),
@@ -104,6 +138,33 @@ const classifierSchema = z
   })
   .strict();
 
+const taggingSchema = z
+  .object({
+    /** Write the region into classified images (needs classifier.enabled). */
+    enabled: z.boolean().default(true),
+    /** image: tag and forward each image once classified; series: hold a series until stable, label it as a whole. */
+    mode: z.enum(['image', 'series']).default('image'),
+    /** Odd group for bodyroute's private block (PS3.5 7.8.1). */
+    privateGroup: z
+      .number()
+      .int()
+      .min(0x0009)
+      .max(0xfffd)
+      .refine((g) => g % 2 === 1, 'a private group is odd')
+      .default(0x0077),
+    privateCreator: z.string().min(1).max(64).default('BODYROUTE 1.0'),
+    seriesDescription: z.enum(['off', 'append', 'prefix']).default('off'),
+    bodyPartExamined: z.enum(['off', 'fill-if-empty', 'overwrite']).default('off'),
+  })
+  .strict();
+
+const seriesSchema = z
+  .object({
+    /** A series is labelled and routed once no image of it arrived for this long. */
+    stableSeconds: z.number().min(0).max(3600).default(10),
+  })
+  .strict();
+
 const loggingSchema = z
   .object({
     level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
@@ -119,6 +180,8 @@ export const configSchema = z
     destinations: z.array(destinationSchema).min(1),
     routes: z.array(routeSchema).min(1),
     classifier: classifierSchema.default({}),
+    tagging: taggingSchema.default({}),
+    series: seriesSchema.default({}),
     logging: loggingSchema.default({}),
   })
   .strict()
@@ -147,3 +210,5 @@ export type ListenConfig = Config['listen'];
 export type RetryConfig = Config['retry'];
 export type RouteConfig = Config['routes'][number];
 export type ClassifierConfig = Config['classifier'];
+export type TaggingConfig = Config['tagging'];
+export type RouteCondition = NonNullable<RouteConfig['when']>;

@@ -33,6 +33,8 @@ export const SUMMARY_TAGS: readonly number[] = [
   Tags.StudyInstanceUid,
   Tags.SeriesInstanceUid,
   Tags.InstanceNumber,
+  Tags.ImagePositionPatient,
+  Tags.ImageOrientationPatient,
 ];
 
 /** Inflates as much of a deflated dataset as the prefix allows. */

@@ -43,6 +43,8 @@ export const Tags = {
   StudyInstanceUid: tag(0x0020, 0x000d),
   SeriesInstanceUid: tag(0x0020, 0x000e),
   InstanceNumber: tag(0x0020, 0x0013),
+  ImagePositionPatient: tag(0x0020, 0x0032),
+  ImageOrientationPatient: tag(0x0020, 0x0037),
   PixelData: tag(0x7fe0, 0x0010),
   Item: tag(0xfffe, 0xe000),
   ItemDelimitation: tag(0xfffe, 0xe00d),

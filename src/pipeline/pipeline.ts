@@ -1,34 +1,54 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { ClassifyOutcome } from '../classify/classification';
+import { Tags } from '../dicom/tags';
 import { Dispatcher } from '../dispatch/dispatcher';
 import { errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
-import { Router } from '../route/router';
+import { Router, RoutingFacts } from '../route/router';
 import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
+import { labelSeries, slicePosition } from '../tag/series-label';
+import { TagWriter } from '../tag/tag-writer';
+import { RegionLabel } from '../tag/tagger';
+import { SeriesHolder } from './series-holder';
 import { Stage } from './stage';
 
 const RETRY_AFTER_ERROR_MS = 5000;
 
+export interface PipelineOptions {
+  spool: Spool;
+  /** Stages run on every object (classification). */
+  stages: readonly Stage[];
+  /** Writes the region into classified images; absent = forward unchanged. */
+  tagWriter?: TagWriter;
+  /** series: hold each series until stable and label it as a whole. */
+  mode: 'image' | 'series';
+  seriesStableMs: number;
+  router: Router;
+  dispatcher: Dispatcher;
+  log: Logger;
+  concurrency?: number;
+}
+
 /**
- * Takes acknowledged objects from the inbox through the stages, routes them, journals
- * their deliveries and hands them to the dispatcher. Anything that goes wrong leaves the
- * object in the inbox to be tried again, so nothing acknowledged is dropped.
+ * Takes acknowledged objects from the inbox through the stages (classify), labels them (per
+ * image, or per series), writes the tagged copy, routes, journals the deliveries and hands them
+ * to the dispatcher. Anything that goes wrong leaves the object in the inbox to be tried again,
+ * so nothing acknowledged is dropped.
  */
 export class Pipeline {
   private readonly waiting: SpooledObject[] = [];
   private active = 0;
   private stopped = false;
   private idleResolvers: (() => void)[] = [];
+  private readonly holder: SeriesHolder | undefined;
+  private readonly concurrency: number;
 
-  constructor(
-    private readonly spool: Spool,
-    private readonly stages: readonly Stage[],
-    private readonly router: Router,
-    private readonly dispatcher: Dispatcher,
-    private readonly log: Logger,
-    private readonly concurrency = 4,
-  ) {}
+  constructor(private readonly o: PipelineOptions) {
+    this.concurrency = o.concurrency ?? 4;
+    if (o.mode === 'series') this.holder = new SeriesHolder(o.seriesStableMs, (objs) => this.track(this.finishSeries(objs)));
+  }
 
   submit(obj: SpooledObject): void {
     this.waiting.push(obj);
@@ -37,38 +57,41 @@ export class Pipeline {
 
   /** Re-runs what was acknowledged but not routed when the process stopped. */
   async recoverInbox(): Promise<number> {
-    const ids = await this.spool.listIds(this.spool.inboxDir);
+    const ids = await this.o.spool.listIds(this.o.spool.inboxDir);
     for (const id of ids) {
       try {
-        this.submit(await this.spool.load(id, this.spool.inboxPath(id)));
+        this.submit(await this.o.spool.load(id, this.o.spool.inboxPath(id)));
       } catch (err) {
-        await this.quarantine(id, this.spool.inboxPath(id), errorMessage(err));
+        await this.quarantine(id, this.o.spool.inboxPath(id), errorMessage(err));
       }
     }
-    if (ids.length) this.log.info('re-processing acknowledged objects left in the inbox', { count: ids.length });
+    if (ids.length) this.o.log.info('re-processing acknowledged objects left in the inbox', { count: ids.length });
     return ids.length;
   }
 
   private pump(): void {
     while (!this.stopped && this.active < this.concurrency && this.waiting.length) {
-      const obj = this.waiting.shift() as SpooledObject;
-      this.active++;
-      void this.process(obj).finally(() => {
-        this.active--;
-        this.pump();
-        if (this.active === 0 && (this.waiting.length === 0 || this.stopped)) this.idleResolvers.splice(0).forEach((r) => r());
-      });
+      this.track(this.process(this.waiting.shift() as SpooledObject));
     }
+  }
+
+  private track(work: Promise<void>): void {
+    this.active++;
+    void work.finally(() => {
+      this.active--;
+      this.pump();
+      if (this.active === 0 && (this.waiting.length === 0 || this.stopped)) this.idleResolvers.splice(0).forEach((r) => r());
+    });
   }
 
   private async process(original: SpooledObject): Promise<void> {
     let obj = original;
     try {
-      for (const stage of this.stages) {
+      for (const stage of this.o.stages) {
         const result = await stage.run(obj);
         if (result.kind === 'retry') {
-          this.log.warn('stage asked to retry', { stage: stage.name, id: obj.id, code: result.error.code, reason: result.error.message });
-          this.later(obj, result.afterMs);
+          this.o.log.warn('stage asked to retry', { stage: stage.name, id: obj.id, code: result.error.code, reason: result.error.message });
+          this.later(original, result.afterMs);
           return;
         }
         if (result.kind === 'fail') {
@@ -77,34 +100,85 @@ export class Pipeline {
         }
         obj = result.object;
       }
-      const destinations = this.router.route();
+    } catch (err) {
+      this.o.log.error('pipeline error; object stays in the inbox and is retried', { id: obj.id, reason: errorMessage(err), retryInMs: RETRY_AFTER_ERROR_MS });
+      this.later(original, RETRY_AFTER_ERROR_MS);
+      return;
+    }
+    if (this.holder) {
+      this.holder.add(obj);
+      return;
+    }
+    const c = obj.classification;
+    const label = c?.kind === 'classified' ? { imageRegion: c.region, confidence: c.confidence, model: c.model } : undefined;
+    await this.deliver(obj, label, regionsOf(c));
+  }
+
+  private async finishSeries(objs: SpooledObject[]): Promise<void> {
+    const series = labelSeries(
+      objs.map((o) => {
+        const c = o.classification;
+        return {
+          position: slicePosition(o.attributes.get(Tags.ImagePositionPatient), o.attributes.get(Tags.ImageOrientationPatient)),
+          instanceNumber: Number(o.attributes.get(Tags.InstanceNumber)) || undefined,
+          scores: c?.kind === 'classified' ? c.scores : undefined,
+        };
+      }),
+    );
+    if (series) {
+      this.o.log.info('series labelled', { seriesInstanceUid: objs[0].seriesInstanceUid, images: objs.length, regions: series.regions.join(','), term: series.term });
+    }
+    for (const obj of objs) {
+      const c = obj.classification;
+      if (c?.kind === 'classified' && series) {
+        await this.deliver(obj, { imageRegion: c.region, confidence: c.confidence, model: c.model, series: { regions: series.regions, term: series.term } }, series.regions);
+      } else {
+        await this.deliver(obj, undefined, regionsOf(c));
+      }
+    }
+  }
+
+  private async deliver(obj: SpooledObject, label: RegionLabel | undefined, regions: string[]): Promise<void> {
+    try {
+      const tagged = label && this.o.tagWriter ? await this.o.tagWriter.write(obj, label) : obj;
+      const facts: RoutingFacts = {
+        regions,
+        modality: obj.modality ?? '',
+        callingAeTitle: obj.origin.callingAeTitle,
+        calledAeTitle: obj.origin.calledAeTitle,
+        tags: obj.attributes,
+      };
+      const destinations = this.o.router.route(facts);
       if (destinations.length === 0) {
-        await this.quarantine(obj.id, obj.path, 'no routing rule matched', 'unrouted');
+        await this.quarantine(obj.id, obj.path, `no routing rule matched (regions ${regions.join(',')}, modality ${facts.modality})`, 'unrouted');
+        if (tagged.tagged) await fsp.unlink(tagged.tagged.path).catch(() => undefined);
         return;
       }
-      await this.dispatcher.journal(obj, destinations);
-      const stored = await this.spool.promote(obj);
-      this.dispatcher.activate(stored, destinations);
+      await this.o.dispatcher.journal(tagged, destinations);
+      const stored = await this.o.spool.promote(tagged);
+      this.o.dispatcher.activate(stored, destinations);
+      this.o.log.debug('routed', { id: obj.id, sopInstanceUid: obj.sopInstanceUid, regions: regions.join(','), to: destinations.join(',') });
     } catch (err) {
-      this.log.error('pipeline error; object stays in the inbox and is retried', { id: obj.id, reason: errorMessage(err), retryInMs: RETRY_AFTER_ERROR_MS });
-      this.later(original, RETRY_AFTER_ERROR_MS);
+      this.o.log.error('pipeline error; object stays in the inbox and is retried', { id: obj.id, reason: errorMessage(err), retryInMs: RETRY_AFTER_ERROR_MS });
+      this.later(obj, RETRY_AFTER_ERROR_MS);
     }
   }
 
   private later(obj: SpooledObject, ms: number): void {
-    setTimeout(() => this.submit(obj), ms).unref();
+    const { classification: _c, tagged: _t, ...fresh } = obj;
+    setTimeout(() => this.submit(fresh), ms).unref();
   }
 
   /** Objects the pipeline cannot handle are kept, never deleted: <spool>/<folder>/<id>.dcm + reason. */
   private async quarantine(id: string, path: string, reason: string, folder = 'quarantine'): Promise<void> {
-    const dir = join(this.spool.dir, folder);
+    const dir = join(this.o.spool.dir, folder);
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     await fsp.writeFile(join(dir, `${id}.txt`), reason + '\n', { mode: 0o600 });
     await fsp.rename(path, join(dir, `${id}.dcm`));
-    this.log.warn(`object moved to ${folder}`, { id, reason });
+    this.o.log.warn(`object moved to ${folder}`, { id, reason });
   }
 
-  /** Resolves when nothing is waiting or in progress. */
+  /** Resolves when nothing is waiting or in progress (held series excepted). */
   idle(): Promise<void> {
     if (this.active === 0 && this.waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleResolvers.push(resolve));
@@ -112,6 +186,12 @@ export class Pipeline {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.holder?.stop();
     if (this.active > 0) await new Promise<void>((resolve) => this.idleResolvers.push(resolve));
   }
+}
+
+/** The routing regions of one object on its own. */
+function regionsOf(c: ClassifyOutcome | undefined): string[] {
+  return c?.kind === 'classified' ? [c.region] : ['unclassified'];
 }

@@ -22,6 +22,8 @@ export interface SpoolWriterOptions {
   captureBytes: number;
   /** Bytes buffered in memory before the source is asked to pause. */
   pauseAboveBytes: number;
+  /** Top-level attributes to read at receive time. */
+  summaryTags: readonly number[];
   /** When set, the writer refuses the object from the start (e.g. spool full) and discards its bytes. */
   refusal?: BodyrouteError;
 }
@@ -163,7 +165,7 @@ export class SpoolWriter extends Writable {
     const prefix = Buffer.concat(this.captured);
     let summary: DatasetSummary;
     try {
-      summary = summarizeDataset(prefix.subarray(0, Math.min(prefix.length, this.datasetBytes)), this.opts.transferSyntaxUid);
+      summary = summarizeDataset(prefix.subarray(0, Math.min(prefix.length, this.datasetBytes)), this.opts.transferSyntaxUid, this.opts.summaryTags);
     } catch (err) {
       if (err instanceof MalformedError) throw new BodyrouteError('OBJECT_MALFORMED', err.message, false, StoreStatus.CannotUnderstand);
       throw err;

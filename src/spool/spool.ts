@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { summarizeDataset } from '../dicom/header';
+import { SUMMARY_TAGS, summarizeDataset } from '../dicom/header';
 import { buildFileMetaHeader, readFileMeta } from '../dicom/part10';
 import { BodyrouteError, errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
 import { fsyncDir } from './fs-durable';
+import { GroupSync } from './group-sync';
 import { ReceiveContext, SpooledObject } from './spooled-object';
 import { SpoolWriter, StoreStatus, WrittenObject } from './spool-writer';
 
@@ -20,6 +21,8 @@ export interface SpoolOptions {
   dir: string;
   minFreeBytes: number;
   maxObjectBytes: number;
+  /** Attributes read at receive time beyond SUMMARY_TAGS (e.g. those routing rules name). */
+  extraSummaryTags?: readonly number[];
 }
 
 const CAPTURE_BYTES = 1024 * 1024;
@@ -33,6 +36,9 @@ export class Spool {
   private counter = 0;
   private freeCheckedAt = 0;
   private freeBytes = Number.POSITIVE_INFINITY;
+  private readonly summaryTags: readonly number[];
+  private readonly storeSync = new GroupSync(() => fsyncDir(this.storeDir));
+  private readonly inboxSync = new GroupSync(() => fsyncDir(this.inboxDir));
 
   constructor(
     private readonly opts: SpoolOptions,
@@ -41,6 +47,7 @@ export class Spool {
     this.tmpDir = join(opts.dir, 'tmp');
     this.inboxDir = join(opts.dir, 'inbox');
     this.storeDir = join(opts.dir, 'store');
+    this.summaryTags = [...new Set([...SUMMARY_TAGS, ...(opts.extraSummaryTags ?? [])])];
   }
 
   get dir(): string {
@@ -54,6 +61,8 @@ export class Spool {
     const leftovers = await fsp.readdir(this.tmpDir);
     for (const f of leftovers) await fsp.unlink(join(this.tmpDir, f)).catch(() => undefined);
     if (leftovers.length) this.log.warn('removed partial receives left by an earlier run (never acknowledged)', { count: leftovers.length });
+    // tagged copies not yet promoted are made again from the originals
+    for (const f of await fsp.readdir(this.inboxDir)) if (f.endsWith('.tagged.dcm')) await fsp.unlink(join(this.inboxDir, f)).catch(() => undefined);
   }
 
   /** Time-ordered, unique, and safe as a file name whatever the peer sent. */
@@ -97,6 +106,7 @@ export class Spool {
       maxObjectBytes: this.opts.maxObjectBytes,
       captureBytes: CAPTURE_BYTES,
       pauseAboveBytes: PAUSE_ABOVE_BYTES,
+      summaryTags: this.summaryTags,
       refusal: refusal ?? this.spaceRefusal(),
     });
   }
@@ -123,7 +133,7 @@ export class Spool {
     const path = this.inboxPath(id);
     try {
       await fsp.rename(written.tmpPath, path);
-      await fsyncDir(this.inboxDir);
+      await this.inboxSync.sync();
     } catch (err) {
       await fsp.unlink(written.tmpPath).catch(() => undefined);
       throw new BodyrouteError('SPOOL_IO', `cannot commit to spool: ${errorMessage(err)}`, true, StoreStatus.OutOfResources);
@@ -153,7 +163,7 @@ export class Spool {
       const prefix = Buffer.alloc(Math.min(size, CAPTURE_BYTES + 64 * 1024));
       await handle.read(prefix, 0, prefix.length, 0);
       const meta = readFileMeta(prefix);
-      const summary = summarizeDataset(prefix.subarray(meta.datasetOffset), meta.transferSyntaxUid);
+      const summary = summarizeDataset(prefix.subarray(meta.datasetOffset), meta.transferSyntaxUid, this.summaryTags);
       const origin = parseOrigin(meta.privateInformation, meta.sourceAeTitle);
       return {
         id,
@@ -183,11 +193,21 @@ export class Spool {
       .sort();
   }
 
-  /** Inbox → store, once the object's deliveries are journalled. */
+  taggedPath(id: string): string {
+    return join(this.inboxDir, `${id}.tagged.dcm`);
+  }
+
+  /** Inbox → store (the tagged copy where there is one), once the object's deliveries are journalled. */
   async promote(obj: SpooledObject): Promise<SpooledObject> {
     const path = this.storePath(obj.id);
+    if (obj.tagged) {
+      await fsp.rename(obj.tagged.path, path);
+      await this.storeSync.sync();
+      await fsp.unlink(obj.path);
+      return { ...obj, path, sizeBytes: obj.tagged.sizeBytes, datasetOffset: obj.tagged.datasetOffset, tagged: undefined };
+    }
     await fsp.rename(obj.path, path);
-    await fsyncDir(this.storeDir);
+    await this.storeSync.sync();
     return { ...obj, path };
   }
 

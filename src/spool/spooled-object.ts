@@ -28,4 +28,6 @@ export interface SpooledObject {
   attributes: Map<number, string>;
   /** Set by the classify stage. */
   classification?: ClassifyOutcome;
+  /** The tagged copy, once written (inbox/<id>.tagged.dcm until promoted). */
+  tagged?: { path: string; sizeBytes: number; datasetOffset: number };
 }

@@ -1,0 +1,66 @@
+import { Region } from '../classify/manifest';
+import { isRegion, orderHeadToFoot, seriesBodyPartTerm } from './region-terms';
+
+/** One image of a series as the labeller sees it. */
+export interface SeriesImage {
+  /** Position along the slice normal (mm), if the image has a geometry. */
+  position?: number;
+  instanceNumber?: number;
+  scores?: Record<string, number>;
+}
+
+export interface SeriesLabel {
+  /** Regions the series covers, head to foot. */
+  regions: Region[];
+  /** Body Part Examined term for the whole series (a composite where DICOM has one). */
+  term: string;
+  /** Smoothed region of each image, in the order given. */
+  perImage: (Region | undefined)[];
+}
+
+const WINDOW = 2; // neighbours on each side
+const MIN_SHARE = 0.1;
+
+/** Position along the normal of the image plane: dot(IPP, row × column). */
+export function slicePosition(imagePosition?: string, imageOrientation?: string): number | undefined {
+  const p = imagePosition?.split('\\').map(Number);
+  const o = imageOrientation?.split('\\').map(Number);
+  if (!p || !o || p.length !== 3 || o.length !== 6 || [...p, ...o].some((v) => !Number.isFinite(v))) return undefined;
+  const n = [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]];
+  return p[0] * n[0] + p[1] * n[1] + p[2] * n[2];
+}
+
+/**
+ * Combines image predictions into the series' regions. Anatomy runs without gaps along the
+ * patient axis, so each image's scores are summed with its neighbours' (in slice order) before
+ * taking the best region: an isolated misclassified slice is outvoted. Regions holding less
+ * than a tenth of the images (and fewer than two) are dropped as noise.
+ */
+export function labelSeries(images: SeriesImage[]): SeriesLabel | undefined {
+  const scored = images.map((im, i) => ({ im, i })).filter((x) => x.im.scores && Object.keys(x.im.scores).length);
+  if (scored.length === 0) return undefined;
+  const hasPositions = scored.every((x) => x.im.position !== undefined);
+  scored.sort((a, b) =>
+    hasPositions ? (b.im.position as number) - (a.im.position as number) : (a.im.instanceNumber ?? a.i) - (b.im.instanceNumber ?? b.i),
+  );
+  const classes = Object.keys(scored[0].im.scores as Record<string, number>);
+  const perImage: (Region | undefined)[] = images.map(() => undefined);
+  const counts = new Map<Region, number>();
+  scored.forEach((x, k) => {
+    const sum = new Map<string, number>();
+    for (let j = Math.max(0, k - WINDOW); j <= Math.min(scored.length - 1, k + WINDOW); j++) {
+      for (const c of classes) sum.set(c, (sum.get(c) ?? 0) + ((scored[j].im.scores as Record<string, number>)[c] ?? 0));
+    }
+    const best = [...sum.entries()].sort((a, b) => b[1] - a[1])[0][0];
+    if (isRegion(best)) {
+      perImage[x.i] = best;
+      counts.set(best, (counts.get(best) ?? 0) + 1);
+    }
+  });
+  if (counts.size === 0) return undefined;
+  const n = scored.length;
+  const kept = [...counts].filter(([, c]) => c >= 2 || c / n >= MIN_SHARE || counts.size === 1).map(([r]) => r);
+  const dominant = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
+  const regions = orderHeadToFoot(kept.length ? kept : [dominant]);
+  return { regions, term: seriesBodyPartTerm(regions, dominant), perImage };
+}
