@@ -25,7 +25,7 @@ describe('config/load', () => {
   });
 
   it('loads every example in config/', () => {
-    for (const f of ['bodyroute.yaml', 'examples/forward-to-pacs.yaml']) expect(() => loadConfig(join(ROOT, 'config', f), ROOT), f).not.to.throw();
+    for (const f of ['bodyroute.yaml', 'examples/forward-to-pacs.yaml', 'examples/route-by-region.yaml']) expect(() => loadConfig(join(ROOT, 'config', f), ROOT), f).not.to.throw();
   });
 
   it('fills defaults and resolves relative paths against the base directory', () => {
