@@ -13,8 +13,9 @@ export class SeriesHolder {
     private readonly onStable: (objects: SpooledObject[]) => void,
   ) {}
 
+  /** Series Instance UIDs are globally unique; an object without one is a series of its own. */
   static keyOf(obj: SpooledObject): string {
-    return obj.seriesInstanceUid ? `${obj.studyInstanceUid ?? ''}|${obj.seriesInstanceUid}` : `object|${obj.id}`;
+    return obj.seriesInstanceUid ? `series|${obj.seriesInstanceUid}` : `object|${obj.id}`;
   }
 
   add(obj: SpooledObject): void {

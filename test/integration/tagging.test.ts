@@ -1,0 +1,185 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { ElementReader, stringValue } from '../../src/dicom/element-reader';
+import { readFileMeta } from '../../src/dicom/part10';
+import { findTransferSyntax } from '../../src/dicom/transfer-syntax';
+import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { writeTestModel } from '../helpers/onnx-builder';
+import { ScriptedScp, startScriptedScp } from '../helpers/scripted-scp';
+import { newUid, rawImage, syntheticImage } from '../helpers/synthetic-dicom';
+import { PEER_ENV, requireTools, run, waitFor } from '../helpers/tools';
+
+function elements(path: string): Map<number, { vr?: string; bytes: Buffer; value: string }> {
+  const file = readFileSync(path);
+  const meta = readFileMeta(file);
+  const ts = findTransferSyntax(meta.transferSyntaxUid);
+  const data = ts?.deflated ? inflateRawSync(file.subarray(meta.datasetOffset)) : file.subarray(meta.datasetOffset);
+  const reader = new ElementReader(data, { explicitVr: ts?.explicitVr ?? true, littleEndian: ts?.littleEndian ?? true });
+  const out = new Map<number, { vr?: string; bytes: Buffer; value: string }>();
+  for (const el of reader.elements()) {
+    const value = el.length !== 0xffffffff && el.length < 256 ? stringValue(reader.valueBytes(el)) : '';
+    out.set(el.tag, { vr: el.vr, bytes: data.subarray(el.start, el.end), value });
+  }
+  return out;
+}
+
+describe('tagging (image mode): every syntax tagged in place, non-images untouched', function () {
+  this.timeout(120000);
+  let tmp: string;
+  let br: BodyrouteProcess;
+  const archive = () => join(tmp, 'archive');
+
+  before(async function () {
+    requireTools(this, 'storescu', 'dcmconv', 'dcmcjpls', 'dcmdump');
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-tag-'));
+    const model = writeTestModel(tmp, 'tiny', { layers: 1, channels: 4, kernel: 3, unknownThreshold: 0 });
+    br = await startBodyroute(tmp, {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      classifier: { enabled: true, model },
+      tagging: { mode: 'image', bodyPartExamined: 'fill-if-empty' },
+      destinations: [{ name: 'archive', type: 'folder', path: archive() }],
+      routes: [{ to: ['archive'] }],
+    });
+  });
+
+  after(async () => {
+    await br?.kill();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const cases: [string, string[], string][] = [
+    ['explicit', [], ''],
+    ['implicit', ['+ti'], '-xi'],
+    ['bigEndian', ['+tb'], '-xb'],
+    ['deflated', ['+td'], '-xd'],
+  ];
+
+  for (const [name, convert, propose] of cases) {
+    it(`tags a CT image in ${name} and leaves its other elements as they were`, () => {
+      const img = syntheticImage({ rows: 64, columns: 64, privateTags: true });
+      const src = join(tmp, `${name}-src.dcm`);
+      const file = join(tmp, `${name}.dcm`);
+      writeFileSync(src, img.bytes);
+      if (convert.length) run('dcmconv', [...convert, src, file]);
+      else writeFileSync(file, img.bytes);
+      run('storescu', ['-aec', 'BODYROUTE', ...(propose ? [propose] : []), '127.0.0.1', String(br.port), file]);
+      const out = join(archive(), img.studyUid, img.seriesUid, `${img.sopInstanceUid}.dcm`);
+      return waitFor(`${name} archived`, () => {
+        try {
+          return readFileSync(out).length > 0;
+        } catch {
+          return false;
+        }
+      }).then(() => {
+        const got = elements(out);
+        const want = elements(file);
+        expect(got.get(0x00770010)?.value).to.equal('BODYROUTE 1.0');
+        expect(got.get(0x00771001)?.value).to.match(/^(HEAD|CHEST|ABDOMEN|PELVIS|KNEE)$/);
+        expect(got.get(0x00180015)?.value).to.equal(got.get(0x00771001)?.value);
+        for (const [t, e] of want) expect(got.get(t)?.bytes.equals(e.bytes), `${name} ${t.toString(16)}`).to.equal(true);
+        // the vendor blocks keep their slots; ours took the first free one in its own group
+        expect(got.get(0x00290010)?.value).to.equal('SIEMENS CSA HEADER');
+        const dump = spawnSync('dcmdump', ['-q', out], { env: PEER_ENV, encoding: 'latin1' });
+        expect(dump.status, dump.stderr).to.equal(0);
+        expect(dump.stderr).to.equal('');
+      });
+    });
+  }
+
+  it('tags a JPEG-LS image without touching its compressed pixel data', async () => {
+    const img = syntheticImage({ rows: 64, columns: 64 });
+    const src = join(tmp, 'jls-src.dcm');
+    const file = join(tmp, 'jls.dcm');
+    writeFileSync(src, img.bytes);
+    run('dcmcjpls', [src, file]);
+    run('storescu', ['-aec', 'BODYROUTE', '-xt', '127.0.0.1', String(br.port), file]);
+    const out = join(archive(), img.studyUid, img.seriesUid, `${img.sopInstanceUid}.dcm`);
+    await waitFor('JPEG-LS archived', () => {
+      try {
+        return readFileSync(out).length > 0;
+      } catch {
+        return false;
+      }
+    });
+    expect(elements(out).get(0x7fe00010)?.bytes.equals(elements(file).get(0x7fe00010)?.bytes as Buffer)).to.equal(true);
+    expect(elements(out).get(0x00770010)?.value).to.equal('BODYROUTE 1.0');
+  });
+
+  it('forwards a non-CT/MR object byte for byte', async () => {
+    const sc = rawImage({ rows: 8, columns: 8, bitsAllocated: 8, stored: new Array(64).fill(1), modality: 'OT', sopClassUid: '1.2.840.10008.5.1.4.1.1.7' });
+    const file = join(tmp, 'ot.dcm');
+    writeFileSync(file, sc.bytes);
+    run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), file]);
+    const meta = readFileMeta(sc.bytes);
+    const series = [...elements(file).get(0x0020000e)?.value ?? ''].join('');
+    const study = elements(file).get(0x0020000d)?.value ?? '';
+    const out = join(archive(), study, series, `${sc.sopInstanceUid}.dcm`);
+    await waitFor('OT archived', () => {
+      try {
+        return readFileSync(out).length > 0;
+      } catch {
+        return false;
+      }
+    });
+    const got = readFileSync(out);
+    expect(got.subarray(readFileMeta(got).datasetOffset).equals(sc.bytes.subarray(meta.datasetOffset))).to.equal(true);
+  });
+});
+
+describe('series mode: a restart neither loses nor doubles a held series', function () {
+  this.timeout(120000);
+  let tmp: string;
+  let dest: ScriptedScp;
+  let br: BodyrouteProcess | undefined;
+
+  before(function () {
+    requireTools(this, 'storescu');
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-series-'));
+  });
+
+  after(async () => {
+    await br?.kill('SIGKILL');
+    await dest?.stop();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('delivers each image of a series held at kill -9 exactly once after the restart, all with one label', async () => {
+    dest = await startScriptedScp(() => 0);
+    const model = writeTestModel(tmp, 'tiny', { layers: 1, channels: 4, kernel: 3, unknownThreshold: 0 });
+    const config = {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      classifier: { enabled: true, model },
+      tagging: { mode: 'series' },
+      series: { stableSeconds: 30 },
+      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: dest.port, aeTitle: 'PACS' }],
+      routes: [{ to: ['pacs'] }],
+    };
+    br = await startBodyroute(tmp, config);
+    const series = newUid();
+    const study = newUid();
+    const dir = join(tmp, 'in');
+    mkdirSync(dir);
+    const uids = Array.from({ length: 12 }, (_, i) => {
+      const img = syntheticImage({ rows: 64, columns: 64, studyUid: study, seriesUid: series, instanceNumber: i + 1, z: i * 3 });
+      writeFileSync(join(dir, `${i}.dcm`), img.bytes);
+      return img.sopInstanceUid;
+    });
+    run('storescu', ['-aec', 'BODYROUTE', '+sd', '127.0.0.1', String(br.port), dir]);
+    // held: nothing may have left yet
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(dest.calls.size).to.equal(0);
+    await br.kill('SIGKILL');
+    br = await startBodyroute(tmp, { ...config, series: { stableSeconds: 1 } }, 'restarted');
+    await waitFor('the series delivered', () => dest.stored.length >= uids.length, 30000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect([...dest.calls.values()].every((n) => n === 1), JSON.stringify([...dest.calls.values()])).to.equal(true);
+    expect(new Set(dest.stored)).to.deep.equal(new Set(uids));
+    await br.waitForLog(/series labelled .*images=12/);
+  });
+});
