@@ -382,6 +382,7 @@ def main():
             'imagesPerRegion': dict(sorted(Counter(e['region'] for e in shipped).items())),
             'imagesPerSource': dict(sorted(Counter(e['source'] for e in shipped).items())),
             'seconds': round(time.time() - started), 'threads': args.threads, 'torch': torch.__version__,
+            'parameters': int(sum(p.numel() for p in model.parameters())),
         },
     }
     with open(os.path.join(args.out, f'{args.model_id}.json'), 'w') as f:

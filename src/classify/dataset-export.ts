@@ -2,7 +2,7 @@ import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initCodecs } from './codecs';
 import { decodeForClassification } from './decode';
-import { readLabels } from './labels';
+import { LabelRow, readLabels } from './labels';
 import { NpyFloat32Writer } from './npy';
 import { PreprocessParams, prepareImage } from './preprocess';
 
@@ -12,13 +12,7 @@ import { PreprocessParams, prepareImage } from './preprocess';
  *   images.npy  float32 [N, size, size], NaN outside the image (step B happens in training)
  *   index.json  one entry per CSV row, in the same order: labels, invert flag, status
  */
-export interface ExportEntry {
-  file: string;
-  region: string;
-  modality?: string;
-  subject?: string;
-  source?: string;
-  fields: Record<string, string>;
+export interface ExportEntry extends LabelRow {
   status: 'ok' | 'skipped' | 'error';
   reason?: string;
   invert?: boolean;
@@ -41,7 +35,7 @@ export async function exportDataset(opts: { labels: string; images: string; out:
   const entries: ExportEntry[] = [];
   const summary: ExportSummary = { count: rows.length, ok: 0, skipped: 0, errors: 0 };
   rows.forEach((row, i) => {
-    const entry: ExportEntry = { file: row.file, region: row.region, modality: row.modality, subject: row.subject, source: row.source, fields: row.fields, status: 'ok' };
+    const entry: ExportEntry = { ...row, status: 'ok' };
     let raw: Float32Array = empty;
     try {
       const outcome = decodeForClassification(readFileSync(join(opts.images, row.file)));

@@ -16,6 +16,16 @@ export interface BodyrouteProcess {
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
 
+/** A loopback listener on a free port, a spool in `dir`, one folder destination: the base most tests start from. */
+export function folderConfig(dir: string, listen: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE', ...listen },
+    spool: { dir: join(dir, 'spool'), minFreeBytes: 0 },
+    destinations: [{ name: 'archive', type: 'folder', path: join(dir, 'archive') }],
+    routes: [{ to: ['archive'] }],
+  };
+}
+
 export async function startBodyroute(dir: string, config: Record<string, unknown>, name = 'bodyroute'): Promise<BodyrouteProcess> {
   const configPath = join(dir, `${name}.yaml`);
   writeFileSync(configPath, stringify(config));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
 import { ObjectToSend, ScuAssociation } from '../../src/dispatch/scu-association';
-import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { BodyrouteProcess, folderConfig, startBodyroute } from '../helpers/bodyroute-process';
 import { syntheticImage } from '../helpers/synthetic-dicom';
 import { waitFor } from '../helpers/tools';
 
@@ -41,12 +41,7 @@ describe('ingest: bad objects get a failure status and leave nothing behind', fu
 
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'bodyroute-fail-'));
-    br = await startBodyroute(tmp, {
-      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE', maxObjectBytes: 200000 },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
-      destinations: [{ name: 'archive', type: 'folder', path: join(tmp, 'archive') }],
-      routes: [{ to: ['archive'] }],
-    });
+    br = await startBodyroute(tmp, folderConfig(tmp, { maxObjectBytes: 200000 }));
   });
 
   after(async () => {
@@ -99,13 +94,8 @@ describe('ingest: a spool without room answers 0xA700', function () {
 
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'bodyroute-full-'));
-    br = await startBodyroute(tmp, {
-      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      // more free space than any disk has: every store is refused
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: Number.MAX_SAFE_INTEGER },
-      destinations: [{ name: 'archive', type: 'folder', path: join(tmp, 'archive') }],
-      routes: [{ to: ['archive'] }],
-    });
+    // more free space than any disk has: every store is refused
+    br = await startBodyroute(tmp, { ...folderConfig(tmp), spool: { dir: join(tmp, 'spool'), minFreeBytes: Number.MAX_SAFE_INTEGER } });
   });
 
   after(async () => {

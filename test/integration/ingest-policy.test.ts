@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScuAssociation } from '../../src/dispatch/scu-association';
-import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { BodyrouteProcess, folderConfig, startBodyroute } from '../helpers/bodyroute-process';
 import { PEER_ENV, requireTools } from '../helpers/tools';
 
 function echo(port: number, callingAe: string, calledAe = 'BODYROUTE') {
@@ -39,11 +39,8 @@ describe('ingest policy: AE titles and hostile bytes', function () {
     requireTools(this, 'echoscu');
     tmp = mkdtempSync(join(tmpdir(), 'bodyroute-policy-'));
     br = await startBodyroute(tmp, {
-      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE', allowedCallingAeTitles: ['CT01', 'MR01'], associationTimeoutMs: 2000, maxAssociations: 1 },
+      ...folderConfig(tmp, { allowedCallingAeTitles: ['CT01', 'MR01'], associationTimeoutMs: 2000, maxAssociations: 1 }),
       logging: { format: 'json' },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
-      destinations: [{ name: 'archive', type: 'folder', path: join(tmp, 'archive') }],
-      routes: [{ to: ['archive'] }],
     });
   });
 
