@@ -28,7 +28,8 @@ async function createSession(modelPath: string, init: WorkerInit): Promise<{ ses
   const base: ort.InferenceSession.SessionOptions = { intraOpNumThreads: init.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
   if (init.device !== 'cpu') {
     try {
-      return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'] }), provider: 'cuda' };
+      // onnxruntime prints its own error when the provider library is missing; bodyroute reports it once instead
+      return { session: await ort.InferenceSession.create(modelPath, { ...base, logSeverityLevel: 4, executionProviders: ['cuda'] }), provider: 'cuda' };
     } catch (err) {
       if (init.device === 'cuda') throw new Error(`CUDA execution provider unavailable: ${(err as Error).message}`);
       return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] }), provider: 'cpu', fallbackReason: (err as Error).message.split('\n')[0] };
@@ -38,6 +39,7 @@ async function createSession(modelPath: string, init: WorkerInit): Promise<{ ses
 }
 
 async function main(): Promise<void> {
+  ort.env.logLevel = 'fatal';
   const port = parentPort;
   if (!port) return;
   const init = workerData as WorkerInit;

@@ -1,6 +1,7 @@
 import { RetryConfig } from '../config/schema';
 import { BodyrouteError, errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
+import { Spool } from '../spool/spool';
 import { backoffDelay } from './backoff';
 import { DeadLetterBox } from './dead-letter';
 import { DeliveryItem, Sender } from './delivery-item';
@@ -140,7 +141,7 @@ export class DestinationQueue {
     if (this.downFailures > 0) this.o.log.info('destination available again', { destination: this.o.name });
     this.downFailures = 0;
     this.remove(p);
-    this.o.log.debug('delivered', { destination: this.o.name, id: p.item.id, sopInstanceUid: p.item.sopInstanceUid });
+    this.o.log.debug('delivered', { destination: this.o.name, id: p.item.id, sopInstanceUid: p.item.sopInstanceUid, latencyMs: Date.now() - Spool.receivedAt(p.item.id) });
     await this.o.journal.delivered(p.item.id);
     await this.o.journal.truncateIfIdle(this.pending.length);
     this.o.onSettled(p.item.id);

@@ -71,6 +71,11 @@ export class Spool {
     return `${Date.now().toString(36).padStart(11, '0')}-${this.counter.toString(16).padStart(6, '0')}-${randomBytes(4).toString('hex')}`;
   }
 
+  /** When the object's receive began (ids start with the time in base 36). */
+  static receivedAt(id: string): number {
+    return parseInt(id.slice(0, 11), 36);
+  }
+
   static isId(name: string): boolean {
     return ID_PATTERN.test(name);
   }

@@ -1,0 +1,222 @@
+/**
+ * npm run bench — the whole pipeline against DCMTK and Orthanc, on this machine, in one run:
+ *   (a) storescu → storescp             (b) storescu → Orthanc
+ *   (c) storescu → bodyroute (classify + tag, image mode) → storescp, until the last file is on disk
+ *   (d) storescu → bodyroute ingest only (acknowledged and spooled)
+ * All peers with TCP_NODELAY=1. Prints images/s, MB/s, (c)/(a), (c)/(b), receive→delivered latency
+ * percentiles, bodyroute's peak RSS and CPU-seconds per image; --json FILE writes the same.
+ * --soak --rate R --seconds S sends continuously at R images/s and reports latency and RSS over time.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { readFileMeta } from '../../src/dicom/part10';
+import { ScuAssociation } from '../../src/dispatch/scu-association';
+import { freePort, PEER_ENV, waitFor } from '../../test/helpers/tools';
+import { startOrthanc, startStorescp } from '../../test/helpers/peers';
+import { newUid, writeSyntheticImage } from '../../test/helpers/synthetic-dicom';
+
+const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
+
+interface Figures {
+  images: number;
+  seconds: number;
+  imagesPerSecond: number;
+  mbPerSecond: number;
+}
+
+function figures(images: number, bytes: number, ms: number): Figures {
+  return { images, seconds: ms / 1000, imagesPerSecond: images / (ms / 1000), mbPerSecond: bytes / 1e6 / (ms / 1000) };
+}
+
+function storescu(port: number, aet: string, dir: string, extra: string[] = []): number {
+  const t0 = performance.now();
+  const r = spawnSync('storescu', ['-aec', aet, '+sd', ...extra, '127.0.0.1', String(port), dir], { env: PEER_ENV, encoding: 'latin1' });
+  if (r.status !== 0) throw new Error(`storescu failed: ${r.stderr}`);
+  return performance.now() - t0;
+}
+
+function countFiles(dir: string): number {
+  try {
+    return readdirSync(dir).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident memory and CPU time of a process, from /proc. */
+function procStats(pid: number): { rssMb: number; hwmMb: number; cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024, cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100 };
+}
+
+async function startBodyroute(dir: string, config: Record<string, unknown>): Promise<{ proc: ChildProcess; port: number; logs: () => string; stop: () => Promise<void> }> {
+  writeFileSync(join(dir, 'bench.yaml'), stringify(config));
+  const proc = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let out = '';
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const port = await waitFor('bodyroute', () => {
+    if (proc.exitCode !== null) throw new Error(`bodyroute exited: ${out}`);
+    return Number(/"port":(\d+)/.exec(out)?.[1] ?? 0) || undefined;
+  }, 30000).catch((err: Error) => {
+    proc.kill();
+    throw new Error(`${err.message}\n${out}`);
+  });
+  return {
+    proc,
+    port,
+    logs: () => out,
+    stop: () =>
+      new Promise((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((q / 100) * sorted.length))];
+}
+
+function latencies(logs: string): number[] {
+  return logs
+    .split('\n')
+    .filter((l) => l.includes('"message":"delivered"'))
+    .map((l) => (JSON.parse(l) as { latencyMs: number }).latencyMs)
+    .sort((a, b) => a - b);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { images: { type: 'string' }, json: { type: 'string' }, soak: { type: 'boolean' }, rate: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' } } });
+  const n = Number(values.images ?? 1000);
+  const tmp = mkdtempSync(join(tmpdir(), 'bodyroute-bench-'));
+  const model = join(__dirname, '..', '..', '..', 'models', 'bodyregion-cnn.json');
+  try {
+    const src = join(tmp, 'ct');
+    mkdirSync(src);
+    const study = newUid();
+    const series = newUid();
+    for (let i = 0; i < n; i++) writeSyntheticImage(join(src, `ct${String(i).padStart(5, '0')}.dcm`), { rows: 512, columns: 512, studyUid: study, seriesUid: series, instanceNumber: i + 1, z: i, privateTags: true });
+    const bytes = readdirSync(src).reduce((a, f) => a + statSync(join(src, f)).size, 0);
+    const jls = join(tmp, 'ct-jpeg-lossless');
+    mkdirSync(jls);
+    for (const f of readdirSync(src).slice(0, Math.min(n, 200))) spawnSync('dcmcjpeg', ['+e1', join(src, f), join(jls, f)]);
+    console.log(`${n} synthetic 512x512 CT images (${(bytes / n / 1024).toFixed(0)} KiB each); ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
+    if (values.soak) return await soak(tmp, src, model, Number(values.rate ?? 100), Number(values.seconds ?? 600), values.json);
+
+    // (a) storescu → storescp
+    const scpA = await startStorescp(join(tmp, 'a'));
+    const a = figures(n, bytes, storescu(scpA.port, scpA.aeTitle, src));
+    await scpA.stop();
+    // (b) storescu → Orthanc
+    const orthanc = await startOrthanc(join(tmp, 'b'));
+    const b = figures(n, bytes, storescu(orthanc.port, orthanc.aeTitle, src));
+    await orthanc.stop();
+    // (c) the whole pipeline
+    const scpC = await startStorescp(join(tmp, 'c'));
+    const c = await startBodyroute(tmp, {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      spool: { dir: join(tmp, 'spool-c'), minFreeBytes: 0 },
+      classifier: { enabled: true, model, threads: 1, workers: 1, maxBatch: 16 },
+      tagging: { mode: 'image' },
+      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpC.port, aeTitle: scpC.aeTitle }],
+      routes: [{ to: ['pacs'] }],
+      logging: { level: 'debug', format: 'json' },
+    });
+    const before = procStats(c.proc.pid as number);
+    let peakRss = 0;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, procStats(c.proc.pid as number).rssMb)), 100);
+    const t0 = performance.now();
+    const ackMs = storescu(c.port, 'BODYROUTE', src);
+    await waitFor('every image at the destination', () => countFiles(scpC.dir) >= n && latencies(c.logs()).length >= n, 600000, 20);
+    const cMs = performance.now() - t0;
+    clearInterval(sampler);
+    const after = procStats(c.proc.pid as number);
+    const lat = latencies(c.logs());
+    await c.stop();
+    await scpC.stop();
+    const cf = figures(n, bytes, cMs);
+    // (d) ingest alone: the destination is down, objects stay spooled
+    const d = await startBodyroute(tmp, {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      spool: { dir: join(tmp, 'spool-d'), minFreeBytes: 0 },
+      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: await freePort(), aeTitle: 'NOBODY' }],
+      routes: [{ to: ['pacs'] }],
+      logging: { level: 'info', format: 'json' },
+    });
+    const df = figures(n, bytes, storescu(d.port, 'BODYROUTE', src));
+    await d.stop();
+
+    const row = (name: string, f: Figures) => console.log(`${name.padEnd(52)} ${f.imagesPerSecond.toFixed(0).padStart(8)} ${f.mbPerSecond.toFixed(1).padStart(8)}`);
+    console.log('');
+    console.log(`${'path'.padEnd(52)} ${'img/s'.padStart(8)} ${'MB/s'.padStart(8)}`);
+    row('(a) storescu → storescp', a);
+    row('(b) storescu → Orthanc', b);
+    row('(c) storescu → bodyroute (classify+tag) → storescp', cf);
+    row('(d) storescu → bodyroute ingest only', df);
+    console.log('');
+    console.log(`(c)/(a) = ${(cf.imagesPerSecond / a.imagesPerSecond).toFixed(2)}   (c)/(b) = ${(cf.imagesPerSecond / b.imagesPerSecond).toFixed(2)}`);
+    console.log(`(c) acknowledged by bodyroute after ${(ackMs / 1000).toFixed(2)} s, all delivered after ${(cMs / 1000).toFixed(2)} s`);
+    console.log(`(c) receive→delivered latency ms: p50 ${percentile(lat, 50)}  p95 ${percentile(lat, 95)}  p99 ${percentile(lat, 99)}  (burst of ${n}, so it includes queueing)`);
+    console.log(`(c) bodyroute peak RSS ${Math.max(peakRss, after.hwmMb).toFixed(0)} MB, CPU ${((after.cpuSeconds - before.cpuSeconds) / n * 1000).toFixed(2)} ms per image`);
+    const result = { machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: totalmem() / 2 ** 30 }, images: n, bytesPerImage: bytes / n, a, b, c: cf, d: df, ratios: { cOverA: cf.imagesPerSecond / a.imagesPerSecond, cOverB: cf.imagesPerSecond / b.imagesPerSecond }, latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99) }, peakRssMb: Math.max(peakRss, after.hwmMb), cpuMsPerImage: ((after.cpuSeconds - before.cpuSeconds) / n) * 1000 };
+    if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
+  } finally {
+    if (!values.keep) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Sends at a steady rate over one association for `seconds`, reporting latency and RSS every 30 s. */
+async function soak(tmp: string, src: string, model: string, rate: number, seconds: number, json?: string): Promise<void> {
+  const scp = await startStorescp(join(tmp, 'soak'));
+  const br = await startBodyroute(tmp, {
+    listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+    spool: { dir: join(tmp, 'spool-soak'), minFreeBytes: 0 },
+    classifier: { enabled: true, model },
+    destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scp.port, aeTitle: scp.aeTitle }],
+    routes: [{ to: ['pacs'] }],
+    logging: { level: 'debug', format: 'json' },
+  });
+  const files = readdirSync(src).map((f) => join(src, f));
+  const assoc = await ScuAssociation.open({ host: '127.0.0.1', port: br.port, callingAeTitle: 'SOAK', calledAeTitle: 'BODYROUTE', maxPduLength: 262144, connectTimeoutMs: 5000, responseTimeoutMs: 30000 }, [{ sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1' }]);
+  const ctx = assoc.contextFor('1.2.840.10008.5.1.4.1.1.2', '1.2.840.10008.1.2.1') as number;
+  const start = performance.now();
+  const samples: { t: number; rssMb: number; p50: number; p99: number; sent: number }[] = [];
+  let sent = 0;
+  let seen = 0;
+  let nextReport = 30000;
+  while (performance.now() - start < seconds * 1000) {
+    const due = start + (sent * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const f = files[sent % files.length];
+    const bytes = readFileSync(f);
+    const meta = readFileMeta(bytes);
+    // a new SOP Instance UID each time would need re-encoding; the same instances repeat, which the destination overwrites
+    await assoc.store({ path: f, datasetOffset: meta.datasetOffset, sizeBytes: bytes.length, sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid }, ctx);
+    sent++;
+    if (performance.now() - start >= nextReport) {
+      const lat = latencies(br.logs()).slice(seen);
+      seen += lat.length;
+      const s = { t: Math.round((performance.now() - start) / 1000), rssMb: procStats(br.proc.pid as number).rssMb, p50: percentile(lat, 50), p99: percentile(lat, 99), sent };
+      samples.push(s);
+      console.log(`t=${s.t}s sent=${s.sent} rss=${s.rssMb.toFixed(0)}MB latency p50=${s.p50}ms p99=${s.p99}ms`);
+      nextReport += 30000;
+    }
+  }
+  await assoc.release();
+  await br.stop();
+  await scp.stop();
+  if (json) writeFileSync(json, JSON.stringify({ rate, seconds, samples }, null, 2) + '\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
