@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../spool/fs-durable';
 export class DeliveryJournal {
   private handle: fsp.FileHandle | undefined;
   private readonly syncer = new GroupSync(async () => {
-    await this.handle?.sync();
+    await this.handle?.datasync();
   });
   private lines = 0;
 

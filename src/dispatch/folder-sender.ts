@@ -42,7 +42,7 @@ export class FolderSender implements Sender {
           await out.write(buf.subarray(0, bytesRead));
           pos += bytesRead;
         }
-        await out.sync();
+        await out.datasync();
       } finally {
         await out.close();
         await src.close();

@@ -136,7 +136,8 @@ export class SpoolWriter extends Writable {
       if (this.failure) throw this.failure;
       if (!this.handle) throw new BodyrouteError('SPOOL_IO', 'spool file was not opened', true, StoreStatus.OutOfResources);
       const summary = this.check();
-      await this.handle.sync();
+      // data and the size that makes it readable; mtime and the like need no flush
+      await this.handle.datasync();
       await this.closeHandle();
       return { tmpPath: this.opts.tmpPath, datasetBytes: this.datasetBytes, summary };
     } catch (err) {

@@ -31,7 +31,7 @@ export class TagWriter {
     const handle = await fsp.open(path, 'w', 0o600);
     try {
       await handle.writev([file.subarray(0, meta.datasetOffset), body]);
-      await handle.sync();
+      await handle.datasync();
     } finally {
       await handle.close();
     }
