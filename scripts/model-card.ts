@@ -41,7 +41,7 @@ function main(): void {
   add(`- **Not covered** (no or too little training data): ${m.notCovered.join(', ')}. Images of these regions get the nearest covered region or \`unknown\`.`);
   add(`- Modalities: ${m.modalities.join(', ')}; one image (or the middle frame) at a time; axial, sagittal and coronal.`);
   add(`- Input: ${m.preprocessing.size}×${m.preprocessing.size} single channel. Preprocessing (one definition, \`src/classify/preprocess.ts\`): CT clamped to ${m.preprocessing.ctClampHu[0]}…${m.preprocessing.ctClampHu[1]} HU (pixel padding and −2048/−3024 outside the field of view become air), area-average resize keeping the aspect ratio, percentiles ${m.preprocessing.percentiles[0]}/${m.preprocessing.percentiles[1]} mapped to 0/1, MONOCHROME1 inverted.`);
-  add(`- Output: a softmax over the regions with temperature ${m.temperature.toFixed(3)}; below a confidence of **${m.unknownThreshold}** the answer is \`unknown\` (threshold chosen so that ≥ 95 % of the accepted held-out predictions are right).`, '');
+  add(`- Output: a softmax over the regions with temperature ${m.temperature.toFixed(3)}; below a confidence of **${m.unknownThreshold}** the answer is \`unknown\` (the confidence below which held-out predictions were more often wrong than right; a stricter site can raise \`unknownThreshold\` in the manifest, see the curve below).`, '');
   add('## Training data', '');
   add('`../shared/data/bodyregion-train` (13,770 single-frame DICOM images from 15 public repositories; see its README). It is **not** in this repository and must not be: several sources are for internal research or education only (MSK reformats, kneemri), one is non-commercial (CC BY-NC), MedNIST is share-alike (CC BY-SA), TCIA data forbid re-identification attempts, and several require attribution (NLM Visible Human Project, IBSI/Vallières, CMB-CRC, ProstateX, MyoSegmenTUM, Zukić, MedNIST). **A model trained on it inherits these restrictions: use it for research and evaluation, not commercially, until it is retrained on data you may use.**', '');
   add(`Images per region used for the shipped weights (${t.images} in all):`, '');
@@ -59,6 +59,12 @@ function main(): void {
   add(`Image level, on subjects the measured weights never saw (split by subject group, never by image; MedNIST pools and single-subject region/modality pairs stay in training, so those pairs are not validated):`, '');
   add(`- **Accuracy ${pct(v.accuracy)}** on ${v.n} images; balanced accuracy (mean recall over regions) ${pct(v.balancedAccuracy)}.`);
   add(`- With the \`unknown\` threshold: ${pct(v.withUnknown.coverage)} of the images get a region, and ${pct(v.withUnknown.accuracyOfAccepted)} of those are right.`, '');
+  const curve = (v as unknown as { thresholdCurve?: { threshold: number; coverage: number; accuracyOfAccepted: number | null }[] }).thresholdCurve;
+  if (curve) {
+    add('| unknownThreshold | images given a region | accuracy of those |', '|---:|---:|---:|');
+    for (const c of curve) add(`| ${c.threshold} | ${pct(c.coverage)} | ${pct(c.accuracyOfAccepted)} |`);
+    add('');
+  }
   add('| region | precision | recall | F1 | support |', '|---|---:|---:|---:|---:|');
   for (const [r, s] of Object.entries(v.perRegion)) add(`| ${r} | ${pct(s.precision)} | ${pct(s.recall)} | ${pct(s.f1)} | ${s.support} |`);
   add('');
