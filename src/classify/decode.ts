@@ -149,8 +149,16 @@ function encapsulatedFrame(data: Buffer, enc: Encoding, a: ImageAttributes, fram
 /** Stored samples → modality values: Bits Stored, sign, rescale; colour → luminance; padding mask. */
 function toModalityValues(samples: Buffer, a: ImageAttributes, littleEndian: boolean, planar: boolean): { values: Float32Array; padding?: Uint8Array } {
   const n = a.rows * a.columns;
-  const stored = storedSamples(samples, a, littleEndian, n * a.samplesPerPixel);
   const values = new Float32Array(n);
+  // the common case, straight from a typed view: 16-bit little-endian, all bits stored, no padding
+  if (a.samplesPerPixel === 1 && a.bitsAllocated === 16 && a.bitsStored === 16 && littleEndian && samples.byteOffset % 2 === 0 && a.pixelPaddingValue === undefined) {
+    const view = a.pixelRepresentation === 1 ? new Int16Array(samples.buffer, samples.byteOffset, n) : new Uint16Array(samples.buffer, samples.byteOffset, n);
+    const slope = a.rescaleSlope;
+    const intercept = a.rescaleIntercept;
+    for (let i = 0; i < n; i++) values[i] = view[i] * slope + intercept;
+    return { values };
+  }
+  const stored = storedSamples(samples, a, littleEndian, n * a.samplesPerPixel);
   let padding: Uint8Array | undefined;
   if (a.samplesPerPixel === 1) {
     const slope = a.rescaleSlope;

@@ -74,49 +74,52 @@ export function letterbox(rows: number, columns: number, size: number): { height
 }
 
 export function prepareImage(img: DecodedImage, p: PreprocessParams): PreparedImage {
-  const { rows, columns } = img;
-  const n = rows * columns;
-  const src = new Float64Array(n);
-  const values = img.values;
-  if (img.modality === 'CT') {
-    const [lo, hi] = p.ctClampHu;
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      src[i] = v < lo ? lo : v > hi ? hi : v;
-    }
-  } else {
-    src.set(values);
-  }
-  const padding = img.padding;
+  const { rows, columns, values, padding } = img;
+  // CT is clamped to its HU range; padding takes the lowest real value (after the clamp)
+  const [lo, hi] = img.modality === 'CT' ? p.ctClampHu : [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY];
+  let padValue = 0;
   if (padding) {
     let lowest = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < n; i++) if (!padding[i] && src[i] < lowest) lowest = src[i];
-    if (!Number.isFinite(lowest)) lowest = 0;
-    for (let i = 0; i < n; i++) if (padding[i]) src[i] = lowest;
+    for (let i = 0; i < values.length; i++) {
+      if (padding[i]) continue;
+      const v = values[i] < lo ? lo : values[i] > hi ? hi : values[i];
+      if (v < lowest) lowest = v;
+    }
+    padValue = Number.isFinite(lowest) ? lowest : 0;
   }
   const box = letterbox(rows, columns, p.size);
   const wx = areaWeights(columns, box.width);
   const wy = areaWeights(rows, box.height);
+  const { start: xs, count: xc, offset: xo, weights: xw } = wx;
   // separable: columns first (rows × width), then rows
-  const tmp = new Float64Array(rows * box.width);
+  const width = box.width;
+  const tmp = new Float64Array(rows * width);
   for (let y = 0; y < rows; y++) {
     const base = y * columns;
-    for (let x = 0; x < box.width; x++) {
+    const out = y * width;
+    for (let x = 0; x < width; x++) {
       let acc = 0;
-      const s0 = base + wx.start[x];
-      const w0 = wx.offset[x];
-      for (let k = 0; k < wx.count[x]; k++) acc += src[s0 + k] * wx.weights[w0 + k];
-      tmp[y * box.width + x] = acc;
+      const s0 = base + xs[x];
+      const w0 = xo[x];
+      const n = xc[x];
+      for (let k = 0; k < n; k++) {
+        const i = s0 + k;
+        const raw = values[i];
+        const v = padding !== undefined && padding[i] ? padValue : raw < lo ? lo : raw > hi ? hi : raw;
+        acc += v * xw[w0 + k];
+      }
+      tmp[out + x] = acc;
     }
   }
   const raw = new Float32Array(p.size * p.size).fill(Number.NaN);
   for (let y = 0; y < box.height; y++) {
     const r0 = wy.start[y];
     const w0 = wy.offset[y];
+    const n = wy.count[y];
     const out = (box.top + y) * p.size + box.left;
-    for (let x = 0; x < box.width; x++) {
+    for (let x = 0; x < width; x++) {
       let acc = 0;
-      for (let k = 0; k < wy.count[y]; k++) acc += tmp[(r0 + k) * box.width + x] * wy.weights[w0 + k];
+      for (let k = 0; k < n; k++) acc += tmp[(r0 + k) * width + x] * wy.weights[w0 + k];
       raw[out + x] = acc;
     }
   }
