@@ -133,22 +133,24 @@ export class IngestScp extends Scp {
   }
 
   override cStoreRequest(request: CStoreRequest, callback: (response: CStoreResponse) => void): void {
-    const work = this.store(request).then((status) => {
+    const work = this.store(request).then(({ status, stored }) => {
       const response = responses.CStoreResponse.fromRequest(request);
       response.setStatus(status);
       if (!this.ended) callback(response);
+      // the object is durable already; the pipeline starts after the answer is on its way
+      if (stored) this.ctx.onStored(stored);
     });
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  private async store(request: CStoreRequest): Promise<number> {
+  private async store(request: CStoreRequest): Promise<{ status: number; stored?: SpooledObject }> {
     const p = this.pending.get(request);
     this.pending.delete(request);
     if (!p) {
       this.failed++;
       this.ctx.log.error('C-STORE without a dataset stream', { peer: this.remote, callingAe: this.callingAe });
-      return StoreStatus.OutOfResources;
+      return { status: StoreStatus.OutOfResources };
     }
     try {
       const written = await p.writer.finish();
@@ -161,8 +163,7 @@ export class IngestScp extends Scp {
       });
       this.stored++;
       this.bytes += written.datasetBytes;
-      this.ctx.onStored(obj);
-      return StoreStatus.Success;
+      return { status: StoreStatus.Success, stored: obj };
     } catch (err) {
       this.failed++;
       const status = err instanceof BodyrouteError && err.dimseStatus !== undefined ? err.dimseStatus : StoreStatus.OutOfResources;
@@ -174,7 +175,7 @@ export class IngestScp extends Scp {
         code: err instanceof BodyrouteError ? err.code : 'INTERNAL',
         reason: errorMessage(err),
       });
-      return status;
+      return { status };
     }
   }
 

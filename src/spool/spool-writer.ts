@@ -32,6 +32,8 @@ export interface WrittenObject {
   tmpPath: string;
   datasetBytes: number;
   summary: DatasetSummary;
+  /** The file handle is closed in the background; wait on this before giving up on the file. */
+  closed: Promise<void>;
 }
 
 /**
@@ -74,6 +76,8 @@ export class SpoolWriter extends Writable {
     encoding?: BufferEncoding | ((error: Error | null | undefined) => void),
     cb?: (error: Error | null | undefined) => void,
   ): boolean {
+    // observed as it arrives, so the header check does not wait for the disk
+    if (Buffer.isBuffer(chunk)) this.observe(chunk);
     const ok = typeof encoding === 'function' ? super.write(chunk, encoding) : super.write(chunk, encoding as BufferEncoding, cb);
     if (!ok && !this.paused && this.pressureListener) {
       this.paused = true;
@@ -100,7 +104,6 @@ export class SpoolWriter extends Writable {
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
     const buffers = chunks.map((c) => c.chunk);
-    for (const b of buffers) this.observe(b);
     if (this.failure || !this.handle) return callback();
     this.handle
       .writev(buffers)
@@ -131,15 +134,23 @@ export class SpoolWriter extends Writable {
    */
   async finish(): Promise<WrittenObject> {
     if (!this.writableEnded) this.end();
+    // the header check needs only the captured bytes: it runs while the last writes complete
+    let summary: DatasetSummary | undefined;
+    let checkError: unknown;
+    try {
+      if (!this.failure) summary = this.check();
+    } catch (err) {
+      checkError = err;
+    }
     await this.done;
     try {
       if (this.failure) throw this.failure;
-      if (!this.handle) throw new BodyrouteError('SPOOL_IO', 'spool file was not opened', true, StoreStatus.OutOfResources);
-      const summary = this.check();
+      if (checkError) throw checkError;
+      if (!this.handle || !summary) throw new BodyrouteError('SPOOL_IO', 'spool file was not opened', true, StoreStatus.OutOfResources);
       // data and the size that makes it readable; mtime and the like need no flush
       await this.handle.datasync();
-      await this.closeHandle();
-      return { tmpPath: this.opts.tmpPath, datasetBytes: this.datasetBytes, summary };
+      const closing = this.closeHandle();
+      return { tmpPath: this.opts.tmpPath, datasetBytes: this.datasetBytes, summary, closed: closing };
     } catch (err) {
       await this.discard();
       throw err instanceof BodyrouteError ? err : new BodyrouteError('SPOOL_IO', errorMessage(err), true, StoreStatus.OutOfResources);

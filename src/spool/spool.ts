@@ -138,8 +138,9 @@ export class Spool {
     const path = this.inboxPath(id);
     try {
       await fsp.rename(written.tmpPath, path);
-      await this.inboxSync.sync();
+      await Promise.all([this.inboxSync.sync(), written.closed]);
     } catch (err) {
+      await written.closed;
       await fsp.unlink(written.tmpPath).catch(() => undefined);
       throw new BodyrouteError('SPOOL_IO', `cannot commit to spool: ${errorMessage(err)}`, true, StoreStatus.OutOfResources);
     }
