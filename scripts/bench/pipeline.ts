@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     const c = await startBodyroute(tmp, {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
       spool: { dir: join(tmp, 'spool-c'), minFreeBytes: 0 },
-      classifier: { enabled: true, model, threads: 1, workers: 1, maxBatch: 16 },
+      classifier: { enabled: true, model, threads: 1, workers: Number(process.env.BENCH_WORKERS ?? 1), maxBatch: 16 },
       tagging: { mode: 'image' },
       destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpC.port, aeTitle: scpC.aeTitle }],
       routes: [{ to: ['pacs'] }],
