@@ -46,7 +46,8 @@ export class Pipeline {
   private readonly concurrency: number;
 
   constructor(private readonly o: PipelineOptions) {
-    this.concurrency = o.concurrency ?? 4;
+    // objects in flight between inbox and dispatch: enough to keep the classifier fed and fsyncs shared
+    this.concurrency = o.concurrency ?? 32;
     if (o.mode === 'series') this.holder = new SeriesHolder(o.seriesStableMs, (objs) => this.track(this.finishSeries(objs)));
   }
 
