@@ -4,19 +4,6 @@ export function tag(group: number, element: number): number {
   return ((group << 16) | element) >>> 0;
 }
 
-export function tagGroup(t: number): number {
-  return t >>> 16;
-}
-
-export function tagElement(t: number): number {
-  return t & 0xffff;
-}
-
-export function formatTag(t: number): string {
-  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
-  return `(${hex(tagGroup(t))},${hex(tagElement(t))})`;
-}
-
 /** Accepts "(0008,1030)", "0008,1030" or "00081030". */
 export function parseTag(text: string): number {
   const m = /^\(?([0-9a-fA-F]{4}),?([0-9a-fA-F]{4})\)?$/.exec(text.trim());

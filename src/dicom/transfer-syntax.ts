@@ -59,4 +59,3 @@ export function isSupportedTransferSyntax(uid: string): boolean {
   return BY_UID.has(uid);
 }
 
-export const SUPPORTED_TRANSFER_SYNTAXES: readonly TransferSyntax[] = TABLE;

@@ -6,13 +6,6 @@ export const APPLICATION_CONTEXT_NAME = '1.2.840.10008.3.1.1.1';
 /** bodyroute's implementation class UID (2.25 = UUID-derived root, PS3.5 B.2). */
 export const IMPLEMENTATION_CLASS_UID = '2.25.140427339170596722374283640766524307795';
 
-/** PS3.5 §9.1: digits and dots, no empty or zero-led components, at most 64 characters. */
-const UID_PATTERN = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
-
-export function isValidUid(value: string): boolean {
-  return value.length > 0 && value.length <= 64 && UID_PATTERN.test(value);
-}
-
 /** UIDs arrive padded with a trailing NUL (or, from sloppy peers, a space); strip only that padding. */
 export function trimUidPadding(value: string): string {
   return value.replace(/[\0 ]+$/, '');

@@ -86,11 +86,6 @@ export class Dispatcher {
     if (requeued || orphans) this.log.info('recovered pending deliveries', { objects: requeued, alreadyDelivered: orphans });
   }
 
-  /** Ids journalled as pending but with no stored file: they are routed again from the inbox, if there. */
-  pendingWithoutStoredFile(): string[] {
-    return [...this.recovered.keys()];
-  }
-
   /** Journals the deliveries durably. The caller then moves the file to the store and calls activate(). */
   async journal(obj: SpooledObject, destinations: readonly string[]): Promise<void> {
     await Promise.all(destinations.map((d) => this.journalFor(d).enqueue(obj.id)));
@@ -120,10 +115,6 @@ export class Dispatcher {
 
   start(): void {
     for (const q of this.queues.values()) q.start();
-  }
-
-  queued(): Record<string, number> {
-    return Object.fromEntries([...this.queues].map(([n, q]) => [n, q.size]));
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { connect, Socket } from 'node:net';
-import { CommandSet, decodeCommand, encodeCEchoRq, encodeCStoreRq } from '../dicom/ul/command';
+import { CommandSet, decodeCommand, encodeCStoreRq } from '../dicom/ul/command';
 import {
   decodeAssociateAc,
   decodePData,
@@ -259,12 +259,6 @@ export class ScuAssociation {
     }
     if (rsp.status === undefined) throw new BodyrouteError('DEST_PROTOCOL', 'C-STORE-RSP without a status', true);
     return { status: rsp.status, errorComment: rsp.errorComment };
-  }
-
-  async echo(contextId: number): Promise<number> {
-    await this.write(encodePData(contextId, true, true, encodeCEchoRq(this.nextMessageId())));
-    const rsp = await this.readResponse();
-    return rsp.status ?? -1;
   }
 
   /** Orderly release; falls back to closing the socket if the peer does not answer. */

@@ -88,10 +88,6 @@ export class IngestServer {
     }
   }
 
-  get activeAssociations(): number {
-    return this.associations.active;
-  }
-
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;

@@ -33,7 +33,3 @@ export function createLogger(opts: LoggerOptions): Logger {
   });
 }
 
-/** A logger that drops everything, for unit tests. */
-export function silentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
-}

@@ -179,12 +179,6 @@ export class Pipeline {
     this.o.log.warn(`object moved to ${folder}`, { id, reason });
   }
 
-  /** Resolves when nothing is waiting or in progress (held series excepted). */
-  idle(): Promise<void> {
-    if (this.active === 0 && this.waiting.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleResolvers.push(resolve));
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     this.holder?.stop();

@@ -23,12 +23,3 @@ export async function writeFileAtomic(path: string, data: Buffer | string, mode 
   await fsp.rename(tmp, path);
 }
 
-export async function unlinkIfExists(path: string): Promise<boolean> {
-  try {
-    await fsp.unlink(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}
