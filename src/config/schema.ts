@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { REGION_VOCABULARY } from '../classify/manifest';
 import { parseTag } from '../dicom/tags';
+import { parseCidr } from '../ingest/peer-filter';
 
 /**
  * The configuration file's schema. Every key is documented in docs/configuration.md;
@@ -23,6 +24,10 @@ const listenSchema = z
     aeTitle: aeTitle.default('BODYROUTE'),
     /** Calling AE titles allowed to associate; empty = any. */
     allowedCallingAeTitles: z.array(aeTitle).default([]),
+    /** Peer addresses allowed to associate, as CIDR blocks or single addresses; empty = any. */
+    allowedPeers: z
+      .array(z.string().refine((c) => parseCidr(c) !== undefined, 'not an IPv4/IPv6 address or CIDR block (e.g. 10.1.0.0/16)'))
+      .default([]),
     /** Largest P-DATA PDU bodyroute accepts (bytes), announced in A-ASSOCIATE-AC. */
     maxPduLength: z.number().int().min(4096).max(16 * 1024 * 1024).default(262144),
     /** Concurrent associations; one more is rejected (transient, local limit exceeded). */

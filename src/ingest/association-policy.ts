@@ -31,7 +31,11 @@ export function checkAssociation(
   calledAeTitle: string,
   callingAeTitle: string,
   activeAssociations: number,
+  peerAllowed = true,
 ): Rejection | undefined {
+  if (!peerAllowed) {
+    return { result: 1, source: 1, reason: 1, why: 'peer address is not in listen.allowedPeers' };
+  }
   if (calledAeTitle.trim() !== opts.aeTitle) {
     return { result: 1, source: 1, reason: 7, why: `called AE title "${calledAeTitle.trim()}" is not "${opts.aeTitle}"` };
   }

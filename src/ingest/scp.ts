@@ -8,6 +8,7 @@ import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
 import { SpoolWriter, StoreStatus } from '../spool/spool-writer';
 import { checkAssociation, decideContext, PolicyOptions } from './association-policy';
+import { PeerFilter } from './peer-filter';
 
 type Association = InstanceType<typeof dimseAssociation.Association>;
 type PresentationContext = InstanceType<typeof dimseAssociation.PresentationContext>;
@@ -18,6 +19,7 @@ type CEchoResponse = InstanceType<typeof responses.CEchoResponse>;
 
 export interface IngestContext {
   policy: PolicyOptions;
+  peers: PeerFilter;
   spool: Spool;
   log: Logger;
   timeouts: { associationMs: number; pduMs: number };
@@ -81,7 +83,7 @@ export class IngestScp extends Scp {
     if (this.associationTimer) clearTimeout(this.associationTimer);
     this.callingAe = association.getCallingAeTitle().trim();
     this.calledAe = association.getCalledAeTitle().trim();
-    const rejection = checkAssociation(this.ctx.policy, this.calledAe, this.callingAe, this.ctx.associations.active);
+    const rejection = checkAssociation(this.ctx.policy, this.calledAe, this.callingAe, this.ctx.associations.active, this.ctx.peers.allows(this.sock.remoteAddress));
     if (rejection) {
       this.ctx.log.warn('association rejected', { peer: this.remote, callingAe: this.callingAe, calledAe: this.calledAe, reason: rejection.why });
       this.sendAssociationReject(rejection.result, rejection.source, rejection.reason);

@@ -5,6 +5,7 @@ import { Logger } from '../observability/logger';
 import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
 import { PduGuard } from './pdu-guard';
+import { PeerFilter } from './peer-filter';
 import { IngestScp } from './scp';
 
 /** The DICOM listener: accepts TCP connections and gives each one an IngestScp. */
@@ -12,6 +13,7 @@ export class IngestServer {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly associations = { active: 0 };
+  private readonly peers: PeerFilter;
 
   constructor(
     private readonly listen: ListenConfig,
@@ -22,6 +24,7 @@ export class IngestServer {
     // dcmjs-dimse logs every PDU at trace level by default; bodyroute logs what matters itself.
     dimseLog.setLevel(log.level === 'debug' ? 'warn' : 'silent');
     Implementation.setMaxPduLength(listen.maxPduLength);
+    this.peers = new PeerFilter(listen.allowedPeers);
   }
 
   /** Resolves with the bound port (useful when the config asks for port 0). */
@@ -76,6 +79,7 @@ export class IngestServer {
           maxAssociations: this.listen.maxAssociations,
           acceptNonStandardSopClasses: this.listen.acceptNonStandardSopClasses,
         },
+        peers: this.peers,
         spool: this.spool,
         log: this.log,
         timeouts: { associationMs: this.listen.associationTimeoutMs, pduMs: this.listen.pduTimeoutMs },

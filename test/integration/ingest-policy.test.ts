@@ -39,7 +39,7 @@ describe('ingest policy: AE titles and hostile bytes', function () {
     requireTools(this, 'echoscu');
     tmp = mkdtempSync(join(tmpdir(), 'bodyroute-policy-'));
     br = await startBodyroute(tmp, {
-      ...folderConfig(tmp, { allowedCallingAeTitles: ['CT01', 'MR01'], associationTimeoutMs: 2000, maxAssociations: 1 }),
+      ...folderConfig(tmp, { allowedCallingAeTitles: ['CT01', 'MR01'], allowedPeers: ['127.0.0.0/8', '::1'], associationTimeoutMs: 2000, maxAssociations: 1 }),
       logging: { format: 'json' },
     });
   });
@@ -106,5 +106,29 @@ describe('ingest policy: AE titles and hostile bytes', function () {
     const started = Date.now();
     await sendRaw(br.port, Buffer.alloc(0), 10000);
     expect(Date.now() - started).to.be.within(1500, 6000);
+  });
+});
+
+describe('ingest policy: peer-address allow-list', function () {
+  this.timeout(30000);
+  let tmp: string;
+  let br: BodyrouteProcess;
+
+  before(async function () {
+    requireTools(this, 'echoscu');
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-peers-'));
+    br = await startBodyroute(tmp, folderConfig(tmp, { allowedPeers: ['10.20.0.0/16'] }));
+  });
+
+  after(async () => {
+    await br?.kill();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('rejects an association from an address outside listen.allowedPeers, and says why in the log', async () => {
+    const r = echo(br.port, 'CT01');
+    expect(r.ok).to.equal(false);
+    expect(r.output).to.match(/Association Rejected/i);
+    await br.waitForLog(/association rejected .*reason="peer address is not in listen.allowedPeers"/);
   });
 });
