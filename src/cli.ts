@@ -5,6 +5,7 @@ import { App } from './main';
 import { classifyCommand } from './commands/classify';
 import { datasetExport } from './commands/dataset-export';
 import { evalCommand } from './commands/eval';
+import { requeueCommand } from './commands/requeue';
 import { VERSION } from './version';
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid configuration. */
@@ -20,6 +21,8 @@ Usage:
                                     accuracy (95% CI), per-region P/R/F1, per-modality, confusion matrix
   bodyroute dataset export --labels CSV --images DIR --out DIR [--size N]
                                     preprocess labelled images for training (images.npy + index.json)
+  bodyroute requeue (--all | ID...) [--destination NAME] [--config FILE]
+                                    send dead-lettered objects again
   bodyroute --help                  show this help
   bodyroute --version               print the version
 
@@ -70,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'classify') return await classifyCommand(rest);
     if (command === 'eval') return await evalCommand(rest);
     if (command === 'dataset' && rest[0] === 'export') return await datasetExport(rest.slice(1));
+    if (command === 'requeue') return await requeueCommand(rest);
     process.stderr.write(`bodyroute: unknown command "${command}"\n\n${HELP}`);
     return ExitCode.Usage;
   } catch (err) {

@@ -12,6 +12,8 @@ import { DestinationQueue } from './destination-queue';
 import { DimseSender } from './dimse-sender';
 import { FolderSender } from './folder-sender';
 
+const REQUEUE_POLL_MS = 2000;
+
 /**
  * Owns one queue per destination and the lifetime of stored objects: a stored file is
  * removed once every destination it was routed to has delivered or dead-lettered it.
@@ -22,6 +24,8 @@ export class Dispatcher {
   /** id → destinations still to settle. */
   private readonly outstanding = new Map<string, number>();
   private recovered = new Map<string, string[]>();
+  private requeueTimer: NodeJS.Timeout | undefined;
+  private requeueBusy = false;
 
   constructor(
     private readonly cfg: Config,
@@ -115,9 +119,45 @@ export class Dispatcher {
 
   start(): void {
     for (const q of this.queues.values()) q.start();
+    this.requeueTimer = setInterval(() => void this.takeRequeued(), REQUEUE_POLL_MS);
+    this.requeueTimer.unref();
+    void this.takeRequeued();
+  }
+
+  /** Dead letters that `bodyroute requeue` put in <spool>/requeue/<destination>/ go back into that queue. */
+  async takeRequeued(): Promise<number> {
+    if (this.requeueBusy) return 0;
+    this.requeueBusy = true;
+    let taken = 0;
+    try {
+      const root = join(this.spool.dir, 'requeue');
+      const dests = await fsp.readdir(root).catch(() => [] as string[]);
+      for (const dest of dests) {
+        const queue = this.queues.get(dest);
+        if (!queue) continue;
+        for (const file of await fsp.readdir(join(root, dest))) {
+          const id = file.replace(/\.dcm$/, '');
+          if (!file.endsWith('.dcm') || !Spool.isId(id)) continue;
+          try {
+            const path = await this.spool.adopt(id, join(root, dest, file));
+            const obj = await this.spool.load(id, path);
+            await this.journalFor(dest).enqueue(id);
+            this.activate(obj, [dest]);
+            taken++;
+            this.log.info('dead letter requeued', { destination: dest, id, sopInstanceUid: obj.sopInstanceUid });
+          } catch (err) {
+            this.log.error('cannot requeue dead letter', { destination: dest, id, reason: errorMessage(err) });
+          }
+        }
+      }
+    } finally {
+      this.requeueBusy = false;
+    }
+    return taken;
   }
 
   async stop(): Promise<void> {
+    if (this.requeueTimer) clearInterval(this.requeueTimer);
     await Promise.all([...this.queues.values()].map((q) => q.stop()));
     await Promise.all([...this.journals.values()].map((j) => j.close()));
   }

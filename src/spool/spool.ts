@@ -217,6 +217,19 @@ export class Spool {
     return { ...obj, path };
   }
 
+  /** Takes a file back into the store (a requeued dead letter), unless the store still holds the object. */
+  async adopt(id: string, from: string): Promise<string> {
+    const path = this.storePath(id);
+    try {
+      await fsp.link(from, path);
+      await this.storeSync.sync();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    await fsp.unlink(from);
+    return path;
+  }
+
   async removeStored(id: string): Promise<void> {
     await fsp.unlink(this.storePath(id)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;

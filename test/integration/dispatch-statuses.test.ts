@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,8 @@ import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { ScriptedScp, startScriptedScp } from '../helpers/scripted-scp';
 import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
 import { requireTools, run, waitFor } from '../helpers/tools';
+
+const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
 
 describe('dispatch: destination statuses, retries and dead letters', function () {
   this.timeout(60000);
@@ -16,6 +19,7 @@ describe('dispatch: destination statuses, retries and dead letters', function ()
   const alwaysBusyUid = `${newUid()}.2`;
   const busyTwiceUid = `${newUid()}.3`;
   const okUids: string[] = [];
+  let destinationFixed = false;
   const idOf = (uid: string) => {
     const dead = join(tmp, 'spool', 'dead', 'pacs');
     for (const f of readdirSync(dead)) {
@@ -28,6 +32,7 @@ describe('dispatch: destination statuses, retries and dead letters', function ()
     requireTools(this, 'storescu');
     tmp = mkdtempSync(join(tmpdir(), 'bodyroute-status-'));
     dest = await startScriptedScp((uid, attempt) => {
+      if (destinationFixed) return 0x0000;
       if (uid === fatalUid) return 0xa900; // dataset does not match SOP class: never retry
       if (uid === alwaysBusyUid) return 0xa700; // out of resources, every time
       if (uid === busyTwiceUid && attempt <= 2) return 0xa702;
@@ -91,6 +96,18 @@ describe('dispatch: destination statuses, retries and dead letters', function ()
     await br.waitForLog(/delivery failed; will retry destination=pacs .*attempt=1 .*status=0xA700/);
     const record = JSON.parse(readFileSync(join(tmp, 'spool', 'dead', 'pacs', `${idOf(alwaysBusyUid)}.json`), 'utf8'));
     expect(record).to.include({ code: 'DEST_STATUS_RETRYABLE', status: '0xA700', attempts: 3 });
+  });
+
+  it('bodyroute requeue sends the dead letters again once the destination takes them', async () => {
+    destinationFixed = true;
+    const r = spawnSync(process.execPath, [CLI, 'requeue', '--all', '--config', join(tmp, 'bodyroute.yaml')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/2 object\(s\) requeued/);
+    await waitFor('both dead letters delivered', () => dest.stored.includes(fatalUid) && dest.stored.includes(alwaysBusyUid), 15000);
+    expect(readdirSync(join(tmp, 'spool', 'dead', 'pacs'))).to.deep.equal([]);
+    await br.waitForLog(/dead letter requeued destination=pacs/);
+    const again = spawnSync(process.execPath, [CLI, 'requeue', 'no-such-id', '--config', join(tmp, 'bodyroute.yaml')], { encoding: 'utf8' });
+    expect(again.status).to.equal(1);
   });
 
   it('removes delivered objects from the store', async () => {
