@@ -4,7 +4,7 @@
 # (the test that proves the training preprocessing equals the runtime one).
 # Debian/Ubuntu; run as root (or with sudo).
 set -euo pipefail
-packages=(dcmtk orthanc libgdcm-tools python3-numpy)
+packages=(dcmtk orthanc libgdcm-tools python3-numpy openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

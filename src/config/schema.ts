@@ -16,6 +16,32 @@ const aeTitle = z
 
 const duration = z.number().int().nonnegative();
 
+const listenTlsSchema = z
+  .object({
+    /** PEM files. */
+    cert: z.string().min(1),
+    key: z.string().min(1),
+    /** CA bundle used to verify client certificates. */
+    ca: z.string().min(1).optional(),
+    /** Refuse peers without a certificate signed by `ca`. */
+    requireClientCertificate: z.boolean().default(false),
+  })
+  .strict();
+
+const destinationTlsSchema = z
+  .object({
+    /** CA bundle that signs the destination's certificate (default: the system's). */
+    ca: z.string().min(1).optional(),
+    /** Client certificate and key, for destinations that require one. */
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    /** Verify the destination's certificate (leave on outside of tests). */
+    rejectUnauthorized: z.boolean().default(true),
+    /** Name to check the certificate against (default: host). */
+    servername: z.string().min(1).optional(),
+  })
+  .strict();
+
 const listenSchema = z
   .object({
     host: z.string().default('0.0.0.0'),
@@ -39,6 +65,8 @@ const listenSchema = z
     /** ARTIM: how long a connection may stay without an association request, and the idle limit between PDUs (ms). */
     associationTimeoutMs: duration.default(30000),
     pduTimeoutMs: duration.default(60000),
+    /** DICOM TLS on the listener (PS3.15 B.1); absent = plain TCP. */
+    tls: listenTlsSchema.optional(),
   })
   .strict();
 
@@ -82,6 +110,8 @@ const dimseDestination = z
     /** Keep an idle association open this long for the next object (ms). */
     idleReleaseMs: duration.default(2000),
     maxPduLength: z.number().int().min(4096).max(16 * 1024 * 1024).default(262144),
+    /** DICOM TLS towards this destination; absent = plain TCP. */
+    tls: destinationTlsSchema.optional(),
   })
   .strict();
 
@@ -215,5 +245,6 @@ export type ListenConfig = Config['listen'];
 export type RetryConfig = Config['retry'];
 export type RouteConfig = Config['routes'][number];
 export type ClassifierConfig = Config['classifier'];
+export type DestinationTlsConfig = z.infer<typeof destinationTlsSchema>;
 export type TaggingConfig = Config['tagging'];
 export type RouteCondition = NonNullable<RouteConfig['when']>;

@@ -3,19 +3,30 @@ import { BodyrouteError, errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
 import { DeliveryItem, Sender } from './delivery-item';
 import { classifyStoreStatus, formatStatus } from './dimse-status';
-import { ScuAssociation } from './scu-association';
+import { ScuAssociation, ScuOptions } from './scu-association';
+import { readFileSync } from 'node:fs';
 
 /** Sends to a DICOM peer over one reused association. */
 export class DimseSender implements Sender {
   private association: ScuAssociation | undefined;
   readonly description: string;
+  private readonly tls: ScuOptions['tls'];
 
   constructor(
     private readonly dest: DimseDestinationConfig,
     private readonly callingAeTitle: string,
     private readonly log: Logger,
   ) {
-    this.description = `${dest.aeTitle}@${dest.host}:${dest.port}`;
+    this.description = `${dest.aeTitle}@${dest.host}:${dest.port}${dest.tls ? ' (TLS)' : ''}`;
+    const t = dest.tls;
+    // read once at start: a missing certificate file stops start-up rather than every delivery
+    this.tls = t && {
+      ca: t.ca ? readFileSync(t.ca) : undefined,
+      cert: t.cert ? readFileSync(t.cert) : undefined,
+      key: t.key ? readFileSync(t.key) : undefined,
+      rejectUnauthorized: t.rejectUnauthorized,
+      servername: t.servername,
+    };
   }
 
   async send(item: DeliveryItem, upcoming: readonly DeliveryItem[]): Promise<void> {
@@ -66,6 +77,7 @@ export class DimseSender implements Sender {
           maxPduLength: this.dest.maxPduLength,
           connectTimeoutMs: this.dest.connectTimeoutMs,
           responseTimeoutMs: this.dest.responseTimeoutMs,
+          tls: this.tls,
         },
         pairs,
       );

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
-import { connect, Socket } from 'node:net';
+import { connect, isIP, Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { CommandSet, decodeCommand, encodeCStoreRq } from '../dicom/ul/command';
 import {
   decodeAssociateAc,
@@ -23,6 +24,8 @@ import { BodyrouteError, errorMessage } from '../errors';
 export interface ScuOptions {
   host: string;
   port: number;
+  /** DICOM TLS: certificate files already read. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean; servername?: string };
   callingAeTitle: string;
   calledAeTitle: string;
   maxPduLength: number;
@@ -87,12 +90,15 @@ export class ScuAssociation {
   /** Connects and negotiates one presentation context per (SOP class, transfer syntax) pair. */
   static async open(opts: ScuOptions, pairs: { sopClassUid: string; transferSyntaxUid: string }[]): Promise<ScuAssociation> {
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: opts.host, port: opts.port, noDelay: true });
+      const t = opts.tls;
+      const s = t
+        ? tlsConnect({ host: opts.host, port: opts.port, ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.rejectUnauthorized, servername: t.servername ?? (isIP(opts.host) ? undefined : opts.host), minVersion: 'TLSv1.2' })
+        : connect({ host: opts.host, port: opts.port, noDelay: true });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new BodyrouteError('DEST_UNREACHABLE', `connect timeout after ${opts.connectTimeoutMs} ms`, true));
       }, opts.connectTimeoutMs);
-      s.once('connect', () => {
+      s.once(t ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         s.setNoDelay(true);
         resolve(s);

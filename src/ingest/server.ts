@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Implementation, log as dimseLog } from 'dcmjs-dimse';
 import { ListenConfig } from '../config/schema';
 import { Logger } from '../observability/logger';
@@ -29,7 +31,24 @@ export class IngestServer {
 
   /** Resolves with the bound port (useful when the config asks for port 0). */
   async start(): Promise<number> {
-    const server = createServer((socket) => this.accept(socket));
+    const tlsOpts = this.listen.tls;
+    const server = tlsOpts
+      ? createTlsServer(
+          {
+            cert: readFileSync(tlsOpts.cert),
+            key: readFileSync(tlsOpts.key),
+            ca: tlsOpts.ca ? readFileSync(tlsOpts.ca) : undefined,
+            requestCert: tlsOpts.requireClientCertificate,
+            rejectUnauthorized: tlsOpts.requireClientCertificate,
+            minVersion: 'TLSv1.2',
+          },
+          (socket) => this.accept(socket),
+        )
+      : createServer((socket) => this.accept(socket));
+    // a failed handshake (no or untrusted client certificate, not TLS at all) never reaches the SCP
+    server.on('tlsClientError', (err, socket) => {
+      this.log.warn('TLS handshake failed', { peer: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message });
+    });
     server.on('error', (err) => this.log.error('listener error', { reason: err.message }));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -41,7 +60,7 @@ export class IngestServer {
     this.server = server;
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : this.listen.port;
-    this.log.info('listening for DICOM associations', { host: this.listen.host, port, aeTitle: this.listen.aeTitle });
+    this.log.info('listening for DICOM associations', { host: this.listen.host, port, aeTitle: this.listen.aeTitle, tls: Boolean(tlsOpts) });
     return port;
   }
 

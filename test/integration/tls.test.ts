@@ -1,0 +1,65 @@
+import { expect } from 'chai';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFileMeta } from '../../src/dicom/part10';
+import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { makeCertificates } from '../helpers/certificates';
+import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
+import { freePort, PEER_ENV, requireTools, waitFor } from '../helpers/tools';
+
+describe('DICOM TLS: storescu → bodyroute → storescp, all over TLS with client certificates', function () {
+  this.timeout(120000);
+  let tmp: string;
+  let storescp: ChildProcess;
+  let br: BodyrouteProcess;
+  let certs: ReturnType<typeof makeCertificates>;
+  const received = () => join(tmp, 'received');
+
+  before(async function () {
+    requireTools(this, 'storescu', 'storescp', 'openssl');
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-tls-'));
+    certs = makeCertificates(tmp, ['bodyroute', 'storescp', 'storescu']);
+    mkdirSync(received());
+    const scpPort = await freePort();
+    storescp = spawn('storescp', ['+tls', certs.key('storescp'), certs.cert('storescp'), '+cf', certs.ca, '-aet', 'TLSPACS', '+xa', '-od', received(), String(scpPort)], { env: PEER_ENV, stdio: 'ignore' });
+    br = await startBodyroute(tmp, {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE', tls: { cert: certs.cert('bodyroute'), key: certs.key('bodyroute'), ca: certs.ca, requireClientCertificate: true } },
+      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpPort, aeTitle: 'TLSPACS', tls: { ca: certs.ca, cert: certs.cert('bodyroute'), key: certs.key('bodyroute') } }],
+      routes: [{ to: ['pacs'] }],
+    });
+  });
+
+  after(async () => {
+    await br?.kill();
+    storescp?.kill();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('receives from storescu with a client certificate and forwards to storescp over TLS', async () => {
+    const files = Array.from({ length: 5 }, (_, i) => {
+      const f = join(tmp, `tls${i}.dcm`);
+      writeSyntheticImage(f, { rows: 64, columns: 64, seriesUid: newUid(), instanceNumber: i + 1 });
+      return f;
+    });
+    const r = spawnSync('storescu', ['+tls', certs.key('storescu'), certs.cert('storescu'), '+cf', certs.ca, '-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files], { env: PEER_ENV, encoding: 'latin1' });
+    expect(r.status, r.stderr).to.equal(0);
+    await waitFor('5 objects at the TLS storescp', () => readdirSync(received()).length === 5, 20000);
+    const got = new Set(readdirSync(received()).map((f) => readFileMeta(readFileSync(join(received(), f))).sopInstanceUid));
+    expect(got).to.deep.equal(new Set(files.map((f) => readFileMeta(readFileSync(f)).sopInstanceUid)));
+    await br.waitForLog(/listening for DICOM associations .*tls=true/);
+  });
+
+  it('refuses a peer without a client certificate, and a plain-TCP peer, at the handshake', async () => {
+    const f = join(tmp, 'anon.dcm');
+    writeFileSync(f, readFileSync(join(tmp, 'tls0.dcm')));
+    const anonymous = spawnSync('storescu', ['+tla', '+cf', certs.ca, '-aec', 'BODYROUTE', '127.0.0.1', String(br.port), f], { env: PEER_ENV, encoding: 'latin1' });
+    expect(anonymous.status).to.not.equal(0);
+    const plain = spawnSync('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), f], { env: PEER_ENV, encoding: 'latin1', timeout: 20000 });
+    expect(plain.status).to.not.equal(0);
+    await br.waitForLog(/TLS handshake failed/);
+    expect(br.proc.exitCode).to.equal(null);
+  });
+});
