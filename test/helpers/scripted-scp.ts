@@ -17,7 +17,8 @@ export interface ScriptedScp {
   stop(): Promise<void>;
 }
 
-export async function startScriptedScp(statusFor: (sopInstanceUid: string, attempt: number) => number): Promise<ScriptedScp> {
+/** `statusFor` returns the status to answer, or null to never answer (a destination that hangs). */
+export async function startScriptedScp(statusFor: (sopInstanceUid: string, attempt: number) => number | null): Promise<ScriptedScp> {
   dimseLog.setLevel('silent');
   const calls = new Map<string, number>();
   const stored: string[] = [];
@@ -33,6 +34,7 @@ export async function startScriptedScp(statusFor: (sopInstanceUid: string, attem
       const attempt = (calls.get(uid) ?? 0) + 1;
       calls.set(uid, attempt);
       const status = statusFor(uid, attempt);
+      if (status === null) return;
       if (status === 0) stored.push(uid);
       const response = responses.CStoreResponse.fromRequest(request);
       response.setStatus(status);

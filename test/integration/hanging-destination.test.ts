@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { ScriptedScp, startScriptedScp } from '../helpers/scripted-scp';
+import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
+import { requireTools, run, waitFor } from '../helpers/tools';
+
+describe('a destination that accepts an object and then hangs', function () {
+  this.timeout(60000);
+  let tmp: string;
+  let br: BodyrouteProcess;
+  let dest: ScriptedScp;
+  const hangUid = `${newUid()}.7`;
+
+  before(async function () {
+    requireTools(this, 'storescu');
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-hang-'));
+    dest = await startScriptedScp((uid) => (uid === hangUid ? null : 0));
+    br = await startBodyroute(tmp, {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      retry: { maxAttempts: 2, initialDelayMs: 100, maxDelayMs: 300 },
+      destinations: [
+        { name: 'hangs', type: 'dimse', host: '127.0.0.1', port: dest.port, aeTitle: 'HANGS', responseTimeoutMs: 1000 },
+        { name: 'archive', type: 'folder', path: join(tmp, 'archive') },
+      ],
+      routes: [{ to: ['hangs', 'archive'] }],
+    });
+  });
+
+  after(async () => {
+    await br?.kill();
+    await dest?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('times the object out, retries it, dead-letters it, and neither the objects behind it nor the other destination wait', async () => {
+    const series = newUid();
+    const files = [hangUid, newUid(), newUid(), newUid()].map((uid, i) => {
+      const f = join(tmp, `h${i}.dcm`);
+      writeSyntheticImage(f, { rows: 32, columns: 32, seriesUid: series, sopInstanceUid: uid, instanceNumber: i + 1 });
+      return f;
+    });
+    run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files]);
+    // the folder destination is not held up by the hanging one
+    await waitFor('all four in the archive', () => {
+      try {
+        return readdirSync(join(tmp, 'archive'), { recursive: true }).filter((f) => String(f).endsWith('.dcm')).length === 4;
+      } catch {
+        return false;
+      }
+    }, 5000);
+    await waitFor('the three others delivered to the hanging destination', () => dest.stored.length === 3, 15000);
+    await br.waitForLog(/delivery failed; will retry destination=hangs .*attempt=1 .*code=DEST_TIMEOUT/, 10000);
+    await br.waitForLog(/object dead-lettered destination=hangs .*attempts=2 code=DEST_TIMEOUT/, 15000);
+    const dead = readdirSync(join(tmp, 'spool', 'dead', 'hangs')).filter((f) => f.endsWith('.json'));
+    expect(dead).to.have.length(1);
+    expect(JSON.parse(readFileSync(join(tmp, 'spool', 'dead', 'hangs', dead[0]), 'utf8'))).to.include({ sopInstanceUid: hangUid, code: 'DEST_TIMEOUT' });
+  });
+});
