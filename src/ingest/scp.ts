@@ -10,6 +10,8 @@ import { SpoolWriter, StoreStatus } from '../spool/spool-writer';
 import { checkAssociation, decideContext, PolicyOptions } from './association-policy';
 import { PeerFilter } from './peer-filter';
 
+export const A_ABORT = Buffer.from([0x07, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x02, 0x06]);
+
 type Association = InstanceType<typeof dimseAssociation.Association>;
 type PresentationContext = InstanceType<typeof dimseAssociation.PresentationContext>;
 type CStoreRequest = InstanceType<typeof requests.CStoreRequest>;
@@ -72,11 +74,13 @@ export class IngestScp extends Scp {
     this.on('close', () => this.closed());
   }
 
-  /** Ends the connection after a protocol error; the 'close' handler does the bookkeeping. */
+  /** Ends the connection after a protocol error with an A-ABORT; the 'close' handler does the bookkeeping. */
   drop(reason: string): void {
-    if (this.ended) return;
+    if (this.ended || this.sock.destroyed) return;
     this.ctx.log.warn('connection dropped', { peer: this.remote, callingAe: this.callingAe, reason });
-    this.sock.destroy();
+    // A-ABORT, source: service provider, reason: invalid PDU parameter value
+    this.sock.end(A_ABORT);
+    setTimeout(() => this.sock.destroy(), 200).unref();
   }
 
   override associationRequested(association: Association): void {
@@ -182,6 +186,10 @@ export class IngestScp extends Scp {
   }
 
   override associationReleaseRequested(): void {
+    if (!this.accepted) {
+      this.drop('A-RELEASE-RQ outside an association');
+      return;
+    }
     // Answer the release only after every store of this association has been answered.
     void Promise.allSettled([...this.inFlight]).then(() => {
       if (!this.ended) this.sendAssociationReleaseResponse();

@@ -84,10 +84,9 @@ export class IngestServer {
     socket.prependListener('data', (chunk: Buffer) => {
       const problem = guard.inspect(chunk);
       if (problem) {
-        // A-ABORT (source: service provider, reason: invalid PDU parameter) then close.
-        if (!socket.destroyed) socket.end(Buffer.from([0x07, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x02, 0x06]));
+        // stop reading at once; the SCP sends the A-ABORT and closes
+        socket.pause();
         scp?.drop(problem);
-        socket.destroy();
       }
     });
     try {
