@@ -32,9 +32,15 @@ export class DeliveryJournal {
       else if (line[0] === '-' || line[0] === '!') pending.delete(id);
     }
     const ids = [...pending];
-    await writeFileAtomic(this.path, ids.map((id) => `+${id}\n`).join(''));
+    try {
+      await writeFileAtomic(this.path, ids.map((id) => `+${id}\n`).join(''));
+      this.lines = ids.length;
+    } catch {
+      // no room to compact (a full disk): go on appending to the journal as it is
+      await fsp.unlink(`${this.path}.${process.pid}.tmp`).catch(() => undefined);
+      this.lines = text.split('\n').length;
+    }
     this.handle = await fsp.open(this.path, 'a', 0o600);
-    this.lines = ids.length;
     return ids;
   }
 
