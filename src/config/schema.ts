@@ -65,6 +65,8 @@ const listenSchema = z
     /** ARTIM: how long a connection may stay without an association request, and the idle limit between PDUs (ms). */
     associationTimeoutMs: duration.default(30000),
     pduTimeoutMs: duration.default(60000),
+    /** Longest time one object may take to arrive (a peer trickling bytes keeps the PDU timer alive). */
+    objectTimeoutMs: duration.default(600000),
     /** DICOM TLS on the listener (PS3.15 B.1); absent = plain TCP. */
     tls: listenTlsSchema.optional(),
   })

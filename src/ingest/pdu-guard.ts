@@ -15,11 +15,21 @@ const VALID_TYPES = new Set([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07]);
 export class PduGuard {
   private remaining = 0; // body bytes of the current PDU still to come
   private header: Buffer = Buffer.alloc(0);
+  /** When the PDU now arriving began, if one is incomplete (a trickling peer keeps it so). */
+  partialSince: number | undefined;
 
   constructor(private readonly limits: PduGuardLimits) {}
 
   /** Returns a reason to abort, or undefined if the bytes are plausible PDUs. */
-  inspect(chunk: Buffer): string | undefined {
+  inspect(chunk: Buffer, now = Date.now()): string | undefined {
+    const problem = this.walk(chunk);
+    const partial = this.remaining > 0 || this.header.length > 0;
+    if (!partial) this.partialSince = undefined;
+    else this.partialSince ??= now;
+    return problem;
+  }
+
+  private walk(chunk: Buffer): string | undefined {
     let pos = 0;
     while (pos < chunk.length) {
       if (this.remaining > 0) {

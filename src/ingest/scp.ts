@@ -24,7 +24,7 @@ export interface IngestContext {
   peers: PeerFilter;
   spool: Spool;
   log: Logger;
-  timeouts: { associationMs: number; pduMs: number };
+  timeouts: { associationMs: number; pduMs: number; objectMs: number };
   /** Counts accepted associations across all connections. */
   associations: { active: number };
   /** Called once the object is durable, before the success response goes out. */
@@ -56,6 +56,7 @@ export class IngestScp extends Scp {
   private readonly pending = new Map<CStoreRequest, PendingStore>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private associationTimer: NodeJS.Timeout | undefined;
+  private objectTimer: NodeJS.Timeout | undefined;
   private ended = false;
 
   constructor(
@@ -129,6 +130,8 @@ export class IngestScp extends Scp {
         : new BodyrouteError('UID_INVALID', `invalid UID in C-STORE-RQ (class ${JSON.stringify(sopClassUid.slice(0, 80))}, instance ${JSON.stringify(sopInstanceUid.slice(0, 80))})`, false, StoreStatus.CannotUnderstand);
     const writer = this.ctx.spool.beginReceive(id, sopClassUid, sopInstanceUid, transferSyntaxUid, origin, refusal);
     writer.onPressure((paused) => (paused ? this.sock.pause() : this.sock.resume()));
+    this.objectTimer = setTimeout(() => this.drop(`object not received within listen.objectTimeoutMs (${this.ctx.timeouts.objectMs} ms)`), this.ctx.timeouts.objectMs);
+    this.objectTimer.unref();
     this.pending.set(request, { id, writer, sopClassUid, sopInstanceUid, transferSyntaxUid, headerBytes: writer.headerBytes });
     return writer;
   }
@@ -139,6 +142,7 @@ export class IngestScp extends Scp {
   }
 
   override cStoreRequest(request: CStoreRequest, callback: (response: CStoreResponse) => void): void {
+    if (this.objectTimer) clearTimeout(this.objectTimer);
     const work = this.store(request).then(({ status, stored }) => {
       const response = responses.CStoreResponse.fromRequest(request);
       response.setStatus(status);
@@ -205,6 +209,7 @@ export class IngestScp extends Scp {
     if (this.ended) return;
     this.ended = true;
     if (this.associationTimer) clearTimeout(this.associationTimer);
+    if (this.objectTimer) clearTimeout(this.objectTimer);
     if (this.accepted) this.ctx.associations.active--;
     // Objects cut off mid-transfer were never acknowledged: their partial files go.
     for (const p of this.pending.values()) void p.writer.discard();

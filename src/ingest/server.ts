@@ -81,14 +81,29 @@ export class IngestServer {
       maxControlPduLength: 1024 * 1024,
     });
     let scp: IngestScp | undefined;
+    let slowPdu: NodeJS.Timeout | undefined;
     socket.prependListener('data', (chunk: Buffer) => {
       const problem = guard.inspect(chunk);
       if (problem) {
         // stop reading at once; the SCP sends the A-ABORT and closes
         socket.pause();
         scp?.drop(problem);
+        return;
+      }
+      // a PDU that takes longer than an object may is a peer trickling bytes to hold a slot
+      if (guard.partialSince !== undefined && !slowPdu) {
+        const started = guard.partialSince;
+        slowPdu = setTimeout(() => {
+          slowPdu = undefined;
+          if (guard.partialSince === started) scp?.drop(`PDU not received within listen.objectTimeoutMs (${this.listen.objectTimeoutMs} ms)`);
+        }, this.listen.objectTimeoutMs);
+        slowPdu.unref();
+      } else if (guard.partialSince === undefined && slowPdu) {
+        clearTimeout(slowPdu);
+        slowPdu = undefined;
       }
     });
+    socket.on('close', () => slowPdu && clearTimeout(slowPdu));
     try {
       scp = new IngestScp(socket, {
         policy: {
@@ -100,7 +115,7 @@ export class IngestServer {
         peers: this.peers,
         spool: this.spool,
         log: this.log,
-        timeouts: { associationMs: this.listen.associationTimeoutMs, pduMs: this.listen.pduTimeoutMs },
+        timeouts: { associationMs: this.listen.associationTimeoutMs, pduMs: this.listen.pduTimeoutMs, objectMs: this.listen.objectTimeoutMs },
         associations: this.associations,
         onStored: this.onStored,
       });

@@ -18,12 +18,19 @@ export interface ScriptedScp {
 }
 
 /** `statusFor` returns the status to answer, or null to never answer (a destination that hangs). */
-export async function startScriptedScp(statusFor: (sopInstanceUid: string, attempt: number) => number | null): Promise<ScriptedScp> {
+export async function startScriptedScp(
+  statusFor: (sopInstanceUid: string, attempt: number) => number | null,
+  behaviour: { rejectAssociations?: () => boolean; delayMs?: number } = {},
+): Promise<ScriptedScp> {
   dimseLog.setLevel('silent');
   const calls = new Map<string, number>();
   const stored: string[] = [];
   class Destination extends Scp {
     override associationRequested(association: Association): void {
+      if (behaviour.rejectAssociations?.()) {
+        this.sendAssociationReject(1, 1, 7);
+        return;
+      }
       for (const { context } of association.getPresentationContexts()) {
         context.setResult(constants.PresentationContextResult.Accept, context.getTransferSyntaxUids()[0]);
       }
@@ -38,7 +45,8 @@ export async function startScriptedScp(statusFor: (sopInstanceUid: string, attem
       if (status === 0) stored.push(uid);
       const response = responses.CStoreResponse.fromRequest(request);
       response.setStatus(status);
-      callback(response);
+      if (behaviour.delayMs) setTimeout(() => callback(response), behaviour.delayMs);
+      else callback(response);
     }
     override associationReleaseRequested(): void {
       this.sendAssociationReleaseResponse();

@@ -91,5 +91,6 @@ describe('a full spool disk: refused with 0xA700, nothing half-written, service 
     const second = sendEach(br.port, rest, uidOf);
     expect(second.failed).to.equal(0);
     await waitFor('every object delivered', () => [...uidOf.values()].every((u) => d.stored.includes(u)), 20000);
+
   });
 });

@@ -60,3 +60,61 @@ describe('a destination that accepts an object and then hangs', function () {
     expect(JSON.parse(readFileSync(join(tmp, 'spool', 'dead', 'hangs', dead[0]), 'utf8'))).to.include({ sopInstanceUid: hangUid, code: 'DEST_TIMEOUT' });
   });
 });
+
+describe('destinations that refuse associations, or answer slowly', function () {
+  this.timeout(60000);
+  let tmp: string;
+  let br: BodyrouteProcess;
+  let refusing: ScriptedScp;
+  let slow: ScriptedScp;
+  let refuse = true;
+
+  before(async function () {
+    requireTools(this, 'storescu');
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-refuse-'));
+    refusing = await startScriptedScp(() => 0, { rejectAssociations: () => refuse });
+    slow = await startScriptedScp(() => 0, { delayMs: 400 });
+    br = await startBodyroute(tmp, {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      retry: { maxAttempts: 2, initialDelayMs: 100, maxDelayMs: 500 },
+      destinations: [
+        { name: 'refusing', type: 'dimse', host: '127.0.0.1', port: refusing.port, aeTitle: 'REFUSES' },
+        { name: 'slow', type: 'dimse', host: '127.0.0.1', port: slow.port, aeTitle: 'SLOW' },
+        { name: 'archive', type: 'folder', path: join(tmp, 'archive') },
+      ],
+      routes: [{ to: ['refusing', 'slow', 'archive'] }],
+    });
+  });
+
+  after(async () => {
+    await br?.kill();
+    await refusing?.stop();
+    await slow?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('keeps objects queued (no dead letters) while a destination rejects associations, and delivers once it accepts; a slow one holds up nobody', async () => {
+    const series = newUid();
+    const files = Array.from({ length: 6 }, (_, i) => {
+      const f = join(tmp, `r${i}.dcm`);
+      writeSyntheticImage(f, { rows: 32, columns: 32, seriesUid: series, instanceNumber: i + 1 });
+      return f;
+    });
+    run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files]);
+    await waitFor('six in the archive', () => {
+      try {
+        return readdirSync(join(tmp, 'archive'), { recursive: true }).filter((f) => String(f).endsWith('.dcm')).length === 6;
+      } catch {
+        return false;
+      }
+    }, 2000);
+    expect(slow.stored.length, 'the slow destination is still working').to.be.below(6);
+    await br.waitForLog(/destination unavailable; objects stay queued destination=refusing .*code=DEST_REJECTED_ASSOCIATION/);
+    await new Promise((r) => setTimeout(r, 1500)); // several rounds past maxAttempts
+    expect(br.logs()).not.to.match(/dead-lettered destination=refusing/);
+    refuse = false;
+    await waitFor('delivered to the destination that accepts again', () => refusing.stored.length === 6, 10000);
+    await waitFor('delivered to the slow destination', () => slow.stored.length === 6, 10000);
+  });
+});

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
@@ -55,6 +55,12 @@ describe('ingest: bad objects get a failure status and leave nothing behind', fu
     const archived = join(tmp, 'archive', img.studyUid, img.seriesUid, `${img.sopInstanceUid}.dcm`);
     await waitFor('the archived file', () => existsSync(archived));
     expect(readFileMeta(readFileSync(archived)).sopInstanceUid).to.equal(img.sopInstanceUid);
+    // readable by the service user only
+    expect(statSync(archived).mode & 0o777).to.equal(0o600);
+    expect(statSync(join(tmp, 'archive', img.studyUid)).mode & 0o777).to.equal(0o700);
+    expect(statSync(join(tmp, 'spool', 'inbox')).mode & 0o777).to.equal(0o700);
+    // no patient data in the logs (the synthetic images carry TEST^PHANTOM / PHANTOM-001)
+    expect(br.logs()).not.to.match(/PHANTOM/);
   });
 
   it('answers 0xC000 to a dataset cut off inside its pixel data', async () => {

@@ -30,7 +30,7 @@ describe('peer faults: a sender that goes away mid-object', function () {
 
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'bodyroute-peerfault-'));
-    br = await startBodyroute(tmp, folderConfig(tmp, { pduTimeoutMs: 2000 }));
+    br = await startBodyroute(tmp, folderConfig(tmp, { pduTimeoutMs: 2000, objectTimeoutMs: 2500 }));
   });
 
   after(async () => {
@@ -52,6 +52,31 @@ describe('peer faults: a sender that goes away mid-object', function () {
     await waitFor('the partial file removed', () => readdirSync(join(tmp, 'spool', 'tmp')).length === 0, 5000);
     expect(readdirSync(join(tmp, 'spool', 'inbox'))).to.deep.equal([]);
     expect(existsSync(join(tmp, 'archive', img.studyUid))).to.equal(false);
+  });
+
+  it('aborts a peer that trickles an object byte by byte past listen.objectTimeoutMs, and cleans up', async () => {
+    const img = syntheticImage({ rows: 64, columns: 64 });
+    const meta = readFileMeta(img.bytes);
+    const s = await associate(br.port);
+    s.on('error', () => undefined);
+    const t0 = Date.now();
+    const closed = new Promise<number>((resolve) => s.once('close', () => resolve(Date.now() - t0)));
+    s.write(Buffer.concat(encodePData(1, true, true, encodeCStoreRq(1, meta.sopClassUid, meta.sopInstanceUid))));
+    // one PDU announcing the first 4000 dataset bytes, then one byte every 100 ms: never idle long enough for the PDU timeout
+    const chunk = img.bytes.subarray(meta.datasetOffset, meta.datasetOffset + 4000);
+    const [head, body] = encodePData(1, false, false, chunk);
+    s.write(head);
+    let i = 0;
+    const drip = setInterval(() => {
+      if (s.destroyed || i >= body.length) return clearInterval(drip);
+      s.write(body.subarray(i, i + 1));
+      i++;
+    }, 100);
+    const ms = await closed;
+    clearInterval(drip);
+    expect(ms).to.be.within(2000, 6000);
+    await br.waitForLog(/connection dropped .*(PDU|object) not received within listen.objectTimeoutMs/);
+    await waitFor('the partial file removed', () => readdirSync(join(tmp, 'spool', 'tmp')).length === 0, 5000);
   });
 
   it('aborts an association that goes silent in the middle of a dataset (PDU timeout) and cleans up', async () => {
