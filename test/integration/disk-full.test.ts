@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
@@ -91,6 +91,16 @@ describe('a full spool disk: refused with 0xA700, nothing half-written, service 
     const second = sendEach(br.port, rest, uidOf);
     expect(second.failed).to.equal(0);
     await waitFor('every object delivered', () => [...uidOf.values()].every((u) => d.stored.includes(u)), 20000);
+
+    // an unwritable spool, even for root: its tmp folder replaced by a plain file
+    const spoolTmp = join(mountPoint, 'spool', 'tmp');
+    rmSync(spoolTmp, { recursive: true });
+    writeFileSync(spoolTmp, 'not a folder');
+    expect(sendEach(br.port, [files[0]], uidOf).failed).to.equal(1);
+    await br.waitForLog(/C-STORE failed .*status=0xA700 code=SPOOL_IO reason="cannot create spool file: ENOTDIR/);
+    rmSync(spoolTmp);
+    mkdirSync(spoolTmp, { mode: 0o700 });
+    expect(sendEach(br.port, [files[0]], uidOf).failed, 'writable again').to.equal(0);
 
   });
 });
