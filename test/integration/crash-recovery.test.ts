@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
 import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
-import { freePort, PEER_ENV, requireTools, waitFor } from '../helpers/tools';
+import { freePort, requireTools, waitFor } from '../helpers/tools';
+import { sendAndKill } from '../helpers/send-and-kill';
 
 const OBJECTS = 500;
 
@@ -51,27 +51,8 @@ describe('kill -9 while objects arrive: every acknowledged object is delivered a
     const killAfter = 50 + Math.floor(Math.random() * 350);
 
     // storescu -v says which file it sends and when the success response came back
-    const acknowledged = new Set<string>();
-    const sender = spawn('storescu', ['-v', '-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files], { env: PEER_ENV });
-    let current = '';
-    let buffered = '';
     const victim = br;
-    const onOutput = (d: Buffer) => {
-      buffered += d.toString('latin1');
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        const m = /Sending file: (.*)$/.exec(line);
-        if (m) current = m[1].trim();
-        if (/Received Store Response \(Success\)/.test(line)) {
-          acknowledged.add(uidOf.get(current) as string);
-          if (acknowledged.size === killAfter) victim.proc.kill('SIGKILL');
-        }
-      }
-    };
-    sender.stdout.on('data', onOutput);
-    sender.stderr.on('data', onOutput);
-    await new Promise((resolve) => sender.once('exit', resolve));
+    const acknowledged = await sendAndKill(br.port, files, uidOf, victim, killAfter);
     await waitFor('bodyroute to die', () => victim.proc.signalCode === 'SIGKILL', 10000);
     expect(acknowledged.size).to.be.at.least(killAfter);
     expect(acknowledged.size).to.be.lessThan(OBJECTS);
