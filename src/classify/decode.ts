@@ -1,7 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
-import { Encoding, MalformedError, UNDEFINED_LENGTH } from '../dicom/element-reader';
+import { Encoding, sequenceItems, UNDEFINED_LENGTH } from '../dicom/element-reader';
 import { hasPart10Preamble, readFileMeta } from '../dicom/part10';
-import { Tags } from '../dicom/tags';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
 import { canDecode, decodeFrame, FrameGeometry } from './codecs';
 import { ImageAttributes, readImageAttributes } from './image-attributes';
@@ -118,18 +117,9 @@ export function decodeForClassification(file: Buffer): DecodeOutcome {
 function encapsulatedFrame(data: Buffer, enc: Encoding, a: ImageAttributes, frameIndex: number): Buffer {
   const el = a.pixelData;
   if (!el || el.length !== UNDEFINED_LENGTH) throw new DecodeError('compressed pixel data must have undefined length');
-  const fragments: { start: number; end: number }[] = [];
-  let pos = el.valueStart;
+  // fragments are the items of the pixel data element; the first is the Basic Offset Table
+  const fragments = sequenceItems(data, el, enc);
   const u32 = (at: number) => (enc.littleEndian ? data.readUInt32LE(at) : data.readUInt32BE(at));
-  const tagAt = (at: number) => ((enc.littleEndian ? (data.readUInt16LE(at) << 16) | data.readUInt16LE(at + 2) : (data.readUInt16BE(at) << 16) | data.readUInt16BE(at + 2)) >>> 0);
-  while (pos + 8 <= el.end) {
-    const t = tagAt(pos);
-    if (t === Tags.SequenceDelimitation) break;
-    if (t !== Tags.Item) throw new MalformedError(pos, 'expected a fragment item');
-    const len = u32(pos + 4);
-    fragments.push({ start: pos + 8, end: pos + 8 + len });
-    pos += 8 + len;
-  }
   const [offsetTable, ...frags] = fragments;
   if (!offsetTable || frags.length === 0) throw new DecodeError('encapsulated pixel data without fragments');
   const concat = (list: { start: number; end: number }[]) => Buffer.concat(list.map((f) => data.subarray(f.start, f.end)));

@@ -5,7 +5,7 @@ import { BodyrouteError, errorMessage } from '../errors';
 import { formatStatus } from '../dispatch/dimse-status';
 import { Logger } from '../observability/logger';
 import { Spool } from '../spool/spool';
-import { SpooledObject } from '../spool/spooled-object';
+import { ReceiveContext, SpooledObject } from '../spool/spooled-object';
 import { SpoolWriter, StoreStatus } from '../spool/spool-writer';
 import { checkAssociation, decideContext, PolicyOptions } from './association-policy';
 import { PeerFilter } from './peer-filter';
@@ -38,6 +38,7 @@ interface PendingStore {
   sopInstanceUid: string;
   transferSyntaxUid: string;
   headerBytes: number;
+  origin: ReceiveContext;
 }
 
 /**
@@ -132,7 +133,7 @@ export class IngestScp extends Scp {
     writer.onPressure((paused) => (paused ? this.sock.pause() : this.sock.resume()));
     this.objectTimer = setTimeout(() => this.drop(`object not received within listen.objectTimeoutMs (${this.ctx.timeouts.objectMs} ms)`), this.ctx.timeouts.objectMs);
     this.objectTimer.unref();
-    this.pending.set(request, { id, writer, sopClassUid, sopInstanceUid, transferSyntaxUid, headerBytes: writer.headerBytes });
+    this.pending.set(request, { id, writer, sopClassUid, sopInstanceUid, transferSyntaxUid, headerBytes: writer.headerBytes, origin });
     return writer;
   }
 
@@ -168,7 +169,7 @@ export class IngestScp extends Scp {
         sopClassUid: p.sopClassUid,
         sopInstanceUid: p.sopInstanceUid,
         transferSyntaxUid: p.transferSyntaxUid,
-        origin: { callingAeTitle: this.callingAe, calledAeTitle: this.calledAe, remoteAddress: this.sock.remoteAddress ?? '', receivedAt: new Date().toISOString() },
+        origin: p.origin,
         headerBytes: p.headerBytes,
       });
       this.stored++;
