@@ -5,14 +5,34 @@ import { findTransferSyntax } from '../dicom/transfer-syntax';
 import { canDecode, decodeFrame, FrameGeometry } from './codecs';
 import { ImageAttributes, readImageAttributes } from './image-attributes';
 
-/** One frame as modality values (HU for CT after rescale), ready for preprocessing. */
+/**
+ * Grayscale pixels as they are stored, with a table from each raw sample to its modality value
+ * (Bits Stored, sign and rescale applied): preprocessing reads through the table, so no
+ * per-pixel float image is made.
+ */
+export interface IndexedPixels {
+  kind: 'indexed';
+  /** Raw samples, row-major; may be a view into the file's bytes. */
+  samples: Uint8Array | Uint16Array;
+  /** raw sample → modality value (HU for CT) */
+  table: Float32Array;
+  /** raw sample → 1 where the stored value is Pixel Padding (outside the field of view) */
+  paddingTable?: Uint8Array;
+}
+
+/** Pixels as modality values (colour images, as luminance). */
+export interface ValuePixels {
+  kind: 'values';
+  values: Float32Array;
+  /** 1 where the pixel is padding */
+  padding?: Uint8Array;
+}
+
+/** One frame, ready for preprocessing. */
 export interface DecodedImage {
   rows: number;
   columns: number;
-  /** Modality values, row-major. */
-  values: Float32Array;
-  /** 1 where the stored value is Pixel Padding (outside the field of view). */
-  padding?: Uint8Array;
+  pixels: IndexedPixels | ValuePixels;
   /** Display is inverted (MONOCHROME1): high values are dark. */
   invert: boolean;
   modality: string;
@@ -94,14 +114,12 @@ export function decodeForClassification(file: Buffer): DecodeOutcome {
     throw new DecodeError(`cannot decode pixel data (${ts.name}): ${(err as Error).message}`);
   }
   if (samples.length < frameBytes) throw new DecodeError(`decoded ${samples.length} bytes, expected ${frameBytes}`);
-  const { values, padding } = toModalityValues(samples, a, littleEndian, planar);
   return {
     kind: 'image',
     image: {
       rows: a.rows,
       columns: a.columns,
-      values,
-      padding,
+      pixels: toPixels(samples, a, littleEndian, planar),
       invert: a.photometricInterpretation === 'MONOCHROME1',
       modality: a.modality,
       sopInstanceUid: a.sopInstanceUid,
@@ -136,40 +154,88 @@ function encapsulatedFrame(data: Buffer, enc: Encoding, a: ImageAttributes, fram
   throw new DecodeError(`cannot find the boundaries of frame ${frameIndex}: no offset table and ${frags.length} fragments for ${a.numberOfFrames} frames`);
 }
 
-/** Stored samples → modality values: Bits Stored, sign, rescale; colour → luminance; padding mask. */
-function toModalityValues(samples: Buffer, a: ImageAttributes, littleEndian: boolean, planar: boolean): { values: Float32Array; padding?: Uint8Array } {
+/** Stored samples → pixels: grayscale indexed through a modality table; colour → luminance. */
+function toPixels(samples: Buffer, a: ImageAttributes, littleEndian: boolean, planar: boolean): IndexedPixels | ValuePixels {
   const n = a.rows * a.columns;
-  const values = new Float32Array(n);
-  // the common case, straight from a typed view: 16-bit little-endian, all bits stored, no padding
-  if (a.samplesPerPixel === 1 && a.bitsAllocated === 16 && a.bitsStored === 16 && littleEndian && samples.byteOffset % 2 === 0 && a.pixelPaddingValue === undefined) {
-    const view = a.pixelRepresentation === 1 ? new Int16Array(samples.buffer, samples.byteOffset, n) : new Uint16Array(samples.buffer, samples.byteOffset, n);
-    const slope = a.rescaleSlope;
-    const intercept = a.rescaleIntercept;
-    for (let i = 0; i < n; i++) values[i] = view[i] * slope + intercept;
-    return { values };
-  }
-  const stored = storedSamples(samples, a, littleEndian, n * a.samplesPerPixel);
-  let padding: Uint8Array | undefined;
   if (a.samplesPerPixel === 1) {
-    const slope = a.rescaleSlope;
-    const intercept = a.rescaleIntercept;
-    for (let i = 0; i < n; i++) values[i] = stored[i] * slope + intercept;
-    if (a.pixelPaddingValue !== undefined) {
-      const padHi = a.pixelPaddingRangeLimit ?? a.pixelPaddingValue;
-      const lo = Math.min(a.pixelPaddingValue, padHi);
-      const hi = Math.max(a.pixelPaddingValue, padHi);
-      padding = new Uint8Array(n);
-      for (let i = 0; i < n; i++) if (stored[i] >= lo && stored[i] <= hi) padding[i] = 1;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const r = planar ? stored[i] : stored[3 * i];
-      const g = planar ? stored[n + i] : stored[3 * i + 1];
-      const b = planar ? stored[2 * n + i] : stored[3 * i + 2];
-      values[i] = 0.299 * r + 0.587 * g + 0.114 * b;
+    const lut = modalityLut(a);
+    return { kind: 'indexed', samples: rawSamples(samples, a.bitsAllocated, littleEndian, n), table: lut.values, paddingTable: lut.padding };
+  }
+  const values = new Float32Array(n);
+  const stored = storedSamples(samples, a, littleEndian, n * a.samplesPerPixel);
+  for (let i = 0; i < n; i++) {
+    const r = planar ? stored[i] : stored[3 * i];
+    const g = planar ? stored[n + i] : stored[3 * i + 1];
+    const b = planar ? stored[2 * n + i] : stored[3 * i + 2];
+    values[i] = 0.299 * r + 0.587 * g + 0.114 * b;
+  }
+  return { kind: 'values', values };
+}
+
+/** The modality value of every pixel (for tools and tests; preprocessing reads the table directly). */
+export function modalityValues(img: DecodedImage): Float32Array {
+  const px = img.pixels;
+  if (px.kind === 'values') return px.values;
+  const out = new Float32Array(px.samples.length);
+  for (let i = 0; i < out.length; i++) out[i] = px.table[px.samples[i]];
+  return out;
+}
+
+/** 1 where the pixel is padding; undefined when the image declares none. */
+export function paddingMask(img: DecodedImage): Uint8Array | undefined {
+  const px = img.pixels;
+  if (px.kind === 'values') return px.padding;
+  if (!px.paddingTable) return undefined;
+  const out = new Uint8Array(px.samples.length);
+  for (let i = 0; i < out.length; i++) out[i] = px.paddingTable[px.samples[i]];
+  return out;
+}
+
+/** The raw 8- or 16-bit samples as an unsigned view (copied only when unaligned or big endian). */
+function rawSamples(samples: Buffer, bitsAllocated: number, littleEndian: boolean, count: number): Uint8Array | Uint16Array {
+  if (bitsAllocated === 8) return new Uint8Array(samples.buffer, samples.byteOffset, count);
+  if (littleEndian && samples.byteOffset % 2 === 0) return new Uint16Array(samples.buffer, samples.byteOffset, count);
+  const out = new Uint16Array(count);
+  for (let i = 0; i < count; i++) out[i] = littleEndian ? samples.readUInt16LE(2 * i) : samples.readUInt16BE(2 * i);
+  return out;
+}
+
+interface ModalityLut {
+  /** raw sample → modality value (Bits Stored masked, sign-extended, rescaled) */
+  values: Float32Array;
+  /** raw sample → 1 when the stored value is Pixel Padding */
+  padding?: Uint8Array;
+}
+
+const lutCache = new Map<string, ModalityLut>();
+
+/** One table per combination of sample layout, rescale and padding; images of a series share it. */
+function modalityLut(a: ImageAttributes): ModalityLut {
+  const key = `${a.bitsAllocated}/${a.bitsStored}/${a.pixelRepresentation}/${a.rescaleSlope}/${a.rescaleIntercept}/${a.pixelPaddingValue}/${a.pixelPaddingRangeLimit}`;
+  const cached = lutCache.get(key);
+  if (cached) return cached;
+  const size = 1 << a.bitsAllocated;
+  const signed = a.pixelRepresentation === 1;
+  const bits = Math.min(a.bitsStored, a.bitsAllocated);
+  const shift = 32 - bits;
+  const values = new Float32Array(size);
+  const storedOf = (raw: number) => (signed ? (raw << shift) >> shift : (raw << shift) >>> shift);
+  for (let raw = 0; raw < size; raw++) values[raw] = storedOf(raw) * a.rescaleSlope + a.rescaleIntercept;
+  let padding: Uint8Array | undefined;
+  if (a.pixelPaddingValue !== undefined) {
+    const padHi = a.pixelPaddingRangeLimit ?? a.pixelPaddingValue;
+    const lo = Math.min(a.pixelPaddingValue, padHi);
+    const hi = Math.max(a.pixelPaddingValue, padHi);
+    padding = new Uint8Array(size);
+    for (let raw = 0; raw < size; raw++) {
+      const v = storedOf(raw);
+      if (v >= lo && v <= hi) padding[raw] = 1;
     }
   }
-  return { values, padding };
+  if (lutCache.size >= 16) lutCache.delete(lutCache.keys().next().value as string);
+  const lut = { values, padding };
+  lutCache.set(key, lut);
+  return lut;
 }
 
 /** The stored sample values as integers, masked to Bits Stored and sign-extended. */

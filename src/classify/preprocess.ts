@@ -1,4 +1,4 @@
-import { DecodedImage } from './decode';
+import { DecodedImage, IndexedPixels, ValuePixels } from './decode';
 
 /**
  * The one definition of how an image becomes the model's input tensor, in two steps:
@@ -73,57 +73,128 @@ export function letterbox(rows: number, columns: number, size: number): { height
   return { height, width, top: Math.floor((size - height) / 2), left: Math.floor((size - width) / 2) };
 }
 
-export function prepareImage(img: DecodedImage, p: PreprocessParams): PreparedImage {
-  const { rows, columns, values, padding } = img;
-  // CT is clamped to its HU range; padding takes the lowest real value (after the clamp)
-  const [lo, hi] = img.modality === 'CT' ? p.ctClampHu : [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY];
-  let padValue = 0;
+/** Reused between calls (each worker thread has its own module instance). */
+let scratchTable = new Float32Array(0);
+let scratchValues = new Float32Array(0);
+
+/** The modality table with the CT clamp applied and padding samples mapped to the lowest real value present. */
+let scratchFor: { table: Float32Array; lo: number; hi: number } | undefined;
+
+function clampedTable(px: IndexedPixels, lo: number, hi: number): Float32Array {
+  const { table, paddingTable, samples } = px;
+  // images of a series share their modality table; without padding the clamped copy can be reused
+  if (!paddingTable && scratchFor && scratchFor.table === table && scratchFor.lo === lo && scratchFor.hi === hi) return scratchTable;
+  scratchFor = paddingTable ? undefined : { table, lo, hi };
+  if (scratchTable.length < table.length) scratchTable = new Float32Array(table.length);
+  const out = scratchTable;
+  for (let r = 0; r < table.length; r++) {
+    const v = table[r];
+    out[r] = v < lo ? lo : v > hi ? hi : v;
+  }
+  if (paddingTable) {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < samples.length; i++) {
+      const r = samples[i];
+      if (!paddingTable[r] && out[r] < lowest) lowest = out[r];
+    }
+    const padValue = Number.isFinite(lowest) ? lowest : 0;
+    for (let r = 0; r < table.length; r++) if (paddingTable[r]) out[r] = padValue;
+  }
+  return out;
+}
+
+/** The values clamped, padding pixels set to the lowest real value present. */
+function clampedValues(px: ValuePixels, lo: number, hi: number): Float32Array {
+  const { values, padding } = px;
+  if (scratchValues.length < values.length) scratchValues = new Float32Array(values.length);
+  const out = scratchValues;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = v < lo ? lo : v > hi ? hi : v;
+  }
   if (padding) {
     let lowest = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < values.length; i++) {
-      if (padding[i]) continue;
-      const v = values[i] < lo ? lo : values[i] > hi ? hi : values[i];
-      if (v < lowest) lowest = v;
-    }
-    padValue = Number.isFinite(lowest) ? lowest : 0;
+    for (let i = 0; i < values.length; i++) if (!padding[i] && out[i] < lowest) lowest = out[i];
+    const padValue = Number.isFinite(lowest) ? lowest : 0;
+    for (let i = 0; i < values.length; i++) if (padding[i]) out[i] = padValue;
   }
+  return out;
+}
+
+export function prepareImage(img: DecodedImage, p: PreprocessParams): PreparedImage {
+  const { rows, columns } = img;
+  // CT is clamped to its HU range; padding takes the lowest real value (after the clamp)
+  const [lo, hi] = img.modality === 'CT' ? p.ctClampHu : [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY];
   const box = letterbox(rows, columns, p.size);
-  const wx = areaWeights(columns, box.width);
-  const wy = areaWeights(rows, box.height);
-  const { start: xs, count: xc, offset: xo, weights: xw } = wx;
-  // separable: columns first (rows × width), then rows
   const width = box.width;
+  const wx = areaWeights(columns, width);
+  const wy = areaWeights(rows, box.height);
+  // separable: columns first (rows × width), then rows; two loops so each stays monomorphic
   const tmp = new Float64Array(rows * width);
+  const px = img.pixels;
+  if (px.kind === 'indexed') resizeRowsIndexed(px.samples, clampedTable(px, lo, hi), rows, columns, wx, tmp);
+  else resizeRowsValues(clampedValues(px, lo, hi), rows, columns, wx, tmp);
+  const raw = new Float32Array(p.size * p.size).fill(Number.NaN);
+  const { start: ys, count: yc, offset: yo, weights: yw } = wy;
+  for (let y = 0; y < box.height; y++) {
+    const r0 = ys[y];
+    const w0 = yo[y];
+    const count = yc[y];
+    const out = (box.top + y) * p.size + box.left;
+    for (let x = 0; x < width; x++) {
+      let acc = 0;
+      for (let k = 0; k < count; k++) acc += tmp[(r0 + k) * width + x] * yw[w0 + k];
+      raw[out + x] = acc;
+    }
+  }
+  return { raw, invert: img.invert };
+}
+
+function resizeRowsIndexed(samples: Uint8Array | Uint16Array, table: Float32Array, rows: number, columns: number, w: AreaWeights, tmp: Float64Array): void {
+  const { start, count, offset, weights } = w;
+  const width = start.length;
+  const factor = columns / width;
+  if (factor === 4 && samples instanceof Uint16Array) {
+    // the common 512 → 128 case: every output averages 4 samples with equal weights (same sums, same order)
+    const wt = weights[0];
+    for (let y = 0; y < rows; y++) {
+      const base = y * columns;
+      const out = y * width;
+      for (let x = 0; x < width; x++) {
+        const s0 = base + 4 * x;
+        tmp[out + x] = table[samples[s0]] * wt + table[samples[s0 + 1]] * wt + table[samples[s0 + 2]] * wt + table[samples[s0 + 3]] * wt;
+      }
+    }
+    return;
+  }
   for (let y = 0; y < rows; y++) {
     const base = y * columns;
     const out = y * width;
     for (let x = 0; x < width; x++) {
       let acc = 0;
-      const s0 = base + xs[x];
-      const w0 = xo[x];
-      const n = xc[x];
-      for (let k = 0; k < n; k++) {
-        const i = s0 + k;
-        const raw = values[i];
-        const v = padding !== undefined && padding[i] ? padValue : raw < lo ? lo : raw > hi ? hi : raw;
-        acc += v * xw[w0 + k];
-      }
+      const s0 = base + start[x];
+      const w0 = offset[x];
+      const n = count[x];
+      for (let k = 0; k < n; k++) acc += table[samples[s0 + k]] * weights[w0 + k];
       tmp[out + x] = acc;
     }
   }
-  const raw = new Float32Array(p.size * p.size).fill(Number.NaN);
-  for (let y = 0; y < box.height; y++) {
-    const r0 = wy.start[y];
-    const w0 = wy.offset[y];
-    const n = wy.count[y];
-    const out = (box.top + y) * p.size + box.left;
+}
+
+function resizeRowsValues(values: Float32Array, rows: number, columns: number, w: AreaWeights, tmp: Float64Array): void {
+  const width = w.start.length;
+  for (let y = 0; y < rows; y++) {
+    const base = y * columns;
+    const out = y * width;
     for (let x = 0; x < width; x++) {
       let acc = 0;
-      for (let k = 0; k < n; k++) acc += tmp[(r0 + k) * width + x] * wy.weights[w0 + k];
-      raw[out + x] = acc;
+      const s0 = base + w.start[x];
+      const w0 = w.offset[x];
+      const count = w.count[x];
+      for (let k = 0; k < count; k++) acc += values[s0 + k] * w.weights[w0 + k];
+      tmp[out + x] = acc;
     }
   }
-  return { raw, invert: img.invert };
 }
 
 /** numpy-style linear interpolation between closest ranks, on sorted values. */

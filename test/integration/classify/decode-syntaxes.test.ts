@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Context, NativeCodecs } from 'dcmjs-codecs';
 import { initCodecs } from '../../../src/classify/codecs';
-import { decodeForClassification, DecodedImage } from '../../../src/classify/decode';
+import { decodeForClassification, DecodedImage, modalityValues } from '../../../src/classify/decode';
+
+type Decoded = DecodedImage & { values: Float32Array };
 import { buildFileMetaHeader, readFileMeta } from '../../../src/dicom/part10';
 import { ElementReader } from '../../../src/dicom/element-reader';
 import { requireTools, run } from '../../helpers/tools';
@@ -22,16 +24,16 @@ const LOSSLESS: Record<string, { tool: string; args: string[]; ts: string }> = {
   jpeg2000: { tool: 'gdcmconv', args: ['--j2k'], ts: '1.2.840.10008.1.2.4.90' },
 };
 
-function decoded(path: string): DecodedImage {
+function decoded(path: string): Decoded {
   const o = decodeForClassification(readFileSync(path));
   if (o.kind !== 'image') throw new Error(`${path}: ${o.reason}`);
-  return o.image;
+  return { ...o.image, values: modalityValues(o.image) };
 }
 
 describe('classify: decoding every transfer syntax the router accepts', function () {
   this.timeout(60000);
   let tmp: string;
-  let original: DecodedImage;
+  let original: Decoded;
   let source: string;
 
   before(async function () {

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { decodeForClassification, DecodedImage, DecodeError } from '../../../src/classify/decode';
+import { decodeForClassification, DecodedImage, DecodeError, modalityValues, paddingMask } from '../../../src/classify/decode';
 import { initCodecs } from '../../../src/classify/codecs';
 import { rawImage, str } from '../../helpers/synthetic-dicom';
 
-function image(bytes: Buffer): DecodedImage {
+function image(bytes: Buffer): DecodedImage & { values: Float32Array; padding?: Uint8Array } {
   const o = decodeForClassification(bytes);
   if (o.kind !== 'image') throw new Error(`expected an image, got skipped: ${o.reason}`);
-  return o.image;
+  return { ...o.image, values: modalityValues(o.image), padding: paddingMask(o.image) };
 }
 
 describe('classify/decode (native pixel data)', () => {

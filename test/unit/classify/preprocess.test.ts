@@ -2,19 +2,31 @@ import { expect } from 'chai';
 import { DecodedImage } from '../../../src/classify/decode';
 import { areaWeights, letterbox, normalizeImage, percentileBySelection, percentileOfSorted, prepareImage, preprocess } from '../../../src/classify/preprocess';
 
-const base = (values: number[], rows: number, columns: number, extra: Partial<DecodedImage> = {}): DecodedImage => ({
-  rows,
-  columns,
-  values: Float32Array.from(values),
-  invert: false,
-  modality: 'CT',
-  sopInstanceUid: '1.2',
-  sopClassUid: '1.2',
-  transferSyntaxUid: '1.2.840.10008.1.2.1',
-  frameIndex: 0,
-  numberOfFrames: 1,
-  ...extra,
-});
+type ImageFields = Partial<Omit<DecodedImage, 'pixels'>> & { padding?: Uint8Array };
+
+const base = (values: number[], rows: number, columns: number, extra: ImageFields = {}): DecodedImage => {
+  const { padding, ...fields } = extra;
+  return {
+    rows,
+    columns,
+    pixels: { kind: 'values', values: Float32Array.from(values), padding },
+    invert: false,
+    modality: 'CT',
+    sopInstanceUid: '1.2',
+    sopClassUid: '1.2',
+    transferSyntaxUid: '1.2.840.10008.1.2.1',
+    frameIndex: 0,
+    numberOfFrames: 1,
+    ...fields,
+  };
+};
+
+/** The same image as raw samples indexed through a modality table (how decoding delivers grayscale). */
+const indexed = (stored: number[], table: (s: number) => number, rows: number, columns: number, padValue?: number, modality = 'CT'): DecodedImage => {
+  const t = Float32Array.from({ length: 4096 }, (_, s) => table(s));
+  const paddingTable = padValue === undefined ? undefined : Uint8Array.from({ length: 4096 }, (_, s) => (s === padValue ? 1 : 0));
+  return { ...base([], rows, columns, { modality }), pixels: { kind: 'indexed', samples: Uint16Array.from(stored), table: t, paddingTable } };
+};
 
 describe('classify/preprocess', () => {
   it('area weights of each output sum to one (down and up)', () => {
@@ -61,6 +73,21 @@ describe('classify/preprocess', () => {
     // unprotected, the padding would have squeezed all anatomy into the upper half
     const unprotected = preprocess(base(values, 3, 3), { ...p, ctClampHu: [-5000, 5000] });
     expect(unprotected[2]).to.be.closeTo((40 + 3024) / 4024, 1e-6);
+  });
+
+  it('gives the same tensor from indexed samples (table lookup) as from the modality values', () => {
+    // 37×23 CT, stored 0…4095 with intercept −1024, some padding (stored 0 → −1024 before the clamp) and values beyond the clamp
+    const rows = 37;
+    const columns = 23;
+    const stored = Array.from({ length: rows * columns }, (_, i) => (i % 11 === 0 ? 0 : (i * 997) % 4096));
+    const toHu = (s: number) => s * 2 - 3000;
+    const p = { size: 16, ctClampHu: [-1024, 3071] as [number, number], percentiles: [0.5, 99.5] as [number, number] };
+    for (const [modality, pad] of [['CT', 0], ['CT', undefined], ['MR', 0], ['MR', undefined]] as [string, number | undefined][]) {
+      const fromTable = preprocess(indexed(stored, toHu, rows, columns, pad, modality), p);
+      const padding = pad === undefined ? undefined : Uint8Array.from(stored, (s) => (s === pad ? 1 : 0));
+      const fromValues = preprocess(base(stored.map(toHu), rows, columns, { modality, padding }), p);
+      expect(Array.from(fromTable), `${modality} padding ${pad}`).to.deep.equal(Array.from(fromValues));
+    }
   });
 
   it('inverts MONOCHROME1', () => {
