@@ -53,6 +53,8 @@ interface Waiter {
 }
 
 const CHUNK_CAP = 1024 * 1024;
+/** Spool bytes read per step while sending; bounds memory per association. */
+const READ_BYTES = 4 * 1024 * 1024;
 
 export class ScuAssociation {
   private readonly reader: PduReader;
@@ -202,7 +204,10 @@ export class ScuAssociation {
   private async write(buffers: Buffer[]): Promise<void> {
     if (this.failure) throw this.failure;
     let ok = true;
+    // corked, the buffers leave in one writev
+    this.socket.cork();
     for (const b of buffers) ok = this.socket.write(b);
+    this.socket.uncork();
     if (!ok) {
       await new Promise<void>((resolve, reject) => {
         const onDrain = () => {
@@ -244,17 +249,23 @@ export class ScuAssociation {
     const messageId = this.nextMessageId();
     await this.write(encodePData(contextId, true, true, encodeCStoreRq(messageId, obj.sopClassUid, obj.sopInstanceUid)));
     const max = this.peerMaxPdu === 0 ? CHUNK_CAP : Math.min(this.peerMaxPdu, CHUNK_CAP);
-    const chunk = max - 6;
+    const pdvBytes = max - 6;
     const handle = await fsp.open(obj.path, 'r');
     try {
+      // large reads, each cut into PDUs and written in one go: few syscalls and awaits per object
       let pos = obj.datasetOffset;
       while (pos < obj.sizeBytes) {
-        const len = Math.min(chunk, obj.sizeBytes - pos);
+        const len = Math.min(READ_BYTES, obj.sizeBytes - pos);
         const buf = Buffer.allocUnsafe(len);
         const { bytesRead } = await handle.read(buf, 0, len, pos);
         if (bytesRead !== len) throw new BodyrouteError('DEST_IO', `spool file ${obj.path} is shorter than recorded`, true);
+        const pdus: Buffer[] = [];
+        for (let off = 0; off < len; off += pdvBytes) {
+          const end = Math.min(len, off + pdvBytes);
+          pdus.push(...encodePData(contextId, false, pos + end >= obj.sizeBytes, buf.subarray(off, end)));
+        }
         pos += len;
-        await this.write(encodePData(contextId, false, pos >= obj.sizeBytes, buf));
+        await this.write(pdus);
       }
     } finally {
       await handle.close();

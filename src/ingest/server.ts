@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { Implementation, log as dimseLog } from 'dcmjs-dimse';
 import { ListenConfig } from '../config/schema';
 import { Logger } from '../observability/logger';
 import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
-import { PduGuard } from './pdu-guard';
+import { PduParser } from './pdu-parser';
+import { errorMessage } from '../errors';
 import { PeerFilter } from './peer-filter';
 import { IngestScp } from './scp';
 
@@ -23,9 +23,6 @@ export class IngestServer {
     private readonly log: Logger,
     private readonly onStored: (obj: SpooledObject) => void,
   ) {
-    // dcmjs-dimse logs every PDU at trace level by default; bodyroute logs what matters itself.
-    dimseLog.setLevel(log.level === 'debug' ? 'warn' : 'silent');
-    Implementation.setMaxPduLength(listen.maxPduLength);
     this.peers = new PeerFilter(listen.allowedPeers);
   }
 
@@ -75,54 +72,49 @@ export class IngestServer {
     }
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => undefined); // reported through the SCP's networkError
-    const guard = new PduGuard({
-      maxDataPduLength: Math.max(4 * this.listen.maxPduLength, 4 * 1024 * 1024),
-      maxControlPduLength: 1024 * 1024,
+    socket.on('error', (err) => this.log.debug('connection error', { peer: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message }));
+    const scp = new IngestScp(socket, {
+      policy: {
+        aeTitle: this.listen.aeTitle,
+        allowedCallingAeTitles: this.listen.allowedCallingAeTitles,
+        maxAssociations: this.listen.maxAssociations,
+        acceptNonStandardSopClasses: this.listen.acceptNonStandardSopClasses,
+      },
+      peers: this.peers,
+      spool: this.spool,
+      log: this.log,
+      maxPduLength: this.listen.maxPduLength,
+      timeouts: { associationMs: this.listen.associationTimeoutMs, pduMs: this.listen.pduTimeoutMs, objectMs: this.listen.objectTimeoutMs },
+      associations: this.associations,
+      onStored: this.onStored,
     });
-    let scp: IngestScp | undefined;
+    // limits are checked on each PDU header before its body is kept
+    const parser = new PduParser({ maxDataPduLength: Math.max(4 * this.listen.maxPduLength, 4 * 1024 * 1024), maxControlPduLength: 1024 * 1024 }, scp);
     let slowPdu: NodeJS.Timeout | undefined;
-    socket.prependListener('data', (chunk: Buffer) => {
-      const problem = guard.inspect(chunk);
-      if (problem) {
-        // stop reading at once; the SCP sends the A-ABORT and closes
+    socket.on('data', (chunk: Buffer) => {
+      scp.activity();
+      try {
+        parser.push(chunk);
+      } catch (err) {
+        // stop reading at once; the A-ABORT goes out and the connection closes
         socket.pause();
-        scp?.drop(problem);
+        scp.drop(errorMessage(err));
         return;
       }
       // a PDU that takes longer than an object may is a peer trickling bytes to hold a slot
-      if (guard.partialSince !== undefined && !slowPdu) {
-        const started = guard.partialSince;
+      if (parser.partialSince !== undefined && !slowPdu) {
+        const started = parser.partialSince;
         slowPdu = setTimeout(() => {
           slowPdu = undefined;
-          if (guard.partialSince === started) scp?.drop(`PDU not received within listen.objectTimeoutMs (${this.listen.objectTimeoutMs} ms)`);
+          if (parser.partialSince === started) scp.drop(`PDU not received within listen.objectTimeoutMs (${this.listen.objectTimeoutMs} ms)`);
         }, this.listen.objectTimeoutMs);
         slowPdu.unref();
-      } else if (guard.partialSince === undefined && slowPdu) {
+      } else if (parser.partialSince === undefined && slowPdu) {
         clearTimeout(slowPdu);
         slowPdu = undefined;
       }
     });
     socket.on('close', () => slowPdu && clearTimeout(slowPdu));
-    try {
-      scp = new IngestScp(socket, {
-        policy: {
-          aeTitle: this.listen.aeTitle,
-          allowedCallingAeTitles: this.listen.allowedCallingAeTitles,
-          maxAssociations: this.listen.maxAssociations,
-          acceptNonStandardSopClasses: this.listen.acceptNonStandardSopClasses,
-        },
-        peers: this.peers,
-        spool: this.spool,
-        log: this.log,
-        timeouts: { associationMs: this.listen.associationTimeoutMs, pduMs: this.listen.pduTimeoutMs, objectMs: this.listen.objectTimeoutMs },
-        associations: this.associations,
-        onStored: this.onStored,
-      });
-    } catch (err) {
-      this.log.error('cannot set up connection', { reason: (err as Error).message });
-      socket.destroy();
-    }
   }
 
   async stop(): Promise<void> {

@@ -57,8 +57,32 @@ export function encodeCEchoRq(messageId: number): Buffer {
   ]);
 }
 
+export function encodeCStoreRsp(messageId: number, sopClassUid: string, sopInstanceUid: string, status: number): Buffer {
+  return withGroupLength([
+    element(0x0002, ui(sopClassUid)),
+    element(0x0100, us(CommandField.CStoreRsp)),
+    element(0x0120, us(messageId)),
+    element(0x0800, us(NO_DATASET)),
+    element(0x0900, us(status)),
+    element(0x1000, ui(sopInstanceUid)),
+  ]);
+}
+
+export function encodeCEchoRsp(messageId: number, status: number): Buffer {
+  return withGroupLength([
+    element(0x0002, ui('1.2.840.10008.1.1')),
+    element(0x0100, us(CommandField.CEchoRsp)),
+    element(0x0120, us(messageId)),
+    element(0x0800, us(NO_DATASET)),
+    element(0x0900, us(status)),
+  ]);
+}
+
 export interface CommandSet {
   commandField?: number;
+  messageId?: number;
+  affectedSopClassUid?: string;
+  affectedSopInstanceUid?: string;
   messageIdBeingRespondedTo?: number;
   status?: number;
   errorComment?: string;
@@ -76,6 +100,9 @@ export function decodeCommand(bytes: Buffer): CommandSet {
     if (value.length < len) throw new Error('command element runs past the command set');
     if (group === 0x0000) {
       if (el === 0x0100 && len >= 2) out.commandField = value.readUInt16LE(0);
+      else if (el === 0x0110 && len >= 2) out.messageId = value.readUInt16LE(0);
+      else if (el === 0x0002) out.affectedSopClassUid = value.toString('latin1').replace(/[\0 ]+$/, '');
+      else if (el === 0x1000) out.affectedSopInstanceUid = value.toString('latin1').replace(/[\0 ]+$/, '');
       else if (el === 0x0120 && len >= 2) out.messageIdBeingRespondedTo = value.readUInt16LE(0);
       else if (el === 0x0900 && len >= 2) out.status = value.readUInt16LE(0);
       else if (el === 0x0902) out.errorComment = value.toString('latin1').replace(/[\0 ]+$/, '');

@@ -1,7 +1,7 @@
 import { APPLICATION_CONTEXT_NAME, IMPLEMENTATION_CLASS_UID } from '../uids';
 import { IMPLEMENTATION_VERSION_NAME } from '../part10';
 
-/** DICOM upper-layer PDUs (PS3.8 §9.3) that bodyroute's sender writes and reads. */
+/** DICOM upper-layer PDUs (PS3.8 §9.3) that bodyroute's receiver and sender write and read. */
 
 export const PduType = {
   AssociateRq: 0x01,
@@ -117,6 +117,91 @@ export function decodeAssociateAc(body: Buffer): AssociateAccept {
     pos += 4 + len;
   }
   return { contexts, maxPduLength };
+}
+
+/** What an A-ASSOCIATE-RQ asks for (the parts an SCP acts on). */
+export interface ReceivedAssociateRequest extends AssociateRequest {
+  applicationContextName: string;
+  implementationClassUid: string;
+  implementationVersionName: string;
+}
+
+function aeOf(b: Buffer): string {
+  return b.toString('latin1').trim();
+}
+
+/** Parses the body of an A-ASSOCIATE-RQ; throws PduFormatError on anything malformed. */
+export function decodeAssociateRq(body: Buffer): ReceivedAssociateRequest {
+  if (body.length < 68) throw new PduFormatError('A-ASSOCIATE-RQ too short');
+  const out: ReceivedAssociateRequest = {
+    calledAeTitle: aeOf(body.subarray(4, 20)),
+    callingAeTitle: aeOf(body.subarray(20, 36)),
+    contexts: [],
+    maxPduLength: 0,
+    applicationContextName: '',
+    implementationClassUid: '',
+    implementationVersionName: '',
+  };
+  let pos = 68;
+  while (pos < body.length) {
+    if (pos + 4 > body.length) throw new PduFormatError('A-ASSOCIATE-RQ ends inside an item header');
+    const type = body[pos];
+    const len = body.readUInt16BE(pos + 2);
+    const value = body.subarray(pos + 4, pos + 4 + len);
+    if (value.length < len) throw new PduFormatError('A-ASSOCIATE-RQ item runs past the PDU');
+    if (type === 0x10) out.applicationContextName = trimUid(value);
+    else if (type === 0x20) {
+      if (len < 4) throw new PduFormatError('presentation context item too short');
+      const ctx: ProposedContext = { id: value[0], abstractSyntaxUid: '', transferSyntaxUids: [] };
+      for (const sub of subItems(value, 4)) {
+        if (sub.type === 0x30) ctx.abstractSyntaxUid = trimUid(sub.value);
+        else if (sub.type === 0x40) ctx.transferSyntaxUids.push(trimUid(sub.value));
+      }
+      out.contexts.push(ctx);
+    } else if (type === 0x50) {
+      for (const sub of subItems(value, 0)) {
+        if (sub.type === 0x51 && sub.value.length === 4) out.maxPduLength = sub.value.readUInt32BE(0);
+        else if (sub.type === 0x52) out.implementationClassUid = trimUid(sub.value);
+        else if (sub.type === 0x55) out.implementationVersionName = sub.value.toString('latin1').trim();
+      }
+    }
+    pos += 4 + len;
+  }
+  return out;
+}
+
+function subItems(value: Buffer, from: number): { type: number; value: Buffer }[] {
+  const out: { type: number; value: Buffer }[] = [];
+  let pos = from;
+  while (pos < value.length) {
+    if (pos + 4 > value.length) throw new PduFormatError('sub-item header runs past its item');
+    const len = value.readUInt16BE(pos + 2);
+    if (pos + 4 + len > value.length) throw new PduFormatError('sub-item runs past its item');
+    out.push({ type: value[pos], value: value.subarray(pos + 4, pos + 4 + len) });
+    pos += 4 + len;
+  }
+  return out;
+}
+
+/** The A-ASSOCIATE-AC answering `rq`: one result per proposed context, our max PDU length and implementation. */
+export function encodeAssociateAc(rq: AssociateRequest, results: ContextResult[], maxPduLength: number): Buffer {
+  const fixed = Buffer.alloc(68);
+  fixed.writeUInt16BE(1, 0);
+  aeField(rq.calledAeTitle).copy(fixed, 4);
+  aeField(rq.callingAeTitle).copy(fixed, 20);
+  const parts: Buffer[] = [fixed, item(0x10, ascii(APPLICATION_CONTEXT_NAME))];
+  for (const r of results) {
+    // a rejected context still names a transfer syntax item (its value is not significant)
+    parts.push(item(0x21, Buffer.concat([Buffer.from([r.id, 0, r.result, 0]), item(0x40, ascii(r.transferSyntaxUid))])));
+  }
+  const maxLen = Buffer.alloc(4);
+  maxLen.writeUInt32BE(maxPduLength, 0);
+  parts.push(item(0x50, Buffer.concat([item(0x51, maxLen), item(0x52, ascii(IMPLEMENTATION_CLASS_UID)), item(0x55, ascii(IMPLEMENTATION_VERSION_NAME))])));
+  return pdu(PduType.AssociateAc, Buffer.concat(parts));
+}
+
+export function encodeAssociateRj(result: number, source: number, reason: number): Buffer {
+  return pdu(PduType.AssociateRj, Buffer.from([0, result, source, reason]));
 }
 
 /** A-ASSOCIATE-RJ / A-ABORT body fields. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decodeAssociateAc, decodePData, encodeAbort, encodeAssociateRq, encodePData, PduFormatError, PduReader, PduType } from '../../../../src/dicom/ul/pdu';
+import { decodeAssociateAc, decodeAssociateRq, decodePData, encodeAbort, encodeAssociateAc, encodeAssociateRj, encodeAssociateRq, encodePData, PduFormatError, PduReader, PduType } from '../../../../src/dicom/ul/pdu';
 
 function item(type: number, body: Buffer): Buffer {
   const h = Buffer.alloc(4);
@@ -31,6 +31,41 @@ describe('dicom/ul/pdu', () => {
       { id: 1, result: 0, transferSyntaxUid: '1.2.840.10008.1.2.1' },
       { id: 3, result: 4, transferSyntaxUid: '' },
     ]);
+  });
+
+  it('decodes the A-ASSOCIATE-RQ it encodes: AE titles, contexts with every syntax, max PDU, implementation', () => {
+    const rq = { callingAeTitle: 'CT01', calledAeTitle: 'BODYROUTE', maxPduLength: 16384, contexts: [
+      { id: 1, abstractSyntaxUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUids: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'] },
+      { id: 3, abstractSyntaxUid: '1.2.840.10008.1.1', transferSyntaxUids: ['1.2.840.10008.1.2'] },
+    ] };
+    const decoded = decodeAssociateRq(encodeAssociateRq(rq).subarray(6));
+    expect(decoded).to.deep.include(rq);
+    expect(decoded.applicationContextName).to.equal('1.2.840.10008.3.1.1.1');
+    expect(decoded.implementationClassUid).to.match(/^[0-9.]+$/);
+  });
+
+  it('refuses an A-ASSOCIATE-RQ that is short or whose items run past the PDU', () => {
+    expect(() => decodeAssociateRq(Buffer.alloc(40))).to.throw(PduFormatError);
+    const body = encodeAssociateRq({ callingAeTitle: 'A', calledAeTitle: 'B', maxPduLength: 0, contexts: [{ id: 1, abstractSyntaxUid: '1.2', transferSyntaxUids: ['1.2.840.10008.1.2'] }] }).subarray(6);
+    expect(() => decodeAssociateRq(body.subarray(0, body.length - 3))).to.throw(PduFormatError);
+    const bad = Buffer.from(body);
+    bad.writeUInt16BE(0xffff, 68 + 2); // application context item claims 64 KB
+    expect(() => decodeAssociateRq(bad)).to.throw(PduFormatError);
+  });
+
+  it('encodes an A-ASSOCIATE-AC that its own decoder reads back, echoing the AE titles', () => {
+    const rq = { callingAeTitle: 'CT01', calledAeTitle: 'BODYROUTE', maxPduLength: 16384, contexts: [] };
+    const pdu = encodeAssociateAc(rq, [{ id: 1, result: 0, transferSyntaxUid: '1.2.840.10008.1.2.4.90' }, { id: 3, result: 3, transferSyntaxUid: '1.2.840.10008.1.2' }], 262144);
+    expect(pdu[0]).to.equal(PduType.AssociateAc);
+    expect(pdu.toString('latin1', 10, 26)).to.equal('BODYROUTE       ');
+    expect(pdu.toString('latin1', 26, 42)).to.equal('CT01            ');
+    const ac = decodeAssociateAc(pdu.subarray(6));
+    expect(ac.maxPduLength).to.equal(262144);
+    expect(ac.contexts).to.deep.equal([
+      { id: 1, result: 0, transferSyntaxUid: '1.2.840.10008.1.2.4.90' },
+      { id: 3, result: 3, transferSyntaxUid: '1.2.840.10008.1.2' },
+    ]);
+    expect(Array.from(encodeAssociateRj(1, 1, 7))).to.deep.equal([0x03, 0, 0, 0, 0, 4, 0, 1, 1, 7]);
   });
 
   it('refuses an A-ASSOCIATE-AC whose item runs past the PDU', () => {
