@@ -76,6 +76,7 @@ export function letterbox(rows: number, columns: number, size: number): { height
 /** Reused between calls (each worker thread has its own module instance). */
 let scratchTable = new Float32Array(0);
 let scratchValues = new Float32Array(0);
+let scratchRows = new Float64Array(0);
 
 /** The modality table with the CT clamp applied and padding samples mapped to the lowest real value present. */
 let scratchFor: { table: Float32Array; lo: number; hi: number } | undefined;
@@ -130,7 +131,8 @@ export function prepareImage(img: DecodedImage, p: PreprocessParams): PreparedIm
   const wx = areaWeights(columns, width);
   const wy = areaWeights(rows, box.height);
   // separable: columns first (rows × width), then rows; two loops so each stays monomorphic
-  const tmp = new Float64Array(rows * width);
+  if (scratchRows.length < rows * width) scratchRows = new Float64Array(rows * width);
+  const tmp = scratchRows;
   const px = img.pixels;
   if (px.kind === 'indexed') resizeRowsIndexed(px.samples, clampedTable(px, lo, hi), rows, columns, wx, tmp);
   else resizeRowsValues(clampedValues(px, lo, hi), rows, columns, wx, tmp);

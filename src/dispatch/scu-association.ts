@@ -64,6 +64,7 @@ export class ScuAssociation {
   private commandParts: Buffer[] = [];
   private messageId = 0;
   private peerMaxPdu = 0;
+  private readBuffer: Buffer = Buffer.alloc(0);
   private readonly accepted = new Map<string, number>();
   /** Every pair proposed, accepted or not, so a rejected pair is not renegotiated for each object. */
   readonly proposed = new Set<string>();
@@ -203,24 +204,25 @@ export class ScuAssociation {
 
   private async write(buffers: Buffer[]): Promise<void> {
     if (this.failure) throw this.failure;
-    let ok = true;
-    // corked, the buffers leave in one writev
+    // corked, the buffers leave in one writev; resolved when the socket has taken them (callers reuse buffers)
+    let flushed!: Promise<void>;
     this.socket.cork();
-    for (const b of buffers) ok = this.socket.write(b);
+    for (let i = 0; i < buffers.length; i++) {
+      if (i < buffers.length - 1) this.socket.write(buffers[i]);
+      else flushed = new Promise<void>((resolve, reject) => this.socket.write(buffers[i], (err) => (err ? reject(err) : resolve())));
+    }
     this.socket.uncork();
-    if (!ok) {
-      await new Promise<void>((resolve, reject) => {
-        const onDrain = () => {
-          this.socket.off('close', onClose);
-          resolve();
-        };
-        const onClose = () => {
-          this.socket.off('drain', onDrain);
-          reject(this.failure ?? new BodyrouteError('DEST_PROTOCOL', 'connection closed while sending', true));
-        };
-        this.socket.once('drain', onDrain);
-        this.socket.once('close', onClose);
-      });
+    // a peer that stops reading must not hold the sender forever
+    const stalled = setTimeout(() => {
+      this.fail(new BodyrouteError('DEST_TIMEOUT', `peer took no data for ${this.opts.responseTimeoutMs} ms`, true));
+      this.socket.destroy();
+    }, this.opts.responseTimeoutMs);
+    try {
+      await flushed;
+    } catch (err) {
+      throw this.failure ?? new BodyrouteError('DEST_PROTOCOL', `connection failed while sending: ${errorMessage(err)}`, true);
+    } finally {
+      clearTimeout(stalled);
     }
   }
 
@@ -256,7 +258,9 @@ export class ScuAssociation {
       let pos = obj.datasetOffset;
       while (pos < obj.sizeBytes) {
         const len = Math.min(READ_BYTES, obj.sizeBytes - pos);
-        const buf = Buffer.allocUnsafe(len);
+        // reused: write() resolves only once the socket has taken every byte
+        if (this.readBuffer.length < len) this.readBuffer = Buffer.allocUnsafe(Math.max(len, Math.min(READ_BYTES, 2 * this.readBuffer.length)));
+        const buf = this.readBuffer.subarray(0, len);
         const { bytesRead } = await handle.read(buf, 0, len, pos);
         if (bytesRead !== len) throw new BodyrouteError('DEST_IO', `spool file ${obj.path} is shorter than recorded`, true);
         const pdus: Buffer[] = [];
