@@ -1,0 +1,84 @@
+/**
+ * npm run bench:throughput — classification throughput of the engine bodyroute runs, on this machine:
+ *   (1) the model alone: onnxruntime on the chosen device at batch sizes 1…256 (images/s);
+ *   (2) the whole classifier: WorkerPoolClassifier (read + decode + preprocess + inference in worker
+ *       threads, micro-batching) over N synthetic 512×512 CT files.
+ * Usage: node dist/scripts/bench/classify-throughput.js [--device cpu|cuda] [--workers W] [--threads T]
+ *        [--batch B] [--images N] [--json FILE]
+ * With --device cuda it fails (rather than falling back) when onnxruntime's CUDA provider cannot load.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { WorkerPoolClassifier } from '../../src/classify/classifier';
+import { loadManifest } from '../../src/classify/manifest';
+import { SHIPPED_MODEL } from '../../src/config/load';
+import { syntheticImage } from '../../test/helpers/synthetic-dicom';
+
+async function modelAlone(modelPath: string, inputName: string, size: number, device: string, threads: number): Promise<{ batch: number; imagesPerSecond: number; msPerBatch: number }[]> {
+  const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: [device] });
+  const rows = [];
+  for (const batch of [1, 8, 32, 128, 256]) {
+    const input = new ort.Tensor('float32', new Float32Array(batch * size * size).map((_, i) => (i % 251) / 251), [batch, 1, size, size]);
+    for (let i = 0; i < 3; i++) await session.run({ [inputName]: input });
+    let runs = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 1500 || runs < 5) {
+      await session.run({ [inputName]: input });
+      runs++;
+    }
+    const ms = (performance.now() - t0) / runs;
+    rows.push({ batch, imagesPerSecond: (batch * 1000) / ms, msPerBatch: ms });
+    console.log(`  batch ${String(batch).padStart(4)}: ${((batch * 1000) / ms).toFixed(0).padStart(8)} images/s  (${ms.toFixed(2)} ms per run)`);
+  }
+  await session.release();
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { device: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, batch: { type: 'string' }, images: { type: 'string' }, json: { type: 'string' }, model: { type: 'string' } } });
+  const device = (values.device ?? 'cpu') as 'cpu' | 'cuda';
+  const workers = Number(values.workers ?? 1);
+  const threads = Number(values.threads ?? 1);
+  const maxBatch = Number(values.batch ?? 16);
+  const n = Number(values.images ?? 500);
+  const manifestPath = values.model ?? SHIPPED_MODEL;
+  const manifest = loadManifest(manifestPath);
+  const size = manifest.preprocessing.size;
+  console.log(`model ${manifest.id} ${manifest.version}, input ${size}x${size}; device ${device}; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
+  console.log(`(1) the model alone (onnxruntime, ${device}, ${threads} intra-op thread(s)):`);
+  const alone = await modelAlone(manifest.modelPath, manifest.input.name, size, device, threads);
+
+  const dir = mkdtempSync(join(tmpdir(), 'bench-throughput-'));
+  try {
+    const files = Array.from({ length: Math.min(n, 100) }, (_, i) => {
+      const f = join(dir, `ct${i}.dcm`);
+      writeFileSync(f, syntheticImage({ rows: 512, columns: 512, z: i * 3 }).bytes);
+      return f;
+    });
+    let provider = '';
+    const classifier = await WorkerPoolClassifier.create({ manifestPath, device, threads, workers, maxBatch, onInfo: (_m, f) => (provider = String(f.provider)) });
+    try {
+      await Promise.all(files.slice(0, 20).map((f) => classifier.classify(f))); // warm-up
+      const t0 = performance.now();
+      const outcomes = await Promise.all(Array.from({ length: n }, (_, i) => classifier.classify(files[i % files.length])));
+      const seconds = (performance.now() - t0) / 1000;
+      const failed = outcomes.filter((o) => o.kind !== 'classified').length;
+      if (failed) throw new Error(`${failed} of ${n} images were not classified`);
+      const whole = { images: n, workers, threads, maxBatch, provider, imagesPerSecond: n / seconds };
+      console.log(`(2) the whole classifier (read + decode + preprocess + inference; ${workers} worker(s), provider ${provider}, maxBatch ${maxBatch}): ${whole.imagesPerSecond.toFixed(0)} images/s over ${n} images of 512x512 CT`);
+      if (values.json) writeFileSync(values.json, JSON.stringify({ model: `${manifest.id} ${manifest.version}`, device, cpus: cpus().length, cpu: cpus()[0]?.model, modelAlone: alone, whole }, null, 2) + '\n');
+    } finally {
+      await classifier.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
