@@ -19,6 +19,11 @@ export interface DatasetSummary {
   extent: 'complete' | 'truncated';
   /** The element that runs past the bytes given, if any. */
   openElement?: { tag: number; valueStart: number; length: number };
+  /**
+   * Bytes before the first top-level element at or after Pixel Data, when they lie inside the bytes
+   * given (not for deflated datasets, whose stored bytes are compressed): enough to tag the object.
+   */
+  headerLength?: number;
 }
 
 export const SUMMARY_TAGS: readonly number[] = [
@@ -63,6 +68,7 @@ export function summarizeDataset(
   let openElement: DatasetSummary['openElement'];
   let pos = 0;
   let previousTag = -1;
+  let headerLength: number | undefined;
   while (pos < data.length) {
     let el;
     try {
@@ -75,6 +81,7 @@ export function summarizeDataset(
     }
     if (el.tag <= previousTag) throw new MalformedError(pos, 'elements out of ascending tag order');
     previousTag = el.tag;
+    if (headerLength === undefined && el.tag >= Tags.PixelData) headerLength = pos;
     if (want.has(el.tag) && el.length !== UNDEFINED_LENGTH) values.set(el.tag, stringValue(reader.valueBytes(el)));
     pos = el.end;
   }
@@ -87,6 +94,7 @@ export function summarizeDataset(
     values,
     extent,
     openElement,
+    headerLength: ts?.deflated ? undefined : (headerLength ?? (extent === 'complete' ? pos : openElement && openElement.tag >= Tags.PixelData ? pos : undefined)),
   };
 }
 

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { BodyrouteError, errorMessage } from '../errors';
+import { copyDataset } from '../spool/dataset-edits';
 import { writeFileAtomic } from '../spool/fs-durable';
 import { DeliveryItem } from './delivery-item';
 import { formatStatus } from './dimse-status';
@@ -27,10 +28,15 @@ export class DeadLetterBox {
     const folder = join(this.dir, destination);
     await fsp.mkdir(folder, { recursive: true, mode: 0o700 });
     const target = join(folder, `${item.id}.dcm`);
-    await fsp.link(item.path, target).catch(async (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EEXIST') return;
-      await fsp.copyFile(item.path, target);
-    });
+    if (item.edits) {
+      // the object as the destination refused it: the spool's file meta + the edited dataset
+      await writeEdited(item, target);
+    } else {
+      await fsp.link(item.path, target).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EEXIST') return;
+        await fsp.copyFile(item.path, target);
+      });
+    }
     const record: DeadLetterRecord = {
       id: item.id,
       destination,
@@ -44,4 +50,24 @@ export class DeadLetterBox {
     await writeFileAtomic(join(folder, `${item.id}.json`), JSON.stringify(record, null, 2) + '\n');
     return record;
   }
+}
+
+async function writeEdited(item: DeliveryItem, target: string): Promise<void> {
+  const tmp = `${target}.tmp`;
+  const out = await fsp.open(tmp, 'w', 0o600);
+  try {
+    const meta = Buffer.alloc(item.datasetOffset);
+    const src = await fsp.open(item.path, 'r');
+    try {
+      await src.read(meta, 0, meta.length, 0);
+    } finally {
+      await src.close();
+    }
+    await out.write(meta);
+    await copyDataset(item, out);
+    await out.datasync();
+  } finally {
+    await out.close();
+  }
+  await fsp.rename(tmp, target);
 }

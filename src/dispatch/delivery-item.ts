@@ -3,7 +3,7 @@ import { SpooledObject } from '../spool/spooled-object';
 /** What a destination needs to deliver one object. */
 export type DeliveryItem = Pick<
   SpooledObject,
-  'id' | 'path' | 'datasetOffset' | 'sizeBytes' | 'sopClassUid' | 'sopInstanceUid' | 'transferSyntaxUid' | 'studyInstanceUid' | 'seriesInstanceUid'
+  'id' | 'path' | 'datasetOffset' | 'sizeBytes' | 'edits' | 'sopClassUid' | 'sopInstanceUid' | 'transferSyntaxUid' | 'studyInstanceUid' | 'seriesInstanceUid'
 >;
 
 /** A destination type: delivers one object or throws a BodyrouteError saying whether to retry. */

@@ -4,10 +4,9 @@ import { FolderDestinationConfig } from '../config/schema';
 import { buildFileMetaHeader } from '../dicom/part10';
 import { isSafeUid } from '../dicom/uids';
 import { BodyrouteError, errorMessage } from '../errors';
+import { copyDataset } from '../spool/dataset-edits';
 import { fsyncDir } from '../spool/fs-durable';
 import { DeliveryItem, Sender } from './delivery-item';
-
-const COPY_CHUNK = 1024 * 1024;
 
 /**
  * Writes Part-10 files in a study/series layout: <path>/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm.
@@ -31,21 +30,13 @@ export class FolderSender implements Sender {
     try {
       await fsp.mkdir(dirname(target), { recursive: true, mode: 0o700 });
       const out = await fsp.open(tmp, 'w', 0o600);
-      const src = await fsp.open(item.path, 'r');
       try {
         // A clean file meta: bodyroute's private receive record stays in the spool.
         await out.write(buildFileMetaHeader({ sopClassUid: item.sopClassUid, sopInstanceUid: item.sopInstanceUid, transferSyntaxUid: item.transferSyntaxUid }));
-        const buf = Buffer.allocUnsafe(COPY_CHUNK);
-        for (let pos = item.datasetOffset; pos < item.sizeBytes; ) {
-          const { bytesRead } = await src.read(buf, 0, Math.min(COPY_CHUNK, item.sizeBytes - pos), pos);
-          if (bytesRead === 0) throw new Error('spool file is shorter than recorded');
-          await out.write(buf.subarray(0, bytesRead));
-          pos += bytesRead;
-        }
+        await copyDataset(item, out);
         await out.datasync();
       } finally {
         await out.close();
-        await src.close();
       }
       await fsp.rename(tmp, target);
       await fsyncDir(dirname(target));

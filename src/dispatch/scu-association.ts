@@ -1,4 +1,3 @@
-import { promises as fsp } from 'node:fs';
 import { connect, isIP, Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { CommandSet, decodeCommand, encodeCStoreRq } from '../dicom/ul/command';
@@ -9,12 +8,14 @@ import {
   encodeAbort,
   encodeAssociateRq,
   encodePData,
+  encodePDataPieces,
   PduReader,
   PduType,
   ProposedContext,
   RELEASE_RQ,
 } from '../dicom/ul/pdu';
 import { BodyrouteError, errorMessage } from '../errors';
+import { DatasetReader, StoredDataset } from '../spool/dataset-edits';
 
 /**
  * A DIMSE association opened by bodyroute to send objects as raw bytes: the dataset is
@@ -33,10 +34,7 @@ export interface ScuOptions {
   responseTimeoutMs: number;
 }
 
-export interface ObjectToSend {
-  path: string;
-  datasetOffset: number;
-  sizeBytes: number;
+export interface ObjectToSend extends StoredDataset {
   sopClassUid: string;
   sopInstanceUid: string;
   transferSyntaxUid: string;
@@ -252,27 +250,41 @@ export class ScuAssociation {
     await this.write(encodePData(contextId, true, true, encodeCStoreRq(messageId, obj.sopClassUid, obj.sopInstanceUid)));
     const max = this.peerMaxPdu === 0 ? CHUNK_CAP : Math.min(this.peerMaxPdu, CHUNK_CAP);
     const pdvBytes = max - 6;
-    const handle = await fsp.open(obj.path, 'r');
+    // reused across objects: write() resolves only once the socket has taken every byte
+    if (this.readBuffer.length === 0) this.readBuffer = Buffer.allocUnsafe(READ_BYTES);
+    const reader = await DatasetReader.open(obj);
     try {
-      // large reads, each cut into PDUs and written in one go: few syscalls and awaits per object
-      let pos = obj.datasetOffset;
-      while (pos < obj.sizeBytes) {
-        const len = Math.min(READ_BYTES, obj.sizeBytes - pos);
-        // reused: write() resolves only once the socket has taken every byte
-        if (this.readBuffer.length < len) this.readBuffer = Buffer.allocUnsafe(Math.max(len, Math.min(READ_BYTES, 2 * this.readBuffer.length)));
-        const buf = this.readBuffer.subarray(0, len);
-        const { bytesRead } = await handle.read(buf, 0, len, pos);
-        if (bytesRead !== len) throw new BodyrouteError('DEST_IO', `spool file ${obj.path} is shorter than recorded`, true);
+      // large windows of the dataset, each cut into PDUs and written in one go: few syscalls and awaits
+      let sent = 0;
+      for (;;) {
+        const pieces = await reader.next(this.readBuffer);
+        if (pieces.length === 0) break;
         const pdus: Buffer[] = [];
-        for (let off = 0; off < len; off += pdvBytes) {
-          const end = Math.min(len, off + pdvBytes);
-          pdus.push(...encodePData(contextId, false, pos + end >= obj.sizeBytes, buf.subarray(off, end)));
+        let pdv: Buffer[] = [];
+        let pdvLength = 0;
+        const flush = () => {
+          sent += pdvLength;
+          pdus.push(...encodePDataPieces(contextId, false, sent >= reader.length, pdv, pdvLength));
+          pdv = [];
+          pdvLength = 0;
+        };
+        for (let piece of pieces) {
+          while (piece.length > 0) {
+            const take = Math.min(piece.length, pdvBytes - pdvLength);
+            pdv.push(piece.subarray(0, take));
+            pdvLength += take;
+            piece = piece.subarray(take);
+            if (pdvLength === pdvBytes) flush();
+          }
         }
-        pos += len;
+        if (pdvLength > 0) flush();
         await this.write(pdus);
       }
+      if (sent !== reader.length) throw new BodyrouteError('DEST_IO', `spool file ${obj.path} is shorter than recorded`, true);
+    } catch (err) {
+      throw err instanceof BodyrouteError ? err : new BodyrouteError('DEST_IO', errorMessage(err), true);
     } finally {
-      await handle.close();
+      await reader.close();
     }
     const rsp = await this.readResponse();
     if (rsp.messageIdBeingRespondedTo !== undefined && rsp.messageIdBeingRespondedTo !== messageId) {

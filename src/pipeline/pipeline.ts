@@ -33,7 +33,7 @@ export interface PipelineOptions {
 
 /**
  * Takes acknowledged objects from the inbox through the stages (classify), labels them (per
- * image, or per series), writes the tagged copy, routes, journals the deliveries and hands them
+ * image, or per series), records the tags (edits), routes, journals the deliveries and hands them
  * to the dispatcher. Anything that goes wrong leaves the object in the inbox to be tried again,
  * so nothing acknowledged is dropped.
  */
@@ -153,6 +153,7 @@ export class Pipeline {
       if (destinations.length === 0) {
         await this.quarantine(obj.id, obj.path, `no routing rule matched (regions ${regions.join(',')}, modality ${facts.modality})`, 'unrouted');
         if (tagged.tagged) await fsp.unlink(tagged.tagged.path).catch(() => undefined);
+        if (tagged.edits) await fsp.unlink(Spool.editsPathFor(obj.path)).catch(() => undefined);
         return;
       }
       await this.o.dispatcher.journal(tagged, destinations);
@@ -166,7 +167,7 @@ export class Pipeline {
   }
 
   private later(obj: SpooledObject, ms: number): void {
-    const { classification: _c, tagged: _t, ...fresh } = obj;
+    const { classification: _c, tagged: _t, edits: _e, ...fresh } = obj;
     setTimeout(() => this.submit(fresh), ms).unref();
   }
 

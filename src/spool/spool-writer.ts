@@ -32,6 +32,8 @@ export interface WrittenObject {
   tmpPath: string;
   datasetBytes: number;
   summary: DatasetSummary;
+  /** The dataset's top-level elements before Pixel Data (a copy), where the summary found their end. */
+  header?: Buffer;
   /** The file handle is closed in the background; wait on this before giving up on the file. */
   closed: Promise<void>;
 }
@@ -135,10 +137,10 @@ export class SpoolWriter extends Writable {
   async finish(): Promise<WrittenObject> {
     if (!this.writableEnded) this.end();
     // the header check needs only the captured bytes: it runs while the last writes complete
-    let summary: DatasetSummary | undefined;
+    let checked: { summary: DatasetSummary; header?: Buffer } | undefined;
     let checkError: unknown;
     try {
-      if (!this.failure) summary = this.check();
+      if (!this.failure) checked = this.check();
     } catch (err) {
       checkError = err;
     }
@@ -146,11 +148,11 @@ export class SpoolWriter extends Writable {
     try {
       if (this.failure) throw this.failure;
       if (checkError) throw checkError;
-      if (!this.handle || !summary) throw new BodyrouteError('SPOOL_IO', 'spool file was not opened', true, StoreStatus.OutOfResources);
+      if (!this.handle || !checked) throw new BodyrouteError('SPOOL_IO', 'spool file was not opened', true, StoreStatus.OutOfResources);
       // data and the size that makes it readable; mtime and the like need no flush
       await this.handle.datasync();
       const closing = this.closeHandle();
-      return { tmpPath: this.opts.tmpPath, datasetBytes: this.datasetBytes, summary, closed: closing };
+      return { tmpPath: this.opts.tmpPath, datasetBytes: this.datasetBytes, summary: checked.summary, header: checked.header, closed: closing };
     } catch (err) {
       await this.discard();
       throw err instanceof BodyrouteError ? err : new BodyrouteError('SPOOL_IO', errorMessage(err), true, StoreStatus.OutOfResources);
@@ -172,7 +174,7 @@ export class SpoolWriter extends Writable {
   }
 
   /** Reads the header from the captured prefix and checks the object is not cut short. */
-  private check(): DatasetSummary {
+  private check(): { summary: DatasetSummary; header?: Buffer } {
     if (this.datasetBytes === 0) throw new BodyrouteError('OBJECT_MALFORMED', 'empty dataset', false, StoreStatus.CannotUnderstand);
     const prefix = Buffer.concat(this.captured);
     let summary: DatasetSummary;
@@ -200,6 +202,11 @@ export class SpoolWriter extends Writable {
     if (!summary.values.has(Tags.SopInstanceUid)) {
       throw new BodyrouteError('OBJECT_MALFORMED', 'dataset has no SOP Instance UID', false, StoreStatus.CannotUnderstand);
     }
-    return summary;
+    // copied: a view would keep the whole received prefix alive while the object waits in the pipeline
+    const len = summary.headerLength;
+    // a prefix that ends on an element boundary may not hold the whole header
+    const known = len !== undefined && (len < prefix.length || prefix.length >= this.datasetBytes);
+    const header = known ? Buffer.from(prefix.subarray(0, len)) : undefined;
+    return { summary, header };
   }
 }

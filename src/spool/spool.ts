@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SUMMARY_TAGS, summarizeDataset } from '../dicom/header';
+import { readEdits } from './dataset-edits';
 import { buildFileMetaHeader, readFileMeta } from '../dicom/part10';
 import { BodyrouteError, errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
@@ -61,8 +62,10 @@ export class Spool {
     const leftovers = await fsp.readdir(this.tmpDir);
     for (const f of leftovers) await fsp.unlink(join(this.tmpDir, f)).catch(() => undefined);
     if (leftovers.length) this.log.warn('removed partial receives left by an earlier run (never acknowledged)', { count: leftovers.length });
-    // tagged copies not yet promoted are made again from the originals
-    for (const f of await fsp.readdir(this.inboxDir)) if (f.endsWith('.tagged.dcm')) await fsp.unlink(join(this.inboxDir, f)).catch(() => undefined);
+    // tags not yet promoted are made again from the originals
+    for (const f of await fsp.readdir(this.inboxDir)) {
+      if (f.endsWith('.tagged.dcm') || f.endsWith('.edits')) await fsp.unlink(join(this.inboxDir, f)).catch(() => undefined);
+    }
   }
 
   /** Time-ordered, unique, and safe as a file name whatever the peer sent. */
@@ -86,6 +89,11 @@ export class Spool {
 
   storePath(id: string): string {
     return join(this.storeDir, `${id}.dcm`);
+  }
+
+  /** The edits file that belongs to a spooled file (same folder, same id). */
+  static editsPathFor(path: string): string {
+    return path.replace(/\.dcm$/, '.edits');
   }
 
   /** Starts receiving one object. Refuses up front when the spool's disk is short of space. */
@@ -158,6 +166,7 @@ export class Spool {
       datasetOffset: meta.headerBytes,
       sizeBytes: meta.headerBytes + written.datasetBytes,
       attributes: s.values,
+      header: written.header,
     };
   }
 
@@ -171,6 +180,10 @@ export class Spool {
       const meta = readFileMeta(prefix);
       const summary = summarizeDataset(prefix.subarray(meta.datasetOffset), meta.transferSyntaxUid, this.summaryTags);
       const origin = parseOrigin(meta.privateInformation, meta.sourceAeTitle);
+      const len = summary.headerLength;
+      const read = prefix.length - meta.datasetOffset;
+      const header = len !== undefined && (len < read || prefix.length >= size) ? Buffer.from(prefix.subarray(meta.datasetOffset, meta.datasetOffset + len)) : undefined;
+      const edits = await readEdits(Spool.editsPathFor(path), size - meta.datasetOffset);
       return {
         id,
         path,
@@ -184,6 +197,8 @@ export class Spool {
         datasetOffset: meta.datasetOffset,
         sizeBytes: size,
         attributes: summary.values,
+        header,
+        edits,
       };
     } finally {
       await handle.close();
@@ -212,6 +227,8 @@ export class Spool {
       await fsp.unlink(obj.path);
       return { ...obj, path, sizeBytes: obj.tagged.sizeBytes, datasetOffset: obj.tagged.datasetOffset, tagged: undefined };
     }
+    // the edits first: a crash in between leaves the object in the inbox, to be tagged again
+    if (obj.edits) await fsp.rename(Spool.editsPathFor(obj.path), Spool.editsPathFor(path));
     await fsp.rename(obj.path, path);
     await this.storeSync.sync();
     return { ...obj, path };
@@ -221,6 +238,8 @@ export class Spool {
   async adopt(id: string, from: string): Promise<string> {
     const path = this.storePath(id);
     try {
+      // a dead letter is the whole object as it was to be sent: no edits apply to it
+      if (await fsp.stat(path).then(() => false, () => true)) await fsp.unlink(Spool.editsPathFor(path)).catch(() => undefined);
       await fsp.link(from, path);
       await this.storeSync.sync();
     } catch (err) {
@@ -231,9 +250,12 @@ export class Spool {
   }
 
   async removeStored(id: string): Promise<void> {
-    await fsp.unlink(this.storePath(id)).catch((err: NodeJS.ErrnoException) => {
+    const ignoreMissing = (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
-    });
+    };
+    // the file first: an edits file a crash leaves behind is removed by adopt(), the only way an id returns
+    await fsp.unlink(this.storePath(id)).catch(ignoreMissing);
+    await fsp.unlink(Spool.editsPathFor(this.storePath(id))).catch(ignoreMissing);
   }
 }
 

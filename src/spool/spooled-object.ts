@@ -1,4 +1,5 @@
 import type { ClassifyOutcome } from '../classify/classification';
+import type { DatasetEdits } from './dataset-edits';
 
 /** Where an object came from; kept with the object in the spool (file meta private information). */
 export interface ReceiveContext {
@@ -28,6 +29,13 @@ export interface SpooledObject {
   attributes: Map<number, string>;
   /** Set by the classify stage. */
   classification?: ClassifyOutcome;
-  /** The tagged copy, once written (inbox/<id>.tagged.dcm until promoted). */
+  /** Top-level elements before Pixel Data as received (a copy), where known: what tagging reads. */
+  header?: Buffer;
+  /**
+   * bodyroute's changes to the dataset (tagging), applied as the object is sent: the file keeps the
+   * bytes as received and <id>.edits beside it records the parts of the edited dataset.
+   */
+  edits?: DatasetEdits;
+  /** A tagged copy (inbox/<id>.tagged.dcm until promoted), for deflated datasets, which cannot be edited in parts. */
   tagged?: { path: string; sizeBytes: number; datasetOffset: number };
 }

@@ -1,14 +1,22 @@
 import { promises as fsp } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { summarizeDataset } from '../dicom/header';
 import { readFileMeta } from '../dicom/part10';
+import { planSplice } from '../dicom/splice';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
+import { editsFromParts, writeEdits } from '../spool/dataset-edits';
 import { SpooledObject } from '../spool/spooled-object';
-import { RegionLabel, tagDataset, TagOptions } from './tagger';
+import { RegionLabel, tagDataset, tagEdits, TagOptions } from './tagger';
+
+/** Bytes read from a spooled file to find its header when it is not in memory (after a restart). */
+const HEADER_READ_BYTES = 1024 * 1024;
 
 /**
- * Writes the tagged copy of a spooled object next to it (inbox/<id>.tagged.dcm): the same file
- * meta bytes, the dataset with bodyroute's elements spliced in, fsync'd. The original stays
- * until the copy is promoted, so a crash only means tagging again.
+ * Records bodyroute's elements for a spooled object. Normally as edits (inbox/<id>.edits, fsync'd):
+ * the parts of the tagged dataset, planned from the header alone, applied as the object is sent, so
+ * the received file is neither read back nor rewritten. A deflated dataset cannot be edited in parts:
+ * it is inflated, tagged, deflated again and written as a tagged copy (inbox/<id>.tagged.dcm). Either
+ * way the original stays until promoted, so a crash only means tagging again.
  */
 export class TagWriter {
   constructor(
@@ -17,6 +25,19 @@ export class TagWriter {
   ) {}
 
   async write(obj: SpooledObject, label: RegionLabel): Promise<SpooledObject> {
+    const ts = findTransferSyntax(obj.transferSyntaxUid);
+    if (!ts) throw new Error(`unknown transfer syntax ${obj.transferSyntaxUid}`);
+    if (ts.deflated) return this.writeCopy(obj, label);
+    const enc = { explicitVr: ts.explicitVr, littleEndian: ts.littleEndian };
+    const header = obj.header ?? (await readHeader(obj));
+    const datasetBytes = obj.sizeBytes - obj.datasetOffset;
+    const edits = editsFromParts(planSplice(header, enc, tagEdits(header, enc, label, this.opts), datasetBytes));
+    const path = obj.path.replace(/\.dcm$/, '.edits');
+    await writeEdits(path, edits);
+    return { ...obj, edits };
+  }
+
+  private async writeCopy(obj: SpooledObject, label: RegionLabel): Promise<SpooledObject> {
     const file = await fsp.readFile(obj.path);
     const meta = readFileMeta(file);
     const ts = findTransferSyntax(meta.transferSyntaxUid);
@@ -36,5 +57,24 @@ export class TagWriter {
       await handle.close();
     }
     return { ...obj, tagged: { path, sizeBytes: meta.datasetOffset + body.length, datasetOffset: meta.datasetOffset } };
+  }
+}
+
+/** The top-level elements before Pixel Data, read from the file (objects recovered after a restart). */
+async function readHeader(obj: SpooledObject): Promise<Buffer> {
+  const handle = await fsp.open(obj.path, 'r');
+  try {
+    let size = Math.min(obj.sizeBytes - obj.datasetOffset, HEADER_READ_BYTES);
+    for (;;) {
+      const bytes = Buffer.alloc(size);
+      await handle.read(bytes, 0, size, obj.datasetOffset);
+      const summary = summarizeDataset(bytes, obj.transferSyntaxUid, []);
+      const whole = size === obj.sizeBytes - obj.datasetOffset;
+      if (summary.headerLength !== undefined && (summary.headerLength < size || whole)) return bytes.subarray(0, summary.headerLength);
+      if (whole) throw new Error('cannot find the end of the header');
+      size = Math.min(obj.sizeBytes - obj.datasetOffset, size * 4);
+    }
+  } finally {
+    await handle.close();
   }
 }

@@ -59,6 +59,14 @@ export function describeSeries(original: string, term: string, mode: 'append' | 
  * Sequence (PS3.3 C.12.1). Nothing else changes.
  */
 export function tagDataset(data: Buffer, enc: Encoding, label: RegionLabel, opts: TagOptions, now = new Date()): Buffer {
+  return spliceDataset(data, enc, tagEdits(data, enc, label, opts, now));
+}
+
+/**
+ * The elements tagging sets. `data` may be the dataset or just its top-level elements before
+ * Pixel Data: everything tagging reads and writes lies there.
+ */
+export function tagEdits(data: Buffer, enc: Encoding, label: RegionLabel, opts: TagOptions, now = new Date()): Edit[] {
   const { block, reserve } = choosePrivateBlock(data, enc, opts.privateGroup, opts.privateCreator);
   const g = opts.privateGroup;
   const set = (t: number, vr: string, text: string): Edit => ({ kind: 'set', element: { tag: t, vr, value: textValue(vr, text) } });
@@ -99,7 +107,7 @@ export function tagDataset(data: Buffer, enc: Encoding, label: RegionLabel, opts
     ];
     edits.push({ kind: 'appendItem', tag: ORIGINAL_ATTRIBUTES_SEQUENCE, itemBody: Buffer.concat([modified, ...item.map((e) => encodeElement(e, enc))]) });
   }
-  return spliceDataset(data, enc, edits);
+  return edits;
 }
 
 function topLevel(data: Buffer, enc: Encoding, tags: number[]): Map<number, { el: ElementHeader; value: string }> {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -11,7 +11,8 @@ import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { writeTestModel } from '../helpers/onnx-builder';
 import { ScriptedScp, startScriptedScp } from '../helpers/scripted-scp';
 import { newUid, rawImage, syntheticImage } from '../helpers/synthetic-dicom';
-import { PEER_ENV, requireTools, run, waitFor } from '../helpers/tools';
+import { freePort, PEER_ENV, requireTools, run, waitFor } from '../helpers/tools';
+import { startStorescp, StorescpPeer } from '../helpers/peers';
 
 function elements(path: string): Map<number, { vr?: string; bytes: Buffer; value: string }> {
   const file = readFileSync(path);
@@ -181,5 +182,63 @@ describe('series mode: a restart neither loses nor doubles a held series', funct
     expect([...dest.calls.values()].every((n) => n === 1), JSON.stringify([...dest.calls.values()])).to.equal(true);
     expect(new Set(dest.stored)).to.deep.equal(new Set(uids));
     await br.waitForLog(/series labelled .*images=12/);
+  });
+});
+
+describe('tagging: recorded tags survive a restart', function () {
+  this.timeout(120000);
+  let tmp: string;
+  let br: BodyrouteProcess | undefined;
+  let scp: StorescpPeer | undefined;
+
+  before(function () {
+    requireTools(this, 'storescu', 'storescp');
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-tag-restart-'));
+  });
+
+  after(async () => {
+    await br?.kill('SIGKILL');
+    await scp?.stop();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('delivers objects tagged before a kill -9 with their tags once the destination returns', async () => {
+    const port = await freePort();
+    const model = writeTestModel(tmp, 'tiny', { layers: 1, channels: 4, kernel: 3, unknownThreshold: 0 });
+    const spool = join(tmp, 'spool');
+    const config = {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      spool: { dir: spool, minFreeBytes: 0 },
+      classifier: { enabled: true, model },
+      tagging: { mode: 'image' },
+      retry: { initialDelayMs: 200, maxDelayMs: 500 },
+      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port, aeTitle: 'STORESCP' }],
+      routes: [{ to: ['pacs'] }],
+    };
+    br = await startBodyroute(tmp, config);
+    const dir = join(tmp, 'in');
+    mkdirSync(dir);
+    const sent = Array.from({ length: 6 }, (_, i) => {
+      const img = syntheticImage({ rows: 64, columns: 64, privateTags: true, z: i * 7 });
+      writeFileSync(join(dir, `${i}.dcm`), img.bytes);
+      return img;
+    });
+    run('storescu', ['-aec', 'BODYROUTE', '+sd', '127.0.0.1', String(br.port), dir]);
+    // tagged and queued for the destination that is down: the store holds each file and its edits
+    const edits = () => readdirSync(join(spool, 'store')).filter((f) => f.endsWith('.edits')).length;
+    await waitFor('edits in the store', () => edits() === sent.length, 30000);
+    await br.kill('SIGKILL');
+    scp = await startStorescp(join(tmp, 'out'), 'STORESCP', port);
+    br = await startBodyroute(tmp, config, 'restarted');
+    await waitFor('every object delivered', () => readdirSync(scp!.dir).length >= sent.length, 30000);
+    for (const img of sent) {
+      const name = readdirSync(scp.dir).find((f) => f.includes(img.sopInstanceUid)) as string;
+      const got = elements(join(scp.dir, name));
+      const original = join(tmp, 'original.dcm');
+      writeFileSync(original, img.bytes);
+      expect(got.get(0x00770010)?.value).to.equal('BODYROUTE 1.0');
+      for (const [t, e] of elements(original)) expect(got.get(t)?.bytes.equals(e.bytes), t.toString(16)).to.equal(true);
+    }
+    await waitFor('the store emptied', () => readdirSync(join(spool, 'store')).length === 0, 10000);
   });
 });

@@ -212,13 +212,18 @@ export function decodeRejectOrAbort(body: Buffer): { result: number; source: num
 
 /** One P-DATA-TF PDU with one PDV. */
 export function encodePData(contextId: number, isCommand: boolean, isLast: boolean, data: Buffer): Buffer[] {
+  return encodePDataPieces(contextId, isCommand, isLast, [data], data.length);
+}
+
+/** One P-DATA-TF PDU with one PDV whose data is the concatenation of `pieces` (`length` bytes), without copying them. */
+export function encodePDataPieces(contextId: number, isCommand: boolean, isLast: boolean, pieces: Buffer[], length: number): Buffer[] {
   const head = Buffer.alloc(12);
   head[0] = PduType.PData;
-  head.writeUInt32BE(data.length + 6, 2);
-  head.writeUInt32BE(data.length + 2, 6);
+  head.writeUInt32BE(length + 6, 2);
+  head.writeUInt32BE(length + 2, 6);
   head[10] = contextId;
   head[11] = (isCommand ? 0x01 : 0) | (isLast ? 0x02 : 0);
-  return [head, data];
+  return [head, ...pieces];
 }
 
 export interface Pdv {

@@ -1,0 +1,166 @@
+import { promises as fsp } from 'node:fs';
+import { SplicePart, splicedLength } from '../dicom/splice';
+
+/**
+ * bodyroute's changes to a spooled dataset, kept beside the file (<id>.edits) instead of a
+ * rewritten copy: the file keeps the bytes as received, and whoever sends or writes the object
+ * reads it through a DatasetReader, which splices the parts together.
+ */
+export interface DatasetEdits {
+  parts: SplicePart[];
+  /** Length of the edited dataset. */
+  datasetBytes: number;
+}
+
+interface EditsFile {
+  version: 1;
+  datasetBytes: number;
+  parts: ({ copy: [number, number] } | { bytes: string })[];
+}
+
+export function editsFromParts(parts: SplicePart[]): DatasetEdits {
+  return { parts, datasetBytes: splicedLength(parts) };
+}
+
+/** Writes the edits durably (the caller makes the directory entry durable). */
+export async function writeEdits(path: string, edits: DatasetEdits): Promise<void> {
+  const doc: EditsFile = { version: 1, datasetBytes: edits.datasetBytes, parts: edits.parts.map((p) => ('bytes' in p ? { bytes: p.bytes.toString('base64') } : { copy: p.copy })) };
+  const handle = await fsp.open(path, 'w', 0o600);
+  try {
+    await handle.write(JSON.stringify(doc) + '\n');
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads <id>.edits; undefined when there is none. Throws on a file that does not hold edits. */
+export async function readEdits(path: string, originalDatasetBytes: number): Promise<DatasetEdits | undefined> {
+  let text: string;
+  try {
+    text = await fsp.readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const doc = JSON.parse(text) as EditsFile;
+  if (doc.version !== 1 || !Array.isArray(doc.parts)) throw new Error(`${path} is not a bodyroute edits file`);
+  const parts: SplicePart[] = doc.parts.map((p) => ('bytes' in p ? { bytes: Buffer.from(p.bytes, 'base64') } : { copy: [p.copy[0], p.copy[1]] }));
+  for (const p of parts) {
+    if ('copy' in p && !(p.copy[0] >= 0 && p.copy[0] <= p.copy[1] && p.copy[1] <= originalDatasetBytes)) throw new Error(`${path} copies bytes the object does not have`);
+  }
+  const edits = editsFromParts(parts);
+  if (edits.datasetBytes !== doc.datasetBytes) throw new Error(`${path} is inconsistent`);
+  return edits;
+}
+
+/** What a DatasetReader needs to know of a stored object. */
+export interface StoredDataset {
+  path: string;
+  datasetOffset: number;
+  sizeBytes: number;
+  edits?: DatasetEdits;
+}
+
+/** The dataset as it leaves bodyroute: received bytes with any edits spliced in, read window by window. */
+export class DatasetReader {
+  private readonly parts: SplicePart[];
+  private part = 0;
+  /** Offset inside the current part. */
+  private within = 0;
+  readonly length: number;
+
+  private constructor(
+    private readonly handle: fsp.FileHandle,
+    private readonly obj: StoredDataset,
+  ) {
+    const stored = obj.sizeBytes - obj.datasetOffset;
+    this.parts = obj.edits ? obj.edits.parts : [{ copy: [0, stored] }];
+    this.length = obj.edits ? obj.edits.datasetBytes : stored;
+  }
+
+  static async open(obj: StoredDataset): Promise<DatasetReader> {
+    return new DatasetReader(await fsp.open(obj.path, 'r'), obj);
+  }
+
+  /**
+   * The next at most `buffer.length` bytes, as pieces in order (views of `buffer` and of the edits);
+   * empty at the end. The pieces are valid until the next call.
+   */
+  async next(buffer: Buffer): Promise<Buffer[]> {
+    // plan the window first, then read the file range it needs in one go (copies are in file order)
+    const plan: { part: SplicePart; from: number; to: number }[] = [];
+    let budget = buffer.length;
+    while (budget > 0 && this.part < this.parts.length) {
+      const p = this.parts[this.part];
+      const size = 'bytes' in p ? p.bytes.length : p.copy[1] - p.copy[0];
+      const take = Math.min(budget, size - this.within);
+      plan.push({ part: p, from: this.within, to: this.within + take });
+      budget -= take;
+      this.within += take;
+      if (this.within === size) {
+        this.part++;
+        this.within = 0;
+      }
+    }
+    const copies = plan.filter((w) => 'copy' in w.part);
+    let base = 0;
+    if (copies.length) {
+      const first = copies[0];
+      const last = copies[copies.length - 1];
+      base = (first.part as { copy: [number, number] }).copy[0] + first.from;
+      const end = (last.part as { copy: [number, number] }).copy[0] + last.to;
+      // the file range can be longer than the window where edits replaced bytes; read it in pieces then
+      if (end - base <= buffer.length) await this.readFully(buffer, 0, end - base, base);
+      else base = -1;
+    }
+    const pieces: Buffer[] = [];
+    let used = 0;
+    for (const w of plan) {
+      if ('bytes' in w.part) {
+        pieces.push(w.part.bytes.subarray(w.from, w.to));
+        continue;
+      }
+      const at = w.part.copy[0] + w.from;
+      const len = w.to - w.from;
+      if (base >= 0) {
+        pieces.push(buffer.subarray(at - base, at - base + len));
+      } else {
+        await this.readFully(buffer, used, len, at);
+        pieces.push(buffer.subarray(used, used + len));
+        used += len;
+      }
+    }
+    return pieces;
+  }
+
+  private async readFully(buffer: Buffer, offset: number, length: number, datasetPos: number): Promise<void> {
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.handle.read(buffer, offset + done, length - done, this.obj.datasetOffset + datasetPos + done);
+      if (bytesRead === 0) throw new Error(`spool file ${this.obj.path} is shorter than recorded`);
+      done += bytesRead;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+const COPY_WINDOW = 1024 * 1024;
+
+/** Appends the dataset as it leaves bodyroute to an open file. */
+export async function copyDataset(obj: StoredDataset, out: fsp.FileHandle): Promise<void> {
+  const reader = await DatasetReader.open(obj);
+  try {
+    const buffer = Buffer.allocUnsafe(Math.min(COPY_WINDOW, Math.max(reader.length, 1)));
+    for (;;) {
+      const pieces = await reader.next(buffer);
+      if (pieces.length === 0) break;
+      await out.writev(pieces);
+    }
+  } finally {
+    await reader.close();
+  }
+}
