@@ -55,22 +55,40 @@ function procStats(pid: number): { rssMb: number; hwmMb: number; cpuSeconds: num
   return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024, cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100 };
 }
 
-async function startBodyroute(dir: string, config: Record<string, unknown>): Promise<{ proc: ChildProcess; port: number; logs: () => string; stop: () => Promise<void> }> {
+interface RunningBodyroute {
+  proc: ChildProcess;
+  port: number;
+  /** receive→delivered latency of each delivered object so far, in delivery order */
+  latencies: number[];
+  stop: () => Promise<void>;
+}
+
+async function startBodyroute(dir: string, config: Record<string, unknown>): Promise<RunningBodyroute> {
   writeFileSync(join(dir, 'bench.yaml'), stringify(config));
   const proc = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let out = '';
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  // the log is read line by line as it comes: keeping and re-parsing it all would slow this process (the
+  // soak's sender) more and more as the run goes on
+  let head = '';
+  let partial = '';
+  const latencies: number[] = [];
+  proc.stderr?.on('data', (d: Buffer) => {
+    const text = partial + d.toString();
+    if (head.length < 65536) head += d.toString();
+    const lines = text.split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) if (l.includes('"message":"delivered"')) latencies.push((JSON.parse(l) as { latencyMs: number }).latencyMs);
+  });
   const port = await waitFor('bodyroute', () => {
-    if (proc.exitCode !== null) throw new Error(`bodyroute exited: ${out}`);
-    return Number(/"port":(\d+)/.exec(out)?.[1] ?? 0) || undefined;
+    if (proc.exitCode !== null) throw new Error(`bodyroute exited: ${head}`);
+    return Number(/"port":(\d+)/.exec(head)?.[1] ?? 0) || undefined;
   }, 30000).catch((err: Error) => {
     proc.kill();
-    throw new Error(`${err.message}\n${out}`);
+    throw new Error(`${err.message}\n${head}`);
   });
   return {
     proc,
     port,
-    logs: () => out,
+    latencies,
     stop: () =>
       new Promise((resolve) => {
         proc.once('exit', () => resolve());
@@ -82,14 +100,6 @@ async function startBodyroute(dir: string, config: Record<string, unknown>): Pro
 function percentile(sorted: number[], q: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((q / 100) * sorted.length))];
-}
-
-function latencies(logs: string): number[] {
-  return logs
-    .split('\n')
-    .filter((l) => l.includes('"message":"delivered"'))
-    .map((l) => (JSON.parse(l) as { latencyMs: number }).latencyMs)
-    .sort((a, b) => a - b);
 }
 
 async function main(): Promise<void> {
@@ -134,11 +144,11 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, procStats(c.proc.pid as number).rssMb)), 100);
     const t0 = performance.now();
     const ackMs = storescu(c.port, 'BODYROUTE', src);
-    await waitFor('every image at the destination', () => countFiles(scpC.dir) >= n && latencies(c.logs()).length >= n, 600000, 20);
+    await waitFor('every image at the destination', () => countFiles(scpC.dir) >= n && c.latencies.length >= n, 600000, 20);
     const cMs = performance.now() - t0;
     clearInterval(sampler);
     const after = procStats(c.proc.pid as number);
-    const lat = latencies(c.logs());
+    const lat = [...c.latencies].sort((x, y) => x - y);
     await c.stop();
     await scpC.stop();
     const cf = figures(n, bytes, cMs);
@@ -202,7 +212,7 @@ async function soak(tmp: string, src: string, model: string, rate: number, secon
     await assoc.store({ path: f, datasetOffset: meta.datasetOffset, sizeBytes: bytes.length, sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid }, ctx);
     sent++;
     if (performance.now() - start >= nextReport) {
-      const lat = latencies(br.logs()).slice(seen);
+      const lat = br.latencies.slice(seen).sort((x, y) => x - y);
       seen += lat.length;
       const s = { t: Math.round((performance.now() - start) / 1000), rssMb: procStats(br.proc.pid as number).rssMb, p50: percentile(lat, 50), p99: percentile(lat, 99), sent };
       samples.push(s);

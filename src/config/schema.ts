@@ -112,6 +112,8 @@ const dimseDestination = z
     /** Keep an idle association open this long for the next object (ms). */
     idleReleaseMs: duration.default(2000),
     maxPduLength: z.number().int().min(4096).max(16 * 1024 * 1024).default(262144),
+    /** Associations used at once towards this destination (objects are then not delivered strictly in order). */
+    associations: z.number().int().min(1).max(16).default(1),
     /** DICOM TLS towards this destination; absent = plain TCP. */
     tls: destinationTlsSchema.optional(),
   })

@@ -12,11 +12,22 @@ interface Pending {
   item: DeliveryItem;
   attempts: number;
   nextAttemptAt: number;
+  /** Being sent by one of the lanes. */
+  sending: boolean;
+}
+
+/** One worker of a destination with its own sender (its own association). */
+interface Lane {
+  sender: Sender;
+  done: Promise<void>;
+  idleSince: number | undefined;
+  released: boolean;
 }
 
 export interface DestinationQueueOptions {
   name: string;
-  sender: Sender;
+  /** One sender per lane: objects of this destination travel over this many associations at once. */
+  senders: Sender[];
   journal: DeliveryJournal;
   deadLetters: DeadLetterBox;
   retry: RetryConfig;
@@ -32,22 +43,22 @@ const DESTINATION_LEVEL = new Set(['DEST_UNREACHABLE', 'DEST_REJECTED_ASSOCIATIO
 const UPCOMING_WINDOW = 64;
 
 /**
- * One destination's queue and its worker. Objects go in arrival order; an object that
- * fails is rescheduled with backoff and the ones behind it go on; an unreachable
- * destination is retried as a whole, without using up the objects' attempts.
+ * One destination's queue and its workers (lanes, one association each). Objects go in arrival
+ * order; an object that fails is rescheduled with backoff and the ones behind it go on; an
+ * unreachable destination is retried as a whole, without using up the objects' attempts.
  */
 export class DestinationQueue {
   private readonly pending: Pending[] = [];
   private readonly ids = new Set<string>();
   private running = false;
-  private loopDone: Promise<void> = Promise.resolve();
-  private wake: (() => void) | undefined;
+  private readonly lanes: Lane[];
+  private readonly wakers = new Set<() => void>();
   private downFailures = 0;
   private downUntil = 0;
-  private idleSince: number | undefined;
-  private released = true;
 
-  constructor(private readonly o: DestinationQueueOptions) {}
+  constructor(private readonly o: DestinationQueueOptions) {
+    this.lanes = o.senders.map((sender) => ({ sender, done: Promise.resolve(), idleSince: undefined, released: true }));
+  }
 
   get name(): string {
     return this.o.name;
@@ -64,78 +75,88 @@ export class DestinationQueue {
   add(item: DeliveryItem): void {
     if (this.ids.has(item.id)) return;
     this.ids.add(item.id);
-    this.pending.push({ item, attempts: 0, nextAttemptAt: 0 });
-    this.wake?.();
+    this.pending.push({ item, attempts: 0, nextAttemptAt: 0, sending: false });
+    this.wakeAll();
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loopDone = this.loop().catch((err) => {
-      this.o.log.error('destination worker stopped unexpectedly', { destination: this.o.name, reason: errorMessage(err) });
-    });
+    for (const lane of this.lanes) {
+      lane.done = this.loop(lane).catch((err) => {
+        this.o.log.error('destination worker stopped unexpectedly', { destination: this.o.name, reason: errorMessage(err) });
+      });
+    }
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
-    await this.loopDone;
-    await this.o.sender.close();
+    this.wakeAll();
+    await Promise.all(this.lanes.map((l) => l.done));
+    await Promise.all(this.lanes.map((l) => l.sender.close()));
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.wakers]) wake();
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, ms));
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.wakers.delete(done);
         resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        done();
       };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.wakers.add(done);
     });
   }
 
-  private async loop(): Promise<void> {
+  private async loop(lane: Lane): Promise<void> {
     while (this.running) {
       const now = Date.now();
       if (this.downUntil > now) {
         await this.sleep(this.downUntil - now);
         continue;
       }
-      const index = this.pending.findIndex((p) => p.nextAttemptAt <= now);
+      const index = this.pending.findIndex((p) => !p.sending && p.nextAttemptAt <= now);
       if (index < 0) {
-        await this.waitIdle(now);
+        await this.waitIdle(lane, now);
         continue;
       }
-      this.idleSince = undefined;
-      this.released = false;
-      await this.attempt(index);
+      lane.idleSince = undefined;
+      lane.released = false;
+      await this.attempt(lane, index);
     }
   }
 
-  private async waitIdle(now: number): Promise<void> {
-    this.idleSince ??= now;
-    const idleFor = now - this.idleSince;
-    if (!this.released && idleFor >= this.o.idleReleaseMs) {
-      this.released = true;
-      await this.o.sender.idle().catch(() => undefined);
+  private async waitIdle(lane: Lane, now: number): Promise<void> {
+    lane.idleSince ??= now;
+    const idleFor = now - lane.idleSince;
+    if (!lane.released && idleFor >= this.o.idleReleaseMs) {
+      lane.released = true;
+      await lane.sender.idle().catch(() => undefined);
       return;
     }
-    const nextDue = this.pending.reduce((m, p) => Math.min(m, p.nextAttemptAt), Number.POSITIVE_INFINITY);
-    const untilRelease = this.released ? Number.POSITIVE_INFINITY : this.o.idleReleaseMs - idleFor;
+    const nextDue = this.pending.reduce((m, p) => (p.sending ? m : Math.min(m, p.nextAttemptAt)), Number.POSITIVE_INFINITY);
+    const untilRelease = lane.released ? Number.POSITIVE_INFINITY : this.o.idleReleaseMs - idleFor;
     const wait = Math.min(nextDue - now, untilRelease, 60000);
     await this.sleep(wait);
   }
 
-  private async attempt(index: number): Promise<void> {
+  private async attempt(lane: Lane, index: number): Promise<void> {
     const p = this.pending[index];
-    const upcoming = this.pending.slice(index + 1, index + 1 + UPCOMING_WINDOW).map((x) => x.item);
+    p.sending = true;
+    const upcoming = this.pending
+      .slice(index + 1)
+      .filter((x) => !x.sending)
+      .slice(0, UPCOMING_WINDOW)
+      .map((x) => x.item);
     try {
-      await this.o.sender.send(p.item, upcoming);
+      await lane.sender.send(p.item, upcoming);
     } catch (err) {
-      await this.failed(p, err);
+      p.sending = false;
+      await this.failed(lane, p, err);
       return;
     }
     if (this.downFailures > 0) this.o.log.info('destination available again', { destination: this.o.name });
@@ -153,14 +174,14 @@ export class DestinationQueue {
     this.ids.delete(p.item.id);
   }
 
-  private async failed(p: Pending, err: unknown): Promise<void> {
+  private async failed(lane: Lane, p: Pending, err: unknown): Promise<void> {
     const e = err instanceof BodyrouteError ? err : new BodyrouteError('DEST_IO', errorMessage(err), true);
     const now = Date.now();
     if (DESTINATION_LEVEL.has(e.code)) {
       this.downFailures++;
       const delay = backoffDelay(this.o.retry, this.downFailures);
       this.downUntil = now + delay;
-      this.o.log.warn('destination unavailable; objects stay queued', { destination: this.o.name, peer: this.o.sender.description, queued: this.pending.length, retryInMs: delay, code: e.code, reason: e.message });
+      this.o.log.warn('destination unavailable; objects stay queued', { destination: this.o.name, peer: lane.sender.description, queued: this.pending.length, retryInMs: delay, code: e.code, reason: e.message });
       return;
     }
     p.attempts++;

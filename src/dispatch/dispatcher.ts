@@ -52,7 +52,7 @@ export class Dispatcher {
       this.journals.set(d.name, journal);
       const queue = new DestinationQueue({
         name: d.name,
-        sender: this.makeSender(d),
+        senders: Array.from({ length: d.type === 'dimse' ? d.associations : 1 }, () => this.makeSender(d)),
         journal,
         deadLetters,
         retry: this.cfg.retry,

@@ -14,6 +14,8 @@ export interface ScriptedScp {
   /** SOP Instance UID → times a C-STORE for it arrived. */
   calls: Map<string, number>;
   stored: string[];
+  /** Most C-STOREs being answered at the same time (across associations). */
+  maxInFlight(): number;
   stop(): Promise<void>;
 }
 
@@ -25,6 +27,8 @@ export async function startScriptedScp(
   dimseLog.setLevel('silent');
   const calls = new Map<string, number>();
   const stored: string[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
   class Destination extends Scp {
     override associationRequested(association: Association): void {
       if (behaviour.rejectAssociations?.()) {
@@ -45,8 +49,14 @@ export async function startScriptedScp(
       if (status === 0) stored.push(uid);
       const response = responses.CStoreResponse.fromRequest(request);
       response.setStatus(status);
-      if (behaviour.delayMs) setTimeout(() => callback(response), behaviour.delayMs);
-      else callback(response);
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const answer = () => {
+        inFlight--;
+        callback(response);
+      };
+      if (behaviour.delayMs) setTimeout(answer, behaviour.delayMs);
+      else answer();
     }
     override associationReleaseRequested(): void {
       this.sendAssociationReleaseResponse();
@@ -62,6 +72,7 @@ export async function startScriptedScp(
     port: typeof addr === 'object' && addr ? addr.port : 0,
     calls,
     stored,
+    maxInFlight: () => maxInFlight,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
