@@ -5,6 +5,7 @@ import { createLogger, Logger } from './observability/logger';
 import { Classifier, WorkerPoolClassifier } from './classify/classifier';
 import { ClassifyStage } from './pipeline/classify-stage';
 import { Pipeline } from './pipeline/pipeline';
+import { startStatsLog } from './observability/stats';
 import { Stage } from './pipeline/stage';
 import { TagWriter } from './tag/tag-writer';
 import { Router } from './route/router';
@@ -75,9 +76,16 @@ export class App {
     await this.pipeline.recoverInbox();
     this.dispatcher.start();
     this.port = await this.ingest.start();
+    this.stopStats = startStatsLog(this.log, this.cfg.logging.statsIntervalSeconds * 1000, () => ({
+      pipeline: this.pipeline?.backlog ?? 0,
+      ...Object.fromEntries(Object.entries(this.dispatcher.queued()).map(([name, n]) => [`queued:${name}`, n])),
+    }));
   }
 
+  private stopStats: () => void = () => undefined;
+
   async stop(): Promise<void> {
+    this.stopStats();
     await this.ingest.stop();
     await this.pipeline?.stop();
     await this.classifier?.close();

@@ -60,6 +60,8 @@ interface RunningBodyroute {
   port: number;
   /** receive→delivered latency of each delivered object so far, in delivery order */
   latencies: number[];
+  /** bodyroute's own "stats" lines (logging.statsIntervalSeconds) */
+  stats: { rssMb: number; heapUsedMb: number; externalMb: number }[];
   stop: () => Promise<void>;
 }
 
@@ -71,12 +73,16 @@ async function startBodyroute(dir: string, config: Record<string, unknown>): Pro
   let head = '';
   let partial = '';
   const latencies: number[] = [];
+  const stats: RunningBodyroute['stats'] = [];
   proc.stderr?.on('data', (d: Buffer) => {
     const text = partial + d.toString();
     if (head.length < 65536) head += d.toString();
     const lines = text.split('\n');
     partial = lines.pop() ?? '';
-    for (const l of lines) if (l.includes('"message":"delivered"')) latencies.push((JSON.parse(l) as { latencyMs: number }).latencyMs);
+    for (const l of lines) {
+      if (l.includes('"message":"delivered"')) latencies.push((JSON.parse(l) as { latencyMs: number }).latencyMs);
+      else if (l.includes('"message":"stats"')) stats.push(JSON.parse(l) as RunningBodyroute['stats'][number]);
+    }
   });
   const port = await waitFor('bodyroute', () => {
     if (proc.exitCode !== null) throw new Error(`bodyroute exited: ${head}`);
@@ -89,6 +95,7 @@ async function startBodyroute(dir: string, config: Record<string, unknown>): Pro
     proc,
     port,
     latencies,
+    stats,
     stop: () =>
       new Promise((resolve) => {
         proc.once('exit', () => resolve());
@@ -191,7 +198,7 @@ async function soak(tmp: string, src: string, model: string, rate: number, secon
     classifier: { enabled: true, model },
     destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scp.port, aeTitle: scp.aeTitle }],
     routes: [{ to: ['pacs'] }],
-    logging: { level: 'debug', format: 'json' },
+    logging: { level: 'debug', format: 'json', statsIntervalSeconds: 30 },
   });
   const files = readdirSync(src).map((f) => join(src, f));
   const assoc = await ScuAssociation.open({ host: '127.0.0.1', port: br.port, callingAeTitle: 'SOAK', calledAeTitle: 'BODYROUTE', maxPduLength: 262144, connectTimeoutMs: 5000, responseTimeoutMs: 30000 }, [{ sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1' }]);
@@ -214,9 +221,10 @@ async function soak(tmp: string, src: string, model: string, rate: number, secon
     if (performance.now() - start >= nextReport) {
       const lat = br.latencies.slice(seen).sort((x, y) => x - y);
       seen += lat.length;
-      const s = { t: Math.round((performance.now() - start) / 1000), rssMb: procStats(br.proc.pid as number).rssMb, p50: percentile(lat, 50), p99: percentile(lat, 99), sent };
+      const heap = br.stats[br.stats.length - 1];
+      const s = { t: Math.round((performance.now() - start) / 1000), rssMb: procStats(br.proc.pid as number).rssMb, heapUsedMb: heap?.heapUsedMb, externalMb: heap?.externalMb, p50: percentile(lat, 50), p99: percentile(lat, 99), sent };
       samples.push(s);
-      console.log(`t=${s.t}s sent=${s.sent} rss=${s.rssMb.toFixed(0)}MB latency p50=${s.p50}ms p99=${s.p99}ms`);
+      console.log(`t=${s.t}s sent=${s.sent} rss=${s.rssMb.toFixed(0)}MB heapUsed=${s.heapUsedMb ?? '?'}MB external=${s.externalMb ?? '?'}MB latency p50=${s.p50}ms p99=${s.p99}ms`);
       nextReport += 30000;
     }
   }

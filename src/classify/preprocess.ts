@@ -78,9 +78,9 @@ let scratchTable = new Float32Array(0);
 let scratchValues = new Float32Array(0);
 let scratchRows = new Float64Array(0);
 
-/** The modality table with the CT clamp applied and padding samples mapped to the lowest real value present. */
 let scratchFor: { table: Float32Array; lo: number; hi: number } | undefined;
 
+/** The modality table with the CT clamp applied and padding samples mapped to the lowest real value present. */
 function clampedTable(px: IndexedPixels, lo: number, hi: number): Float32Array {
   const { table, paddingTable, samples } = px;
   // images of a series share their modality table; without padding the clamped copy can be reused
@@ -88,18 +88,14 @@ function clampedTable(px: IndexedPixels, lo: number, hi: number): Float32Array {
   scratchFor = paddingTable ? undefined : { table, lo, hi };
   if (scratchTable.length < table.length) scratchTable = new Float32Array(table.length);
   const out = scratchTable;
-  for (let r = 0; r < table.length; r++) {
-    const v = table[r];
-    out[r] = v < lo ? lo : v > hi ? hi : v;
-  }
+  clampInto(table, out, lo, hi);
   if (paddingTable) {
     let lowest = Number.POSITIVE_INFINITY;
     for (let i = 0; i < samples.length; i++) {
       const r = samples[i];
       if (!paddingTable[r] && out[r] < lowest) lowest = out[r];
     }
-    const padValue = Number.isFinite(lowest) ? lowest : 0;
-    for (let r = 0; r < table.length; r++) if (paddingTable[r]) out[r] = padValue;
+    fillWhere(out, paddingTable, lowest);
   }
   return out;
 }
@@ -109,17 +105,26 @@ function clampedValues(px: ValuePixels, lo: number, hi: number): Float32Array {
   const { values, padding } = px;
   if (scratchValues.length < values.length) scratchValues = new Float32Array(values.length);
   const out = scratchValues;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    out[i] = v < lo ? lo : v > hi ? hi : v;
-  }
+  clampInto(values, out, lo, hi);
   if (padding) {
     let lowest = Number.POSITIVE_INFINITY;
     for (let i = 0; i < values.length; i++) if (!padding[i] && out[i] < lowest) lowest = out[i];
-    const padValue = Number.isFinite(lowest) ? lowest : 0;
-    for (let i = 0; i < values.length; i++) if (padding[i]) out[i] = padValue;
+    fillWhere(out, padding, lowest);
   }
   return out;
+}
+
+function clampInto(src: Float32Array, out: Float32Array, lo: number, hi: number): void {
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i];
+    out[i] = v < lo ? lo : v > hi ? hi : v;
+  }
+}
+
+/** Padding takes the lowest real value (0 when every pixel is padding). */
+function fillWhere(out: Float32Array, flags: Uint8Array, lowest: number): void {
+  const value = Number.isFinite(lowest) ? lowest : 0;
+  for (let i = 0; i < flags.length; i++) if (flags[i]) out[i] = value;
 }
 
 export function prepareImage(img: DecodedImage, p: PreprocessParams): PreparedImage {

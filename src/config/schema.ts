@@ -208,6 +208,8 @@ const loggingSchema = z
   .object({
     level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     format: z.enum(['text', 'json']).default('text'),
+    /** A "stats" line (memory, backlog) this often; 0 = never. */
+    statsIntervalSeconds: z.number().int().min(0).max(86400).default(300),
   })
   .strict();
 

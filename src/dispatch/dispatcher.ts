@@ -64,6 +64,11 @@ export class Dispatcher {
     }
   }
 
+  /** Objects waiting for each destination. */
+  queued(): Record<string, number> {
+    return Object.fromEntries([...this.queues].map(([name, q]) => [name, q.size]));
+  }
+
   /** Requeues stored objects whose deliveries were pending when the process stopped. */
   async recoverStored(): Promise<void> {
     const ids = await this.spool.listIds(this.spool.storeDir);

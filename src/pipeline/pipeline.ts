@@ -51,6 +51,11 @@ export class Pipeline {
     if (o.mode === 'series') this.holder = new SeriesHolder(o.seriesStableMs, (objs) => this.track(this.finishSeries(objs)));
   }
 
+  /** Objects between the inbox and the dispatcher (waiting, being classified/tagged/routed). */
+  get backlog(): number {
+    return this.waiting.length + this.active;
+  }
+
   submit(obj: SpooledObject): void {
     this.waiting.push(obj);
     this.pump();
