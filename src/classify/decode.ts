@@ -195,9 +195,11 @@ export function paddingMask(img: DecodedImage): Uint8Array | undefined {
 function rawSamples(samples: Buffer, bitsAllocated: number, littleEndian: boolean, count: number): Uint8Array | Uint16Array {
   if (bitsAllocated === 8) return new Uint8Array(samples.buffer, samples.byteOffset, count);
   if (littleEndian && samples.byteOffset % 2 === 0) return new Uint16Array(samples.buffer, samples.byteOffset, count);
-  const out = new Uint16Array(count);
-  for (let i = 0; i < count; i++) out[i] = littleEndian ? samples.readUInt16LE(2 * i) : samples.readUInt16BE(2 * i);
-  return out;
+  // an aligned copy (never from the shared pool), byte-swapped in place where big endian
+  const copy = Buffer.allocUnsafeSlow(2 * count);
+  samples.copy(copy, 0, 0, 2 * count);
+  if (!littleEndian) copy.swap16();
+  return new Uint16Array(copy.buffer, copy.byteOffset, count);
 }
 
 interface ModalityLut {
