@@ -252,6 +252,8 @@ export class IngestScp implements PduHandler {
 
   private respond(contextId: number, command: Buffer): void {
     if (this.state === 'closed' || this.sock.destroyed) return;
+    // the peer's turn starts now: a slow commit on our side is not the peer going silent
+    this.idleTimer?.refresh();
     this.sock.cork();
     for (const b of encodePData(contextId, true, true, command)) this.sock.write(b);
     this.sock.uncork();
