@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -59,6 +59,17 @@ function datasetLines(dump: string): string[] {
 }
 
 /** dcmdump of the dataset only (file meta group 0002 dropped), one line per element. */
+/** Resolves once `path` exists and is not empty (a folder destination writes atomically, so then it is whole). */
+export function waitForFile(what: string, path: string, timeoutMs = 20000): Promise<true> {
+  return waitFor(what, () => {
+    try {
+      return statSync(path).size > 0;
+    } catch {
+      return false;
+    }
+  }, timeoutMs);
+}
+
 export function dumpDataset(path: string): string[] {
   return datasetLines(run('dcmdump', ['-q', '-dc', path]));
 }

@@ -8,7 +8,7 @@ import { CommandField, decodeCommand, encodeCStoreRq } from '../../src/dicom/ul/
 import { decodeAssociateAc, decodePData, encodeAssociateRq, PduReader, PduType, RELEASE_RQ } from '../../src/dicom/ul/pdu';
 import { BodyrouteProcess, folderConfig, startBodyroute } from '../helpers/bodyroute-process';
 import { syntheticImage } from '../helpers/synthetic-dicom';
-import { waitFor } from '../helpers/tools';
+import { waitFor, waitForFile } from '../helpers/tools';
 
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -106,13 +106,7 @@ describe('ingest protocol: bodyroute upper layer, PDU by PDU', function () {
     expect((await peer.next()).type).to.equal(PduType.ReleaseRp);
     peer.destroy();
     const archived = join(tmp, 'archive', img.studyUid, img.seriesUid, `${img.sopInstanceUid}.dcm`);
-    await waitFor('archived', () => {
-      try {
-        return readFileSync(archived).length > 0;
-      } catch {
-        return false;
-      }
-    });
+    await waitForFile('archived', archived);
     const file = readFileSync(archived);
     expect(file.subarray(readFileMeta(file).datasetOffset).equals(dataset)).to.equal(true);
   });

@@ -11,7 +11,7 @@ import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { writeTestModel } from '../helpers/onnx-builder';
 import { ScriptedScp, startScriptedScp } from '../helpers/scripted-scp';
 import { newUid, rawImage, syntheticImage } from '../helpers/synthetic-dicom';
-import { freePort, PEER_ENV, requireTools, run, waitFor } from '../helpers/tools';
+import { freePort, PEER_ENV, requireTools, run, waitFor, waitForFile } from '../helpers/tools';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
 
 function elements(path: string): Map<number, { vr?: string; bytes: Buffer; value: string }> {
@@ -70,13 +70,7 @@ describe('tagging (image mode): every syntax tagged in place, non-images untouch
       else writeFileSync(file, img.bytes);
       run('storescu', ['-aec', 'BODYROUTE', ...(propose ? [propose] : []), '127.0.0.1', String(br.port), file]);
       const out = join(archive(), img.studyUid, img.seriesUid, `${img.sopInstanceUid}.dcm`);
-      return waitFor(`${name} archived`, () => {
-        try {
-          return readFileSync(out).length > 0;
-        } catch {
-          return false;
-        }
-      }).then(() => {
+      return waitForFile(`${name} archived`, out).then(() => {
         const got = elements(out);
         const want = elements(file);
         expect(got.get(0x00770010)?.value).to.equal('BODYROUTE 1.0');
@@ -100,13 +94,7 @@ describe('tagging (image mode): every syntax tagged in place, non-images untouch
     run('dcmcjpls', [src, file]);
     run('storescu', ['-aec', 'BODYROUTE', '-xt', '127.0.0.1', String(br.port), file]);
     const out = join(archive(), img.studyUid, img.seriesUid, `${img.sopInstanceUid}.dcm`);
-    await waitFor('JPEG-LS archived', () => {
-      try {
-        return readFileSync(out).length > 0;
-      } catch {
-        return false;
-      }
-    });
+    await waitForFile('JPEG-LS archived', out);
     expect(elements(out).get(0x7fe00010)?.bytes.equals(elements(file).get(0x7fe00010)?.bytes as Buffer)).to.equal(true);
     expect(elements(out).get(0x00770010)?.value).to.equal('BODYROUTE 1.0');
   });
@@ -120,13 +108,7 @@ describe('tagging (image mode): every syntax tagged in place, non-images untouch
     const series = [...elements(file).get(0x0020000e)?.value ?? ''].join('');
     const study = elements(file).get(0x0020000d)?.value ?? '';
     const out = join(archive(), study, series, `${sc.sopInstanceUid}.dcm`);
-    await waitFor('OT archived', () => {
-      try {
-        return readFileSync(out).length > 0;
-      } catch {
-        return false;
-      }
-    });
+    await waitForFile('OT archived', out);
     const got = readFileSync(out);
     expect(got.subarray(readFileMeta(got).datasetOffset).equals(sc.bytes.subarray(meta.datasetOffset))).to.equal(true);
   });
