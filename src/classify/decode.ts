@@ -161,12 +161,13 @@ function toPixels(samples: Buffer, a: ImageAttributes, littleEndian: boolean, pl
     const lut = modalityLut(a);
     return { kind: 'indexed', samples: rawSamples(samples, a.bitsAllocated, littleEndian, n), table: lut.values, paddingTable: lut.padding };
   }
+  const raw = rawSamples(samples, a.bitsAllocated, littleEndian, 3 * n);
+  const stored = storedTable(a);
   const values = new Float32Array(n);
-  const stored = storedSamples(samples, a, littleEndian, n * a.samplesPerPixel);
   for (let i = 0; i < n; i++) {
-    const r = planar ? stored[i] : stored[3 * i];
-    const g = planar ? stored[n + i] : stored[3 * i + 1];
-    const b = planar ? stored[2 * n + i] : stored[3 * i + 2];
+    const r = stored[planar ? raw[i] : raw[3 * i]];
+    const g = stored[planar ? raw[n + i] : raw[3 * i + 1]];
+    const b = stored[planar ? raw[2 * n + i] : raw[3 * i + 2]];
     values[i] = 0.299 * r + 0.587 * g + 0.114 * b;
   }
   return { kind: 'values', values };
@@ -211,56 +212,33 @@ interface ModalityLut {
 
 const lutCache = new Map<string, ModalityLut>();
 
+/** raw sample → stored value: masked to Bits Stored and sign-extended (the one place that does it). */
+function storedTable(a: ImageAttributes): Int32Array {
+  const size = 1 << a.bitsAllocated;
+  const shift = 32 - Math.min(a.bitsStored, a.bitsAllocated);
+  const out = new Int32Array(size);
+  for (let raw = 0; raw < size; raw++) out[raw] = a.pixelRepresentation === 1 ? (raw << shift) >> shift : (raw << shift) >>> shift;
+  return out;
+}
+
 /** One table per combination of sample layout, rescale and padding; images of a series share it. */
 function modalityLut(a: ImageAttributes): ModalityLut {
   const key = `${a.bitsAllocated}/${a.bitsStored}/${a.pixelRepresentation}/${a.rescaleSlope}/${a.rescaleIntercept}/${a.pixelPaddingValue}/${a.pixelPaddingRangeLimit}`;
   const cached = lutCache.get(key);
   if (cached) return cached;
-  const size = 1 << a.bitsAllocated;
-  const signed = a.pixelRepresentation === 1;
-  const bits = Math.min(a.bitsStored, a.bitsAllocated);
-  const shift = 32 - bits;
-  const values = new Float32Array(size);
-  const storedOf = (raw: number) => (signed ? (raw << shift) >> shift : (raw << shift) >>> shift);
-  for (let raw = 0; raw < size; raw++) values[raw] = storedOf(raw) * a.rescaleSlope + a.rescaleIntercept;
+  const stored = storedTable(a);
+  const values = new Float32Array(stored.length);
+  for (let raw = 0; raw < stored.length; raw++) values[raw] = stored[raw] * a.rescaleSlope + a.rescaleIntercept;
   let padding: Uint8Array | undefined;
   if (a.pixelPaddingValue !== undefined) {
     const padHi = a.pixelPaddingRangeLimit ?? a.pixelPaddingValue;
     const lo = Math.min(a.pixelPaddingValue, padHi);
     const hi = Math.max(a.pixelPaddingValue, padHi);
-    padding = new Uint8Array(size);
-    for (let raw = 0; raw < size; raw++) {
-      const v = storedOf(raw);
-      if (v >= lo && v <= hi) padding[raw] = 1;
-    }
+    padding = new Uint8Array(stored.length);
+    for (let raw = 0; raw < stored.length; raw++) if (stored[raw] >= lo && stored[raw] <= hi) padding[raw] = 1;
   }
   if (lutCache.size >= 16) lutCache.delete(lutCache.keys().next().value as string);
   const lut = { values, padding };
   lutCache.set(key, lut);
   return lut;
-}
-
-/** The stored sample values as integers, masked to Bits Stored and sign-extended. */
-function storedSamples(samples: Buffer, a: ImageAttributes, littleEndian: boolean, count: number): Int32Array {
-  const out = new Int32Array(count);
-  const signed = a.pixelRepresentation === 1;
-  if (a.bitsAllocated === 8) {
-    for (let i = 0; i < count; i++) out[i] = samples[i];
-  } else if (littleEndian && samples.byteOffset % 2 === 0) {
-    const view = signed ? new Int16Array(samples.buffer, samples.byteOffset, count) : new Uint16Array(samples.buffer, samples.byteOffset, count);
-    out.set(view);
-  } else {
-    for (let i = 0; i < count; i++) {
-      const raw = littleEndian ? samples.readUInt16LE(2 * i) : samples.readUInt16BE(2 * i);
-      out[i] = signed ? (raw << 16) >> 16 : raw;
-    }
-  }
-  if (a.bitsStored < a.bitsAllocated) {
-    const shift = 32 - a.bitsStored;
-    if (signed) for (let i = 0; i < count; i++) out[i] = (out[i] << shift) >> shift;
-    else for (let i = 0; i < count; i++) out[i] = (out[i] << shift) >>> shift;
-  } else if (signed && a.bitsAllocated === 8) {
-    for (let i = 0; i < count; i++) out[i] = (out[i] << 24) >> 24;
-  }
-  return out;
 }

@@ -77,6 +77,7 @@ export function summarizeDataset(
       if (!(err instanceof TruncatedError)) throw err;
       extent = 'truncated';
       openElement = headerOnly(data, pos, explicitVr, littleEndian);
+      if (openElement && openElement.tag >= Tags.PixelData) headerLength ??= pos;
       break;
     }
     if (el.tag <= previousTag) throw new MalformedError(pos, 'elements out of ascending tag order');
@@ -85,6 +86,7 @@ export function summarizeDataset(
     if (want.has(el.tag) && el.length !== UNDEFINED_LENGTH) values.set(el.tag, stringValue(reader.valueBytes(el)));
     pos = el.end;
   }
+  if (extent === 'complete') headerLength ??= pos;
   return {
     sopClassUid: values.get(Tags.SopClassUid),
     sopInstanceUid: values.get(Tags.SopInstanceUid),
@@ -94,8 +96,20 @@ export function summarizeDataset(
     values,
     extent,
     openElement,
-    headerLength: ts?.deflated ? undefined : (headerLength ?? (extent === 'complete' ? pos : openElement && openElement.tag >= Tags.PixelData ? pos : undefined)),
+    headerLength: ts?.deflated ? undefined : headerLength,
   };
+}
+
+/**
+ * The top-level elements before Pixel Data, copied out of `bytes` (the start of a dataset of
+ * `datasetLength` bytes, summarised as `summary`); undefined when `bytes` may not hold them all.
+ */
+export function headerOf(bytes: Buffer, summary: DatasetSummary, datasetLength: number): Buffer | undefined {
+  const len = summary.headerLength;
+  // a prefix that ends on an element boundary may stop before the header does
+  if (len === undefined || (len >= bytes.length && bytes.length < datasetLength)) return undefined;
+  // a copy: a view would keep the whole prefix alive while the object waits in the pipeline
+  return Buffer.from(bytes.subarray(0, len));
 }
 
 function headerOnly(

@@ -6,6 +6,12 @@ export type DeliveryItem = Pick<
   'id' | 'path' | 'datasetOffset' | 'sizeBytes' | 'edits' | 'sopClassUid' | 'sopInstanceUid' | 'transferSyntaxUid' | 'studyInstanceUid' | 'seriesInstanceUid'
 >;
 
+/** Only what delivery needs: a queued object must not keep its header, attributes or scores in memory. */
+export function deliveryItem(obj: DeliveryItem): DeliveryItem {
+  const { id, path, datasetOffset, sizeBytes, edits, sopClassUid, sopInstanceUid, transferSyntaxUid, studyInstanceUid, seriesInstanceUid } = obj;
+  return { id, path, datasetOffset, sizeBytes, edits, sopClassUid, sopInstanceUid, transferSyntaxUid, studyInstanceUid, seriesInstanceUid };
+}
+
 /** A destination type: delivers one object or throws a BodyrouteError saying whether to retry. */
 export interface Sender {
   readonly description: string;

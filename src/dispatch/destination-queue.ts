@@ -147,11 +147,11 @@ export class DestinationQueue {
   private async attempt(lane: Lane, index: number): Promise<void> {
     const p = this.pending[index];
     p.sending = true;
-    const upcoming = this.pending
-      .slice(index + 1)
-      .filter((x) => !x.sending)
-      .slice(0, UPCOMING_WINDOW)
-      .map((x) => x.item);
+    // the next few not in another lane's hands, without copying a long backlog on every attempt
+    const upcoming: DeliveryItem[] = [];
+    for (let i = index + 1; i < this.pending.length && upcoming.length < UPCOMING_WINDOW; i++) {
+      if (!this.pending[i].sending) upcoming.push(this.pending[i].item);
+    }
     try {
       await lane.sender.send(p.item, upcoming);
     } catch (err) {

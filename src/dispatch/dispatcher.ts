@@ -6,7 +6,7 @@ import { Logger } from '../observability/logger';
 import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
 import { DeadLetterBox } from './dead-letter';
-import { DeliveryItem, Sender } from './delivery-item';
+import { DeliveryItem, deliveryItem, Sender } from './delivery-item';
 import { DeliveryJournal } from './delivery-journal';
 import { DestinationQueue } from './destination-queue';
 import { DimseSender } from './dimse-sender';
@@ -109,7 +109,8 @@ export class Dispatcher {
   activate(obj: DeliveryItem, destinations: readonly string[]): void {
     const queues = destinations.map((d) => this.queues.get(d)).filter((q): q is DestinationQueue => q !== undefined);
     this.outstanding.set(obj.id, (this.outstanding.get(obj.id) ?? 0) + queues.length);
-    for (const q of queues) q.add(obj);
+    const item = deliveryItem(obj);
+    for (const q of queues) q.add(item);
   }
 
   private settled(id: string): void {

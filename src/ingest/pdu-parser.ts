@@ -41,8 +41,9 @@ export class PduParser {
   private control: Buffer[] = [];
   private pdv: PdvHeader | undefined;
   private pdvRemaining = 0;
-  /** When the PDU now arriving began, if one is incomplete (a trickling peer keeps it so). */
+  /** When the PDU now arriving began (its first header byte), if one is incomplete (a trickling peer keeps it so). */
   partialSince: number | undefined;
+  private pduSince = 0;
 
   constructor(
     private readonly limits: PduLimits,
@@ -54,6 +55,7 @@ export class PduParser {
     let pos = 0;
     while (pos < chunk.length) {
       if (this.pduRemaining === 0 && this.pdv === undefined) {
+        if (this.header.length === 0) this.pduSince = now;
         pos = this.readHeader(chunk, pos, 6);
         if (this.header.length < 6) break;
         this.startPdu();
@@ -81,8 +83,8 @@ export class PduParser {
       if (this.pdvRemaining === 0) this.endPdv();
     }
     const partial = this.pduRemaining > 0 || this.header.length > 0 || this.pdv !== undefined;
-    if (!partial) this.partialSince = undefined;
-    else this.partialSince ??= now;
+    // timed per PDU: a long stream of PDUs whose chunks never end on a boundary is not one slow PDU
+    this.partialSince = partial ? this.pduSince : undefined;
   }
 
   private readHeader(chunk: Buffer, pos: number, size: number): number {

@@ -77,7 +77,6 @@ export class IngestScp implements PduHandler {
     private readonly ctx: IngestContext,
   ) {
     this.remote = `${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}`;
-    sock.setNoDelay(true);
     // ARTIM: a connection that never asks for an association is dropped.
     this.associationTimer = setTimeout(() => {
       if (this.state === 'awaiting-association') this.drop(`no association request within ${ctx.timeouts.associationMs} ms`);

@@ -6,6 +6,7 @@ import { Dispatcher } from '../dispatch/dispatcher';
 import { errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
 import { Router, RoutingFacts } from '../route/router';
+import { editsPathFor } from '../spool/dataset-edits';
 import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
 import { labelSeries, slicePosition } from '../tag/series-label';
@@ -158,7 +159,7 @@ export class Pipeline {
       if (destinations.length === 0) {
         await this.quarantine(obj.id, obj.path, `no routing rule matched (regions ${regions.join(',')}, modality ${facts.modality})`, 'unrouted');
         if (tagged.tagged) await fsp.unlink(tagged.tagged.path).catch(() => undefined);
-        if (tagged.edits) await fsp.unlink(Spool.editsPathFor(obj.path)).catch(() => undefined);
+        if (tagged.edits) await fsp.unlink(editsPathFor(obj.path)).catch(() => undefined);
         return;
       }
       await this.o.dispatcher.journal(tagged, destinations);

@@ -18,6 +18,11 @@ interface EditsFile {
   parts: ({ copy: [number, number] } | { bytes: string })[];
 }
 
+/** The edits file that belongs to a spooled file (same folder, same id). */
+export function editsPathFor(path: string): string {
+  return path.replace(/\.dcm$/, '.edits');
+}
+
 export function editsFromParts(parts: SplicePart[]): DatasetEdits {
   return { parts, datasetBytes: splicedLength(parts) };
 }

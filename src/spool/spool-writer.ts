@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { Writable } from 'node:stream';
 import { MalformedError } from '../dicom/element-reader';
-import { DatasetSummary, summarizeDataset } from '../dicom/header';
+import { DatasetSummary, headerOf, summarizeDataset } from '../dicom/header';
 import { Tags } from '../dicom/tags';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
 import { BodyrouteError, errorMessage } from '../errors';
@@ -202,11 +202,7 @@ export class SpoolWriter extends Writable {
     if (!summary.values.has(Tags.SopInstanceUid)) {
       throw new BodyrouteError('OBJECT_MALFORMED', 'dataset has no SOP Instance UID', false, StoreStatus.CannotUnderstand);
     }
-    // copied: a view would keep the whole received prefix alive while the object waits in the pipeline
-    const len = summary.headerLength;
-    // a prefix that ends on an element boundary may not hold the whole header
-    const known = len !== undefined && (len < prefix.length || prefix.length >= this.datasetBytes);
-    const header = known ? Buffer.from(prefix.subarray(0, len)) : undefined;
+    const header = headerOf(prefix, summary, this.datasetBytes);
     return { summary, header };
   }
 }

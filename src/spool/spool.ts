@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SUMMARY_TAGS, summarizeDataset } from '../dicom/header';
-import { readEdits } from './dataset-edits';
+import { headerOf, SUMMARY_TAGS, summarizeDataset } from '../dicom/header';
+import { editsPathFor, readEdits } from './dataset-edits';
 import { buildFileMetaHeader, readFileMeta } from '../dicom/part10';
 import { BodyrouteError, errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
@@ -91,11 +91,6 @@ export class Spool {
     return join(this.storeDir, `${id}.dcm`);
   }
 
-  /** The edits file that belongs to a spooled file (same folder, same id). */
-  static editsPathFor(path: string): string {
-    return path.replace(/\.dcm$/, '.edits');
-  }
-
   /** Starts receiving one object. Refuses up front when the spool's disk is short of space. */
   beginReceive(
     id: string,
@@ -180,10 +175,8 @@ export class Spool {
       const meta = readFileMeta(prefix);
       const summary = summarizeDataset(prefix.subarray(meta.datasetOffset), meta.transferSyntaxUid, this.summaryTags);
       const origin = parseOrigin(meta.privateInformation, meta.sourceAeTitle);
-      const len = summary.headerLength;
-      const read = prefix.length - meta.datasetOffset;
-      const header = len !== undefined && (len < read || prefix.length >= size) ? Buffer.from(prefix.subarray(meta.datasetOffset, meta.datasetOffset + len)) : undefined;
-      const edits = await readEdits(Spool.editsPathFor(path), size - meta.datasetOffset);
+      const header = headerOf(prefix.subarray(meta.datasetOffset), summary, size - meta.datasetOffset);
+      const edits = await readEdits(editsPathFor(path), size - meta.datasetOffset);
       return {
         id,
         path,
@@ -228,7 +221,7 @@ export class Spool {
       return { ...obj, path, sizeBytes: obj.tagged.sizeBytes, datasetOffset: obj.tagged.datasetOffset, tagged: undefined };
     }
     // the edits first: a crash in between leaves the object in the inbox, to be tagged again
-    if (obj.edits) await fsp.rename(Spool.editsPathFor(obj.path), Spool.editsPathFor(path));
+    if (obj.edits) await fsp.rename(editsPathFor(obj.path), editsPathFor(path));
     await fsp.rename(obj.path, path);
     await this.storeSync.sync();
     return { ...obj, path };
@@ -239,7 +232,7 @@ export class Spool {
     const path = this.storePath(id);
     try {
       // a dead letter is the whole object as it was to be sent: no edits apply to it
-      if (await fsp.stat(path).then(() => false, () => true)) await fsp.unlink(Spool.editsPathFor(path)).catch(() => undefined);
+      if (await fsp.stat(path).then(() => false, () => true)) await fsp.unlink(editsPathFor(path)).catch(() => undefined);
       await fsp.link(from, path);
       await this.storeSync.sync();
     } catch (err) {
@@ -255,7 +248,7 @@ export class Spool {
     };
     // the file first: an edits file a crash leaves behind is removed by adopt(), the only way an id returns
     await fsp.unlink(this.storePath(id)).catch(ignoreMissing);
-    await fsp.unlink(Spool.editsPathFor(this.storePath(id))).catch(ignoreMissing);
+    await fsp.unlink(editsPathFor(this.storePath(id))).catch(ignoreMissing);
   }
 }
 

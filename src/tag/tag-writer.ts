@@ -1,10 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { summarizeDataset } from '../dicom/header';
+import { headerOf, summarizeDataset } from '../dicom/header';
 import { readFileMeta } from '../dicom/part10';
 import { planSplice } from '../dicom/splice';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
-import { editsFromParts, writeEdits } from '../spool/dataset-edits';
+import { editsFromParts, editsPathFor, writeEdits } from '../spool/dataset-edits';
 import { SpooledObject } from '../spool/spooled-object';
 import { RegionLabel, tagDataset, tagEdits, TagOptions } from './tagger';
 
@@ -32,8 +32,7 @@ export class TagWriter {
     const header = obj.header ?? (await readHeader(obj));
     const datasetBytes = obj.sizeBytes - obj.datasetOffset;
     const edits = editsFromParts(planSplice(header, enc, tagEdits(header, enc, label, this.opts), datasetBytes));
-    const path = obj.path.replace(/\.dcm$/, '.edits');
-    await writeEdits(path, edits);
+    await writeEdits(editsPathFor(obj.path), edits);
     return { ...obj, edits };
   }
 
@@ -68,10 +67,9 @@ async function readHeader(obj: SpooledObject): Promise<Buffer> {
     for (;;) {
       const bytes = Buffer.alloc(size);
       await handle.read(bytes, 0, size, obj.datasetOffset);
-      const summary = summarizeDataset(bytes, obj.transferSyntaxUid, []);
-      const whole = size === obj.sizeBytes - obj.datasetOffset;
-      if (summary.headerLength !== undefined && (summary.headerLength < size || whole)) return bytes.subarray(0, summary.headerLength);
-      if (whole) throw new Error('cannot find the end of the header');
+      const header = headerOf(bytes, summarizeDataset(bytes, obj.transferSyntaxUid, []), obj.sizeBytes - obj.datasetOffset);
+      if (header) return header;
+      if (size === obj.sizeBytes - obj.datasetOffset) throw new Error('cannot find the end of the header');
       size = Math.min(obj.sizeBytes - obj.datasetOffset, size * 4);
     }
   } finally {

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -68,6 +68,15 @@ export function waitForFile(what: string, path: string, timeoutMs = 20000): Prom
       return false;
     }
   }, timeoutMs);
+}
+
+/** How many .dcm files lie anywhere under `dir` (0 while it does not exist). */
+export function dicomFilesUnder(dir: string): number {
+  try {
+    return readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.dcm')).length;
+  } catch {
+    return 0;
+  }
 }
 
 export function dumpDataset(path: string): string[] {

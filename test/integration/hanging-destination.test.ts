@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { ScriptedScp, startScriptedScp } from '../helpers/scripted-scp';
 import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
-import { requireTools, run, waitFor } from '../helpers/tools';
+import { dicomFilesUnder, requireTools, run, waitFor } from '../helpers/tools';
 
 describe('a destination that accepts an object and then hangs', function () {
   this.timeout(60000);
@@ -45,13 +45,7 @@ describe('a destination that accepts an object and then hangs', function () {
     });
     run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files]);
     // the folder destination is not held up by the hanging one
-    await waitFor('all four in the archive', () => {
-      try {
-        return readdirSync(join(tmp, 'archive'), { recursive: true }).filter((f) => String(f).endsWith('.dcm')).length === 4;
-      } catch {
-        return false;
-      }
-    }, 5000);
+    await waitFor('all four in the archive', () => dicomFilesUnder(join(tmp, 'archive')) === 4, 5000);
     await waitFor('the three others delivered to the hanging destination', () => dest.stored.length === 3, 15000);
     await br.waitForLog(/delivery failed; will retry destination=hangs .*attempt=1 .*code=DEST_TIMEOUT/, 10000);
     await br.waitForLog(/object dead-lettered destination=hangs .*attempts=2 code=DEST_TIMEOUT/, 15000);
@@ -102,13 +96,7 @@ describe('destinations that refuse associations, or answer slowly', function () 
       return f;
     });
     run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files]);
-    await waitFor('six in the archive', () => {
-      try {
-        return readdirSync(join(tmp, 'archive'), { recursive: true }).filter((f) => String(f).endsWith('.dcm')).length === 6;
-      } catch {
-        return false;
-      }
-    }, 2000);
+    await waitFor('six in the archive', () => dicomFilesUnder(join(tmp, 'archive')) === 6, 2000);
     expect(slow.stored.length, 'the slow destination is still working').to.be.below(6);
     await br.waitForLog(/destination unavailable; objects stay queued destination=refusing .*code=DEST_REJECTED_ASSOCIATION/);
     await new Promise((r) => setTimeout(r, 1500)); // several rounds past maxAttempts
