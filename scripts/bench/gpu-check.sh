@@ -10,7 +10,6 @@
 # machine's Python onnxruntime package and says plainly when there is none.
 set -u
 OUT=${OUT:-/tmp/gpu-check}
-BUNDLE=${BUNDLE:-$PWD/.devbundle}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu-check.log") 2>&1
 section() { echo; echo "== $*"; }
@@ -20,16 +19,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
 echo "cpus: $(nproc)"; grep -m1 'model name' /proc/cpuinfo
 
 section node
-NODE=$(command -v node || true)
-if [ -n "$NODE" ] && "$NODE" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
-  echo "system node $("$NODE" -v)"
-else
-  xz -dc "$BUNDLE/node.xz" > /tmp/node && chmod +x /tmp/node && NODE=/tmp/node && echo "carried node $("$NODE" -v)"
-fi
-APP=$PWD
-if [ -f "$BUNDLE/app.tar.xz" ]; then
-  APP=/tmp/bodyroute-app && mkdir -p "$APP" && tar -xJf "$BUNDLE/app.tar.xz" -C "$APP"
-fi
+. scripts/bench/bundle-env.sh
 ORTBIN=$(ls -d "$APP"/node_modules/onnxruntime-node/bin/napi-v*/linux/x64 | head -1)
 echo "onnxruntime-node $(cd "$APP" && "$NODE" -p 'require("onnxruntime-node/package.json").version') at $ORTBIN"
 
@@ -55,9 +45,9 @@ timeout 90 "$NODE" dist/scripts/bench/classify-throughput.js --device cuda --wor
   || echo "RESULT: onnxruntime-node could not run on CUDA here (see the error above)"
 
 section "the same network on the GPU through PyTorch (random weights: throughput only)"
-timeout 90 python3 - "$OUT/torch.json" <<'EOF'
+timeout 90 python3 - "$OUT/torch.json" "$REPO/scripts/training" <<'EOF'
 import json, sys, time
-sys.path.insert(0, 'scripts/training')
+sys.path.insert(0, sys.argv[2])
 import torch
 from train import RegionNet
 assert torch.cuda.is_available(), 'no CUDA in torch'
