@@ -32,8 +32,8 @@ export async function requeueCommand(args: string[]): Promise<number> {
     }
     const files = await fsp.readdir(join(dead, dest)).catch(() => [] as string[]);
     for (const f of files) {
-      const id = f.replace(/\.dcm$/, '');
-      if (!f.endsWith('.dcm') || !Spool.isId(id) || (!values.all && !wanted.has(id))) continue;
+      const id = Spool.idOfFile(f);
+      if (id === undefined || (!values.all && !wanted.has(id))) continue;
       await fsp.mkdir(join(cfg.spool.dir, 'requeue', dest), { recursive: true, mode: 0o700 });
       await fsp.rename(join(dead, dest, f), join(cfg.spool.dir, 'requeue', dest, f));
       await fsp.unlink(join(dead, dest, `${id}.json`)).catch(() => undefined);

@@ -31,11 +31,14 @@ export function parseConfig(doc: unknown, baseDir: string): Config {
   const cfg = result.data;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   cfg.spool.dir = abs(cfg.spool.dir);
+  const absPem = (tls: { ca?: string; cert?: string; key?: string } | undefined) => {
+    for (const k of ['ca', 'cert', 'key'] as const) if (tls?.[k]) tls[k] = abs(tls[k] as string);
+  };
   for (const d of cfg.destinations) {
     if (d.type === 'folder') d.path = abs(d.path);
-    if (d.type === 'dimse' && d.tls) for (const k of ['ca', 'cert', 'key'] as const) if (d.tls[k]) d.tls[k] = abs(d.tls[k] as string);
+    if (d.type === 'dimse') absPem(d.tls);
   }
-  if (cfg.listen.tls) for (const k of ['ca', 'cert', 'key'] as const) if (cfg.listen.tls[k]) cfg.listen.tls[k] = abs(cfg.listen.tls[k] as string);
+  absPem(cfg.listen.tls);
   cfg.classifier.model = cfg.classifier.model ? abs(cfg.classifier.model) : SHIPPED_MODEL;
   return cfg;
 }

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { BodyrouteError, errorMessage } from '../errors';
-import { copyDataset } from '../spool/dataset-edits';
+import { writeObjectFile } from '../spool/dataset-edits';
 import { writeFileAtomic } from '../spool/fs-durable';
 import { DeliveryItem } from './delivery-item';
 import { formatStatus } from './dimse-status';
@@ -53,21 +53,12 @@ export class DeadLetterBox {
 }
 
 async function writeEdited(item: DeliveryItem, target: string): Promise<void> {
-  const tmp = `${target}.tmp`;
-  const out = await fsp.open(tmp, 'w', 0o600);
+  const meta = Buffer.alloc(item.datasetOffset);
+  const src = await fsp.open(item.path, 'r');
   try {
-    const meta = Buffer.alloc(item.datasetOffset);
-    const src = await fsp.open(item.path, 'r');
-    try {
-      await src.read(meta, 0, meta.length, 0);
-    } finally {
-      await src.close();
-    }
-    await out.write(meta);
-    await copyDataset(item, out);
-    await out.datasync();
+    await src.read(meta, 0, meta.length, 0);
   } finally {
-    await out.close();
+    await src.close();
   }
-  await fsp.rename(tmp, target);
+  await writeObjectFile(target, `${target}.tmp`, meta, item);
 }

@@ -141,11 +141,9 @@ export class Dispatcher {
       for (const dest of dests) {
         const queue = this.queues.get(dest);
         if (!queue) continue;
-        for (const file of await fsp.readdir(join(root, dest))) {
-          const id = file.replace(/\.dcm$/, '');
-          if (!file.endsWith('.dcm') || !Spool.isId(id)) continue;
+        for (const id of await this.spool.listIds(join(root, dest))) {
           try {
-            const path = await this.spool.adopt(id, join(root, dest, file));
+            const path = await this.spool.adopt(id, join(root, dest, `${id}.dcm`));
             const obj = await this.spool.load(id, path);
             await this.journalFor(dest).enqueue(id);
             this.activate(obj, [dest]);

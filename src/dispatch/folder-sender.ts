@@ -4,7 +4,7 @@ import { FolderDestinationConfig } from '../config/schema';
 import { buildFileMetaHeader } from '../dicom/part10';
 import { isSafeUid } from '../dicom/uids';
 import { BodyrouteError, errorMessage } from '../errors';
-import { copyDataset } from '../spool/dataset-edits';
+import { writeObjectFile } from '../spool/dataset-edits';
 import { fsyncDir } from '../spool/fs-durable';
 import { DeliveryItem, Sender } from './delivery-item';
 
@@ -26,22 +26,13 @@ export class FolderSender implements Sender {
 
   async send(item: DeliveryItem): Promise<void> {
     const target = this.targetPath(item);
-    const tmp = `${target}.${item.id}.tmp`;
     try {
       await fsp.mkdir(dirname(target), { recursive: true, mode: 0o700 });
-      const out = await fsp.open(tmp, 'w', 0o600);
-      try {
-        // A clean file meta: bodyroute's private receive record stays in the spool.
-        await out.write(buildFileMetaHeader({ sopClassUid: item.sopClassUid, sopInstanceUid: item.sopInstanceUid, transferSyntaxUid: item.transferSyntaxUid }));
-        await copyDataset(item, out);
-        await out.datasync();
-      } finally {
-        await out.close();
-      }
-      await fsp.rename(tmp, target);
+      // a clean file meta: bodyroute's private receive record stays in the spool
+      const meta = buildFileMetaHeader({ sopClassUid: item.sopClassUid, sopInstanceUid: item.sopInstanceUid, transferSyntaxUid: item.transferSyntaxUid });
+      await writeObjectFile(target, `${target}.${item.id}.tmp`, meta, item);
       await fsyncDir(dirname(target));
     } catch (err) {
-      await fsp.unlink(tmp).catch(() => undefined);
       throw new BodyrouteError('DEST_IO', `cannot write ${target}: ${errorMessage(err)}`, true);
     }
   }

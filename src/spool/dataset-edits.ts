@@ -155,6 +155,27 @@ export class DatasetReader {
 
 const COPY_WINDOW = 1024 * 1024;
 
+/**
+ * Writes a Part-10 file: `fileMeta`, then the dataset as it leaves bodyroute, through `tmp`
+ * (datasync, rename), so `target` is whole or absent. The caller makes the rename durable.
+ */
+export async function writeObjectFile(target: string, tmp: string, fileMeta: Buffer, obj: StoredDataset): Promise<void> {
+  try {
+    const out = await fsp.open(tmp, 'w', 0o600);
+    try {
+      await out.write(fileMeta);
+      await copyDataset(obj, out);
+      await out.datasync();
+    } finally {
+      await out.close();
+    }
+    await fsp.rename(tmp, target);
+  } catch (err) {
+    await fsp.unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
 /** Appends the dataset as it leaves bodyroute to an open file. */
 export async function copyDataset(obj: StoredDataset, out: fsp.FileHandle): Promise<void> {
   const reader = await DatasetReader.open(obj);

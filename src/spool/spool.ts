@@ -79,6 +79,12 @@ export class Spool {
     return parseInt(id.slice(0, 11), 36);
   }
 
+  /** The id of a spooled object's file name (<id>.dcm); undefined for any other name. */
+  static idOfFile(name: string): string | undefined {
+    const id = name.endsWith('.dcm') ? name.slice(0, -4) : '';
+    return Spool.isId(id) ? id : undefined;
+  }
+
   static isId(name: string): boolean {
     return ID_PATTERN.test(name);
   }
@@ -202,8 +208,8 @@ export class Spool {
   async listIds(dir: string): Promise<string[]> {
     const names = await fsp.readdir(dir);
     return names
-      .filter((n) => n.endsWith('.dcm') && Spool.isId(n.slice(0, -4)))
-      .map((n) => n.slice(0, -4))
+      .map((n) => Spool.idOfFile(n))
+      .filter((id): id is string => id !== undefined)
       .sort();
   }
 

@@ -58,7 +58,6 @@ function datasetLines(dump: string): string[] {
     .map((l) => l.replace(/\s+#.*$/, '').trimEnd());
 }
 
-/** dcmdump of the dataset only (file meta group 0002 dropped), one line per element. */
 /** Resolves once `path` exists and is not empty (a folder destination writes atomically, so then it is whole). */
 export function waitForFile(what: string, path: string, timeoutMs = 20000): Promise<true> {
   return waitFor(what, () => {
@@ -79,6 +78,7 @@ export function dicomFilesUnder(dir: string): number {
   }
 }
 
+/** dcmdump of the dataset only (file meta group 0002 dropped), one line per element. */
 export function dumpDataset(path: string): string[] {
   return datasetLines(run('dcmdump', ['-q', '-dc', path]));
 }

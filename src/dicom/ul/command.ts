@@ -1,3 +1,5 @@
+import { trimUidPadding } from '../uids';
+
 /** DIMSE command sets (PS3.7 §9.3, Annex E): always implicit VR little endian. */
 
 export const CommandField = {
@@ -101,8 +103,8 @@ export function decodeCommand(bytes: Buffer): CommandSet {
     if (group === 0x0000) {
       if (el === 0x0100 && len >= 2) out.commandField = value.readUInt16LE(0);
       else if (el === 0x0110 && len >= 2) out.messageId = value.readUInt16LE(0);
-      else if (el === 0x0002) out.affectedSopClassUid = value.toString('latin1').replace(/[\0 ]+$/, '');
-      else if (el === 0x1000) out.affectedSopInstanceUid = value.toString('latin1').replace(/[\0 ]+$/, '');
+      else if (el === 0x0002) out.affectedSopClassUid = trimUidPadding(value.toString('latin1'));
+      else if (el === 0x1000) out.affectedSopInstanceUid = trimUidPadding(value.toString('latin1'));
       else if (el === 0x0120 && len >= 2) out.messageIdBeingRespondedTo = value.readUInt16LE(0);
       else if (el === 0x0900 && len >= 2) out.status = value.readUInt16LE(0);
       else if (el === 0x0902) out.errorComment = value.toString('latin1').replace(/[\0 ]+$/, '');

@@ -1,4 +1,4 @@
-import { APPLICATION_CONTEXT_NAME, IMPLEMENTATION_CLASS_UID } from '../uids';
+import { APPLICATION_CONTEXT_NAME, IMPLEMENTATION_CLASS_UID, trimUidPadding } from '../uids';
 import { IMPLEMENTATION_VERSION_NAME } from '../part10';
 
 /** DICOM upper-layer PDUs (PS3.8 §9.3) that bodyroute's receiver and sender write and read. */
@@ -82,7 +82,7 @@ export function encodeAssociateRq(rq: AssociateRequest): Buffer {
 export class PduFormatError extends Error {}
 
 function trimUid(b: Buffer): string {
-  return b.toString('latin1').replace(/[\0 ]+$/, '');
+  return trimUidPadding(b.toString('latin1'));
 }
 
 /** Parses the body (after the 6-byte header) of an A-ASSOCIATE-AC. */
