@@ -7,6 +7,7 @@ import { datasetExport } from './commands/dataset-export';
 import { evalCommand } from './commands/eval';
 import { requeueCommand } from './commands/requeue';
 import { VERSION } from './version';
+import { BodyrouteError } from './errors';
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid configuration. */
 export const ExitCode = { Ok: 0, Failure: 1, Usage: 2, Config: 3 } as const;
@@ -54,7 +55,15 @@ async function serve(args: string[]): Promise<number> {
   process.on('unhandledRejection', (err) => {
     app.log.error('unhandled rejection', { reason: err instanceof Error ? err.message : String(err) });
   });
-  await app.start();
+  try {
+    await app.start();
+  } catch (err) {
+    if (err instanceof BodyrouteError && err.code === 'SPOOL_LOCKED') {
+      process.stderr.write(`bodyroute: ${err.message}\n`);
+      return ExitCode.Failure;
+    }
+    throw err;
+  }
   return new Promise<number>(() => undefined); // runs until a signal
 }
 

@@ -5,6 +5,7 @@
 export type ErrorCode =
   | 'SPOOL_FULL'
   | 'SPOOL_IO'
+  | 'SPOOL_LOCKED'
   | 'OBJECT_TOO_LARGE'
   | 'OBJECT_MALFORMED'
   | 'OBJECT_TRUNCATED'

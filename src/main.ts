@@ -10,6 +10,7 @@ import { Stage } from './pipeline/stage';
 import { TagWriter } from './tag/tag-writer';
 import { Router } from './route/router';
 import { Spool } from './spool/spool';
+import { SpoolLock } from './spool/spool-lock';
 import { VERSION } from './version';
 
 /** The running router: wires config → spool → pipeline → dispatcher, and the listener in front. */
@@ -49,8 +50,14 @@ export class App {
     return [new ClassifyStage(this.classifier, log)];
   }
 
-  /** Recovery first (nothing acknowledged earlier is forgotten), then the listener. */
+  private spoolLock: SpoolLock | undefined;
+
+  /**
+   * The spool's lock before anything else (a second instance must not touch the spool), then
+   * recovery (nothing acknowledged earlier is forgotten), then the listener.
+   */
   async start(): Promise<void> {
+    this.spoolLock = await SpoolLock.acquire(this.cfg.spool.dir, (err) => this.lockLost(err));
     this.log.info('bodyroute starting', { version: VERSION, spool: this.cfg.spool.dir, destinations: this.cfg.destinations.map((d) => d.name).join(',') });
     const t = this.cfg.tagging;
     const stages = await this.stages();
@@ -90,6 +97,16 @@ export class App {
     await this.pipeline?.stop();
     await this.classifier?.close();
     await this.dispatcher.stop();
+    await this.spoolLock?.release();
     this.log.info('bodyroute stopped');
+  }
+
+  /**
+   * Another process may now be writing the spool (our lock went unrefreshed past its stale
+   * time): keep nothing running on it. Whatever was acknowledged is on disk.
+   */
+  private lockLost(err: Error): void {
+    this.log.error('spool lock lost; stopping so two instances never share the spool', { spool: this.cfg.spool.dir, reason: err.message });
+    process.exit(1);
   }
 }
