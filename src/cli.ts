@@ -16,9 +16,9 @@ const HELP = `bodyroute ${VERSION} - DICOM router that classifies and routes CT/
 
 Usage:
   bodyroute serve [--config FILE]   run the DICOM listener and router (default config: config/bodyroute.yaml)
-  bodyroute classify [--json] [--model MANIFEST] [--threads N] PATH...
+  bodyroute classify [--json] [--image-only] [--model MANIFEST] [--threads N] PATH...
                                     classify DICOM files and folders; one result per image
-  bodyroute eval --labels CSV --images DIR [--json FILE] [--model MANIFEST]
+  bodyroute eval --labels CSV --images DIR [--json FILE] [--model MANIFEST] [--image-only] [--series]
                                     accuracy (95% CI), per-region P/R/F1, per-modality, confusion matrix
   bodyroute dataset export --labels CSV --images DIR --out DIR [--size N]
                                     preprocess labelled images for training (images.npy + index.json)

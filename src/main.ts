@@ -45,6 +45,7 @@ export class App {
       threads: c.threads,
       workers: c.workers,
       maxBatch: c.maxBatch,
+      useHeaders: c.useHeaders,
       onInfo: (message, fields) => log.info(message, fields),
     });
     return [new ClassifyStage(this.classifier, log)];

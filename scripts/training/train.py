@@ -1,12 +1,17 @@
 """Trains bodyroute's body-region CNN on an export made by `bodyroute dataset export`
 and writes models/<id>.onnx + models/<id>.json (the manifest the router reads).
 
-Honest evaluation: validation subjects are held out by subject (never by image); the
-MedNIST pools stay in training. Classes are balanced by sampling, and within a class the
-sources are balanced too, so the 2,500-image pools do not drown the rest.
-Usage: python3 scripts/training/train.py --export DIR --out models/ [--seed N] [--epochs N]
+Honest evaluation is across sources: `--cv K` splits the `group`s of the manifest (a collection,
+a hospital: whatever a new site would be) into K folds and trains K times, each time without
+one fold, never splitting a group. The out-of-fold predictions give the figures of the model
+card and the calibration (temperature, `unknown` threshold) of the shipped weights, which are
+the same recipe refit on every image. They are written to <out>/<id>.cv.json, so that a later
+run without --cv (the shipped run alone) reuses them when its recipe is the same.
+
+Usage: python3 scripts/training/train.py --export DIR --out models/ [--cv K] [--seed N]
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -25,11 +30,9 @@ from preprocess import normalize_image  # noqa: E402
 
 VOCABULARY = ['head', 'neck', 'chest', 'abdomen', 'pelvis', 'cspine', 'tspine', 'lspine', 'shoulder', 'upperarm',
               'elbow', 'forearm', 'hand', 'hip', 'thigh', 'knee', 'lowerleg', 'foot', 'breast']
-MIN_IMAGES_PER_CLASS = 20
-# Subjects that may be the same person or must stay on one side of a split (see the data README).
-SUBJECT_GROUPS = {'kneemri-knee': 'kneemri', 'kneemri-shoulder': 'kneemri', 'kneemri-elbow': 'kneemri', 'kneemri-hip': 'kneemri',
-                  'niivue-chris': 'niivue-chris-register', 'niivue-register-1': 'niivue-chris-register'}
-POOLS_ALWAYS_TRAIN = ('mednist-',)
+# A region is a class as soon as the data has an image of it; regions under this many images are
+# sampled in proportion to their size (a 3-image class drawn as often as a 1,000-image one is learnt by heart).
+FULL_WEIGHT_IMAGES = 100
 
 
 def parse_args():
@@ -37,15 +40,15 @@ def parse_args():
     p.add_argument('--export', required=True, help='folder written by `bodyroute dataset export`')
     p.add_argument('--out', default='models')
     p.add_argument('--seed', type=int, default=7)
+    p.add_argument('--cv', type=int, default=0, help='K: cross-validate over K folds of whole groups before the shipped fit')
+    p.add_argument('--cv-only', action='store_true', help='cross-validate, write the .cv.json, ship nothing')
     p.add_argument('--epochs', type=int, default=20)
     p.add_argument('--samples-per-epoch', type=int, default=6400)
     p.add_argument('--batch', type=int, default=64)
-    p.add_argument('--val-fraction', type=float, default=0.25)
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--coverage', type=float, default=0.90, help='share of cross-source images that must get a region at the default threshold')
     p.add_argument('--model-id', default='bodyregion-cnn')
-    p.add_argument('--version', default='1.0.0')
-    p.add_argument('--no-final-refit', dest='final_refit', action='store_false',
-                   help='ship the weights of the held-out run instead of refitting on all subjects')
+    p.add_argument('--version', default='2.0.0')
     return p.parse_args()
 
 
@@ -55,107 +58,117 @@ def seed_everything(seed):
     torch.manual_seed(seed)
 
 
-# ---------------------------------------------------------------- split
+def recipe_of(args):
+    """What makes two runs the same recipe (the .cv.json of one calibrates the other)."""
+    keys = {k: getattr(args, k) for k in ('seed', 'epochs', 'samples_per_epoch', 'batch')}
+    with open(__file__, 'rb') as f:
+        keys['train.py'] = hashlib.sha256(f.read()).hexdigest()[:16]
+    return keys
 
-def split_subjects(entries, classes, val_fraction, seed):
-    """Holds out a share of the subject groups of every (region, modality) pair that has at
-    least two; a held-out group is out for every pair it appears in. A pair is never left
-    without a training subject, so pairs with a single subject are trained on but not validated."""
+
+# ---------------------------------------------------------------- folds
+
+def group_folds(entries, k, seed):
+    """Assigns whole groups to k folds, largest first, each to the fold where it adds least to
+    what that fold already holds of the group's regions, so every region with several groups is
+    spread over several folds."""
     rng = random.Random(seed)
-    groups_by_pair = defaultdict(set)
+    by_group = defaultdict(Counter)
     for e in entries:
-        if e['region'] in classes and not e['group'].startswith(POOLS_ALWAYS_TRAIN):
-            groups_by_pair[(e['region'], e['modality'])].add(e['group'])
-    all_pairs = defaultdict(set)
-    for e in entries:
-        if e['region'] in classes:
-            all_pairs[(e['region'], e['modality'])].add(e['group'])
-    val_groups = set()
-    for pair in sorted(groups_by_pair):
-        groups = sorted(groups_by_pair[pair])
-        if len(groups) < 2:
-            continue
-        want = max(1, round(len(groups) * val_fraction))
-        have = [g for g in groups if g in val_groups]
-        rest = [g for g in groups if g not in val_groups]
-        rng.shuffle(rest)
-        val_groups.update(rest[: max(0, want - len(have))])
-    changed = True
-    while changed:
-        changed = False
-        for pair in sorted(all_pairs):
-            groups = all_pairs[pair]
-            if groups and groups <= val_groups:
-                val_groups.discard(min(groups, key=lambda g: (sum(1 for e in entries if e['group'] == g), g)))
-                changed = True
-    return val_groups
+        by_group[e['group']][e['region']] += 1
+    totals = Counter(e['region'] for e in entries)
+    groups = sorted(by_group, key=lambda g: (-sum(by_group[g].values()), g))
+    load = [Counter() for _ in range(k)]
+    size = [0] * k
+    fold_of = {}
+    for g in groups:
+        def cost(f):
+            return sum(n * (load[f][r] + n) / totals[r] for r, n in by_group[g].items()) + 1e-6 * size[f] + 1e-9 * rng.random()
+        best = min(range(k), key=cost)
+        fold_of[g] = best
+        load[best].update(by_group[g])
+        size[best] += sum(by_group[g].values())
+    return fold_of
 
 
-# ---------------------------------------------------------------- augmentation (between step A and step B)
+# ---------------------------------------------------------------- augmentation
 
-WINDOWS = [(40, 400), (-600, 1500), (400, 1800), (40, 80), (50, 350), (300, 2000)]
+WINDOWS = [(40, 400), (-600, 1500), (400, 1800), (40, 80), (50, 350), (300, 2000), (60, 600)]
 
 
-def augment_intensity(raw, entry, rng):
-    x = raw.copy()
+def render_window(raw, entry, rng):
+    """Step A output (HU, NaN outside) → sometimes an 8-bit window/level rendering, as screen
+    captures, teaching files and reformats of other sites are. Runs before step B."""
+    if not (entry['modality'] == 'CT' and entry['intensity'] == 'hu') or rng.random() >= 0.5:
+        return raw
+    x = np.array(raw)
     m = ~np.isnan(x)
-    v = x[m]
-    if v.size == 0:
-        return x
-    if entry['modality'] == 'CT' and entry['intensity'] == 'hu' and rng.random() < 0.6:
-        # an 8-bit display-windowed rendering, as in screen captures and MedNIST
-        c, w = WINDOWS[rng.randrange(len(WINDOWS))]
-        c += rng.uniform(-0.15, 0.15) * w
-        w *= rng.uniform(0.7, 1.4)
-        v = np.clip((v - (c - w / 2)) / w, 0, 1)
-        v = np.round(v * 255)
-    elif entry['modality'] == 'MR' or entry['intensity'] == 'windowed8':
-        lo, hi = np.percentile(v, [1, 99])
-        span = max(hi - lo, 1e-6)
-        t = np.clip((v - lo) / span, 0, None)
-        gamma = math.exp(rng.uniform(-0.5, 0.5))
-        v = lo + span * np.power(t, gamma)
-        if entry['modality'] == 'MR' and rng.random() < 0.5:
-            # smooth multiplicative bias field
-            h, w_ = x.shape
-            yy, xx = np.mgrid[0:h, 0:w_] / max(h, w_)
-            ax, ay, ph = rng.uniform(-0.4, 0.4), rng.uniform(-0.4, 0.4), rng.uniform(0, 2 * math.pi)
-            field = 1 + ax * (xx - 0.5) + ay * (yy - 0.5) + 0.1 * np.sin(2 * math.pi * xx + ph)
-            v = v * field[m]
-    if rng.random() < 0.4:
-        span = np.percentile(v, 99) - np.percentile(v, 1) + 1e-6
-        v = v + np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(0.005, 0.04) * span, v.shape)
-    x[m] = v
+    c, w = WINDOWS[rng.randrange(len(WINDOWS))]
+    c += rng.uniform(-0.15, 0.15) * w
+    w *= rng.uniform(0.7, 1.4)
+    x[m] = np.round(np.clip((x[m] - (c - w / 2)) / w, 0, 1) * 255)
     return x
 
 
-def degrade_resolution(x, rng):
-    """Down- then up-samples, so that sharpness does not tell one source from another
-    (MedNIST is 64 px, most CT and MR are 256-512 px)."""
-    if rng.random() >= 0.3:
-        return x
-    t = torch.from_numpy(x)[None, None]
-    size = x.shape[-1]
-    small = rng.choice([32, 48, 64, 96])
-    mode = rng.choice(['bilinear', 'nearest'])
-    t = F.interpolate(F.interpolate(t, size=(small, small), mode='area'), size=(size, size), mode=mode)
-    return t[0, 0].numpy()
+def piecewise(x, knots):
+    """x [B,1,H,W] in [0,1]; knots [B,K] the curve's values at K equally spaced points."""
+    k = knots.shape[1] - 1
+    pos = (x.clamp(0, 1) * k)
+    i0 = pos.floor().clamp(max=k - 1).long()
+    frac = pos - i0
+    b = torch.arange(x.shape[0])[:, None, None, None].expand_as(i0)
+    return knots[b, i0] * (1 - frac) + knots[b, i0 + 1] * frac
 
 
-def augment_geometry(img, rng):
-    """img: float32 [H, W] after step B (0 outside). Rotation, scale, shift, flips."""
-    if rng.random() < 0.15:
-        return img
-    t = torch.from_numpy(img)[None, None]
-    angle = math.radians(rng.uniform(-15, 15))
-    scale = math.exp(rng.uniform(math.log(0.8), math.log(1.25)))
-    tx, ty = rng.uniform(-0.12, 0.12), rng.uniform(-0.12, 0.12)
-    flip_x = -1 if rng.random() < 0.5 else 1
-    flip_y = -1 if rng.random() < 0.1 else 1
-    cos, sin = math.cos(angle) / scale, math.sin(angle) / scale
-    theta = torch.tensor([[[cos * flip_x, -sin, tx], [sin, cos * flip_y, ty]]], dtype=torch.float32)
-    grid = F.affine_grid(theta, t.shape, align_corners=False)
-    return F.grid_sample(t, grid, mode='bilinear', padding_mode='zeros', align_corners=False)[0, 0].numpy()
+def augment_batch(x, valid, is_mr, g):
+    """Domain randomisation on a batch after step B (x [B,1,H,W] in [0,1], 0 outside `valid`):
+    intensity curves (monotonic and not), MR contrast inversion, gamma, smooth bias fields,
+    noise, loss of resolution, then rotation, scale, shift and flips. `g` is a seeded generator."""
+    B, _, H, W = x.shape
+    u = lambda *s: torch.rand(*s, generator=g)  # noqa: E731
+    pick = lambda p: (u(B) < p).float()[:, None, None, None]  # noqa: E731
+    # random smooth monotonic curves: another scanner, sequence or window
+    knots = torch.sort(u(B, 7), 1).values
+    knots = (knots - knots[:, :1]) / (knots[:, -1:] - knots[:, :1] + 1e-6)
+    x = x + pick(0.5) * (piecewise(x, knots) - x)
+    # a few non-monotonic curves: tissues that swap order between contrasts (T1/T2/PD/STIR)
+    bumpy = torch.cumsum(u(B, 7) - 0.35, 1)
+    bumpy = (bumpy - bumpy.min(1, keepdim=True).values) / (bumpy.max(1, keepdim=True).values - bumpy.min(1, keepdim=True).values + 1e-6)
+    x = x + pick(0.12) * (piecewise(x, bumpy) - x)
+    # MR contrast inversion inside the body (bright fluid ↔ dark fluid), air stays dark
+    inv = pick(0.2) * is_mr[:, None, None, None]
+    body = (F.avg_pool2d(x, 9, 1, 4) > 0.08).float()
+    x = x + inv * body * ((1 - x) * 0.95 + 0.05 - x)
+    # gamma
+    gamma = torch.exp((u(B) - 0.5) * 1.2)[:, None, None, None]
+    x = x + pick(0.5) * (x.clamp(min=1e-6) ** gamma - x)
+    # smooth multiplicative bias field
+    field = torch.exp((u(B, 1, 4, 4) - 0.5) * 0.8)
+    field = F.interpolate(field, size=(H, W), mode='bicubic', align_corners=True)
+    x = x + pick(0.4) * (x * field - x)
+    # noise
+    sigma = (0.005 + u(B) * 0.045)[:, None, None, None]
+    x = x + pick(0.4) * torch.randn(x.shape, generator=g) * sigma
+    x = x.clamp(0, 1)
+    # loss of resolution (thumbnails, thick slices, 64 px JPEGs)
+    small = [32, 48, 64, 96][int(u(1) * 4)]
+    blurred = F.interpolate(F.interpolate(x, size=(small, small), mode='area'), size=(H, W), mode='bilinear', align_corners=False)
+    x = x + pick(0.3) * (blurred - x)
+    # rare full inversion (a MONOCHROME1 image whose flag was lost)
+    x = x + pick(0.04) * (1 - x - x)
+    x = x * valid
+    # geometry
+    angle = (u(B) - 0.5) * math.radians(30)
+    scale = torch.exp(torch.log(torch.tensor(0.75)) + u(B) * (math.log(1.45) - math.log(0.75)))
+    tx, ty = (u(B) - 0.5) * 0.24, (u(B) - 0.5) * 0.24
+    fx = torch.where(u(B) < 0.5, -1.0, 1.0)
+    fy = torch.where(u(B) < 0.05, -1.0, 1.0)
+    keep = u(B) < 0.15
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos * fx, -sin, tx], 1), torch.stack([sin, cos * fy, ty], 1)], 1)
+    theta[keep] = torch.tensor([[1.0, 0, 0], [0, 1.0, 0]])
+    grid = F.affine_grid(theta, x.shape, align_corners=False)
+    return F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
 
 
 # ---------------------------------------------------------------- model
@@ -164,19 +177,23 @@ def conv_bn(cin, cout, stride):
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
+WIDTHS = (16, 32, 48, 64, 96, 128, 192)
+
+
 class RegionNet(nn.Module):
     def __init__(self, classes):
         super().__init__()
+        w = WIDTHS
         self.features = nn.Sequential(
-            conv_bn(1, 16, 2),    # 64
-            conv_bn(16, 32, 2),   # 32
-            conv_bn(32, 32, 1),
-            conv_bn(32, 64, 2),   # 16
-            conv_bn(64, 64, 1),
-            conv_bn(64, 96, 2),   # 8
-            conv_bn(96, 128, 2),  # 4
+            conv_bn(1, w[0], 2),     # 64
+            conv_bn(w[0], w[1], 2),  # 32
+            conv_bn(w[1], w[2], 1),
+            conv_bn(w[2], w[3], 2),  # 16
+            conv_bn(w[3], w[4], 1),
+            conv_bn(w[4], w[5], 2),  # 8
+            conv_bn(w[5], w[6], 2),  # 4
         )
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(128 * 2, classes))
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3), nn.Linear(w[6] * 2, classes))
 
     def forward(self, x):
         f = self.features(x)
@@ -184,16 +201,16 @@ class RegionNet(nn.Module):
         return self.head(pooled)
 
 
-# ---------------------------------------------------------------- metrics
-
-def evaluate(model, images, labels, batch=256):
+def predict(model, x, batch=256):
     model.eval()
-    logits = []
+    out = []
     with torch.no_grad():
-        for i in range(0, len(images), batch):
-            logits.append(model(torch.from_numpy(images[i:i + batch])[:, None]))
-    return torch.cat(logits).numpy() if logits else np.zeros((0, 1))
+        for i in range(0, len(x), batch):
+            out.append(model(torch.from_numpy(x[i:i + batch])[:, None]))
+    return torch.cat(out).numpy() if out else np.zeros((0, 1), np.float32)
 
+
+# ---------------------------------------------------------------- metrics
 
 def softmax(z, temperature=1.0):
     z = z / temperature
@@ -204,7 +221,7 @@ def softmax(z, temperature=1.0):
 
 def fit_temperature(logits, y):
     best, best_nll = 1.0, float('inf')
-    for t in np.exp(np.linspace(math.log(0.3), math.log(5), 60)):
+    for t in np.exp(np.linspace(math.log(0.3), math.log(8), 80)):
         p = softmax(logits, t)
         nll = -np.mean(np.log(p[np.arange(len(y)), y] + 1e-12))
         if nll < best_nll:
@@ -212,81 +229,165 @@ def fit_temperature(logits, y):
     return best
 
 
-def report(y, pred, classes, groups=None):
-    n = len(y)
-    out = {'n': int(n), 'accuracy': float(np.mean(pred == y)) if n else None, 'perRegion': {}}
-    recalls = []
-    for k, c in enumerate(classes):
-        tp = int(np.sum((pred == k) & (y == k)))
-        support = int(np.sum(y == k))
-        predicted = int(np.sum(pred == k))
-        prec = tp / predicted if predicted else None
-        rec = tp / support if support else None
-        f1 = 2 * prec * rec / (prec + rec) if prec and rec else (0.0 if support else None)
-        out['perRegion'][c] = {'precision': prec, 'recall': rec, 'f1': f1, 'support': support}
-        if support:
-            recalls.append(rec)
-    out['balancedAccuracy'] = float(np.mean(recalls)) if recalls else None
-    if groups is not None:
-        for name, values in groups.items():
-            out[name] = {}
-            for g in sorted(set(values)):
-                mask = np.array([v == g for v in values])
-                out[name][g] = {'n': int(mask.sum()), 'accuracy': float(np.mean(pred[mask] == y[mask]))}
+def calibration(conf, right, bins=10):
+    """Expected calibration error and the reliability table (confidence band → accuracy)."""
+    table, ece = [], 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        m = (conf >= lo) & ((conf < hi) if b < bins - 1 else (conf <= hi))
+        if m.sum():
+            acc, c = float(right[m].mean()), float(conf[m].mean())
+            ece += m.mean() * abs(acc - c)
+            table.append({'band': [lo, hi], 'n': int(m.sum()), 'confidence': c, 'accuracy': acc})
+    return {'ece': float(ece), 'bins': table}
+
+
+def accuracy_by(values, right):
+    out = {}
+    for v in sorted(set(values)):
+        m = np.array([x == v for x in values])
+        out[v] = {'n': int(m.sum()), 'top1': float(right[m].mean())}
     return out
 
 
-def fit(args, train, val_x, val_y, classes, class_index, raw, pct):
-    """One training run with the fixed recipe; returns the final weights (no selection on validation)."""
-    seed_everything(args.seed)
-    # balanced sampling: each class equally likely, each source within a class equally likely
-    by_class_source = Counter((e['region'], e['source']) for e in train)
-    sources_per_class = defaultdict(set)
-    for e in train:
-        sources_per_class[e['region']].add(e['source'])
-    weights = np.array([1.0 / (len(classes) * len(sources_per_class[e['region']]) * by_class_source[(e['region'], e['source'])]) for e in train])
-    weights /= weights.sum()
+def cross_source_report(entries, y, probs, classes, threshold, groups_per_region):
+    pred = probs.argmax(1)
+    conf = probs.max(1)
+    right = pred == y
+    per_region = {}
+    recalls = []
+    for k, c in enumerate(classes):
+        support = int(np.sum(y == k))
+        predicted = int(np.sum(pred == k))
+        tp = int(np.sum(right & (y == k)))
+        per_region[c] = {'n': support, 'groups': groups_per_region.get(c, 0), 'top1': tp / support if support else None,
+                         'precision': tp / predicted if predicted else None}
+        if support:
+            recalls.append(tp / support)
+    multi = np.array([groups_per_region.get(classes[t], 0) >= 2 for t in y])
+    keep = conf >= threshold
+    curve = []
+    for t in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
+        m = conf >= t
+        curve.append({'threshold': t, 'coverage': float(m.mean()), 'coveredAccuracy': float(right[m].mean()) if m.any() else None})
+    return {
+        'n': int(len(y)),
+        'top1': float(right.mean()),
+        'balancedAccuracy': float(np.mean(recalls)),
+        'top1MultiSourceRegions': float(right[multi].mean()) if multi.any() else None,
+        'groupBalancedTop1': float(np.mean([v['top1'] for v in accuracy_by([e['group'] for e in entries], right).values()])),
+        'threshold': threshold,
+        'coverage': float(keep.mean()),
+        'coveredAccuracy': float(right[keep].mean()) if keep.any() else None,
+        'accuracyWithUnknownAsWrong': float((right & keep).mean()),
+        'perRegion': per_region,
+        'perGroup': accuracy_by([e['group'] for e in entries], right),
+        'perModality': accuracy_by([e['modality'] for e in entries], right),
+        'perIntensity': accuracy_by([e['intensity'] for e in entries], right),
+        'perPlane': accuracy_by([e['plane'] for e in entries], right),
+        'calibration': calibration(conf, right),
+        'coverageCurve': curve,
+        'confusion': {c: {c2: int(np.sum((y == k) & (pred == k2))) for k2, c2 in enumerate(classes) if np.sum((y == k) & (pred == k2))}
+                      for k, c in enumerate(classes) if np.sum(y == k)},
+    }
 
+
+def pick_threshold(conf, coverage):
+    """The highest threshold on a 0.05 grid at which at least `coverage` of the images get a region."""
+    best = 0.0
+    for t in np.arange(0.05, 1.0, 0.05):
+        if np.mean(conf >= t) >= coverage:
+            best = round(float(t), 2)
+    return best
+
+
+# ---------------------------------------------------------------- training
+
+def sampling_weights(train, classes):
+    """Each class equally likely (tiny classes in proportion to their size), each group within a class equally likely."""
+    per_class = Counter(e['region'] for e in train)
+    per_class_group = Counter((e['region'], e['group']) for e in train)
+    groups_per_class = defaultdict(set)
+    for e in train:
+        groups_per_class[e['region']].add(e['group'])
+    w = np.array([min(1.0, per_class[e['region']] / FULL_WEIGHT_IMAGES)
+                  / (len(groups_per_class[e['region']]) * per_class_group[(e['region'], e['group'])]) for e in train])
+    return w / w.sum()
+
+
+def fit(args, train, classes, raw, normalized, pct, label):
+    seed_everything(args.seed)
+    class_index = {c: k for k, c in enumerate(classes)}
+    weights = sampling_weights(train, classes)
     model = RegionNet(len(classes))
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     steps_per_epoch = args.samples_per_epoch // args.batch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.epochs * steps_per_epoch)
     np_rng = np.random.default_rng(args.seed)
     py_rng = random.Random(args.seed)
+    g = torch.Generator().manual_seed(args.seed)
     history = []
     for epoch in range(args.epochs):
         model.train()
         t0 = time.time()
         picks = np_rng.choice(len(train), size=steps_per_epoch * args.batch, p=weights)
-        total_loss = 0.0
+        total = 0.0
         for s in range(steps_per_epoch):
             batch = [train[j] for j in picks[s * args.batch:(s + 1) * args.batch]]
-            xs = []
+            xs, valid = [], []
             for e in batch:
-                x = augment_intensity(np.array(raw[e['i']]), e, py_rng)
-                x = normalize_image(x, e['invert'], pct)
-                if py_rng.random() < 0.1:
-                    x = 1.0 - x if py_rng.random() < 0.5 else x  # rare MONOCHROME1-like inversion
-                xs.append(augment_geometry(degrade_resolution(x, py_rng), py_rng))
+                r = raw[e['i']]
+                rendered = render_window(r, e, py_rng)
+                xs.append(normalized[e['i']] if rendered is r else normalize_image(rendered, e['invert'], pct))
+                valid.append(~np.isnan(r))
             x = torch.from_numpy(np.stack(xs))[:, None]
+            v = torch.from_numpy(np.stack(valid).astype(np.float32))[:, None]
+            is_mr = torch.tensor([1.0 if e['modality'] == 'MR' else 0.0 for e in batch])
+            x = augment_batch(x, v, is_mr, g)
             y = torch.tensor([class_index[e['region']] for e in batch])
             loss = F.cross_entropy(model(x), y, label_smoothing=0.05)
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
-            total_loss += float(loss)
-        if len(val_y):
-            logits = evaluate(model, val_x, val_y)
-            rep = report(val_y, logits.argmax(1), classes)
-        else:
-            rep = {'accuracy': None, 'balancedAccuracy': None}
-        history.append({'epoch': epoch + 1, 'loss': total_loss / steps_per_epoch, 'valAccuracy': rep['accuracy'], 'valBalancedAccuracy': rep['balancedAccuracy'], 'seconds': round(time.time() - t0, 1)})
+            total += float(loss)
+        history.append({'run': label, 'epoch': epoch + 1, 'loss': round(total / steps_per_epoch, 4), 'seconds': round(time.time() - t0, 1)})
         print(json.dumps(history[-1]), flush=True)
     return model, history
 
 
 # ---------------------------------------------------------------- main
+
+def load_entries(index):
+    entries = []
+    for i, e in enumerate(index['entries']):
+        if e['status'] != 'ok':
+            continue
+        f = e.get('fields', {})
+        subject = e.get('subject') or f.get('subject') or e['file']
+        entries.append({'i': i, 'file': e['file'], 'region': e['region'], 'modality': (e.get('modality') or f.get('modality') or '').upper(),
+                        'intensity': f.get('intensity', ''), 'plane': f.get('plane', ''), 'subject': subject,
+                        'group': f.get('group') or subject, 'source': (e.get('source') or f.get('source') or '').split('@')[0],
+                        'invert': bool(e.get('invert', False))})
+    return entries
+
+
+def cross_validate(args, entries, classes, raw, normalized, pct):
+    fold_of = group_folds(entries, args.cv, args.seed)
+    logits = np.zeros((len(entries), len(classes)), np.float32)
+    history = []
+    for k in range(args.cv):
+        held = [j for j, e in enumerate(entries) if fold_of[e['group']] == k]
+        train = [e for e in entries if fold_of[e['group']] != k]
+        print(f'fold {k + 1}/{args.cv}: {len(train)} training images, {len(held)} held out '
+              f'({sorted({entries[j]["group"] for j in held})})', flush=True)
+        model, h = fit(args, train, classes, raw, normalized, pct, f'fold{k + 1}')
+        history += h
+        logits[held] = predict(model, normalized[[entries[j]['i'] for j in held]])
+        right = logits[held].argmax(1) == np.array([classes.index(entries[j]['region']) for j in held])
+        print(f'fold {k + 1}: top-1 {right.mean():.4f} on {len(held)} held-out images', flush=True)
+    return logits, fold_of, history
+
 
 def main():
     args = parse_args()
@@ -295,72 +396,71 @@ def main():
     seed_everything(args.seed)
     index = json.load(open(os.path.join(args.export, 'index.json')))
     params = index['preprocessing']
-    raw = np.load(os.path.join(args.export, 'images.npy'), mmap_mode='r')
-    entries = []
-    for i, e in enumerate(index['entries']):
-        if e['status'] != 'ok':
-            continue
-        f = e.get('fields', {})
-        subject = e.get('subject') or f.get('subject') or e['file']
-        entries.append({'i': i, 'region': e['region'], 'modality': (e.get('modality') or f.get('modality') or '').upper(),
-                        'intensity': f.get('intensity', ''), 'plane': f.get('plane', ''), 'subject': subject,
-                        'group': SUBJECT_GROUPS.get(subject, subject), 'source': (e.get('source') or f.get('source') or '').split('@')[0],
-                        'invert': bool(e.get('invert', False))})
-    counts = Counter(e['region'] for e in entries)
-    classes = [c for c in VOCABULARY if counts.get(c, 0) >= MIN_IMAGES_PER_CLASS]
-    not_covered = [c for c in VOCABULARY if c not in classes]
-    class_index = {c: k for k, c in enumerate(classes)}
-    entries = [e for e in entries if e['region'] in class_index]
-    val_groups = split_subjects(entries, classes, args.val_fraction, args.seed)
-    train = [e for e in entries if e['group'] not in val_groups]
-    val = [e for e in entries if e['group'] in val_groups]
-    print(f'{len(classes)} classes; train {len(train)} images, validation {len(val)} images '
-          f'({len(val_groups)} held-out subject groups); not covered: {not_covered}', flush=True)
-
-    # the validation tensors are exactly what the router computes: step B on the export, no augmentation
     pct = params['percentiles']
-    val_x = np.stack([normalize_image(raw[e['i']], e['invert'], pct) for e in val]).astype(np.float32) if val else np.zeros((0, params['size'], params['size']), np.float32)
-    val_y = np.array([class_index[e['region']] for e in val])
+    raw = np.load(os.path.join(args.export, 'images.npy'), mmap_mode='r')
+    entries = load_entries(index)
+    counts = Counter(e['region'] for e in entries)
+    classes = [c for c in VOCABULARY if counts.get(c, 0) > 0]
+    not_covered = [c for c in VOCABULARY if c not in classes]
+    entries = [e for e in entries if e['region'] in classes]
+    groups_per_region = {c: len({e['group'] for e in entries if e['region'] == c}) for c in classes}
+    print(f'{len(classes)} classes, {len(entries)} images, {len({e["group"] for e in entries})} groups; not covered: {not_covered}', flush=True)
+    # step B without augmentation, as the router computes it
+    normalized = np.zeros(raw.shape, np.float32)
+    for e in entries:
+        normalized[e['i']] = normalize_image(raw[e['i']], e['invert'], pct)
 
-    # Run 1: the recipe, trained without the held-out subjects, measured on them.
-    print('run 1 of 2: training without the held-out subjects, to measure the recipe', flush=True)
-    model, history = fit(args, train, val_x, val_y, classes, class_index, raw, pct)
-    logits = evaluate(model, val_x, val_y)
-    temperature = fit_temperature(logits, val_y) if len(val_y) else 1.0
-    probs = softmax(logits, temperature)
-    pred = probs.argmax(1)
-    conf = probs.max(1)
-    # unknown threshold: the lowest of 0.1, 0.3, 0.5, 0.7, 0.9 whose band [t, t+0.2) of held-out
-    # predictions is right at least half the time; below it, a guess is more often wrong than right
-    threshold = 0.9
-    for t in (0.1, 0.3, 0.5, 0.7, 0.9):
-        band = (conf >= t) & (conf < t + 0.2)
-        if band.sum() >= 5 and np.mean(pred[band] == val_y[band]) >= 0.5:
-            threshold = t
-            break
-    keep = conf >= threshold
-    rep = report(val_y, pred, classes, groups={'perSource': [e['source'] for e in val], 'perModality': [e['modality'] for e in val], 'perIntensity': [e['intensity'] for e in val]})
-    rep['withUnknown'] = {'threshold': threshold, 'coverage': float(keep.mean()) if len(keep) else None,
-                          'accuracyOfAccepted': float(np.mean(pred[keep] == val_y[keep])) if keep.sum() else None}
-    rep['confusion'] = {c: {c2: int(np.sum((val_y == k) & (pred == k2))) for k2, c2 in enumerate(classes)} for k, c in enumerate(classes)}
-    rep['validatedPairs'] = sorted({f"{e['region']}/{e['modality']}" for e in val})
-    # coverage/accuracy at other thresholds, for sites that want a stricter `unknown`
-    rep['thresholdCurve'] = [{'threshold': float(t), 'coverage': float(np.mean(conf >= t)),
-                              'accuracyOfAccepted': float(np.mean(pred[conf >= t] == val_y[conf >= t])) if np.any(conf >= t) else None}
-                             for t in (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95)]
-    print(f'held-out validation: accuracy {rep["accuracy"]:.4f}, balanced {rep["balancedAccuracy"]:.4f}', flush=True)
+    recipe = recipe_of(args)
+    cv_path = os.path.join(args.out, f'{args.model_id}.cv.json')
+    history = []
+    if args.cv:
+        logits, fold_of, history = cross_validate(args, entries, classes, raw, normalized, pct)
+        y = np.array([classes.index(e['region']) for e in entries])
+        temperature = fit_temperature(logits, y)
+        probs = softmax(logits, temperature)
+        threshold = pick_threshold(probs.max(1), args.coverage)
+        report = cross_source_report(entries, y, probs, classes, threshold, groups_per_region)
+        report['calibrationBeforeTemperature'] = calibration(softmax(logits).max(1), softmax(logits).argmax(1) == y)
+        cv = {
+            'protocol': f'{args.cv}-fold cross-validation over whole groups (collections, hospitals): every image is predicted by '
+                        'weights trained without its group; image level, no image of a held-out group in training',
+            'recipe': recipe, 'folds': args.cv, 'classes': classes, 'temperature': temperature, 'unknownThreshold': threshold,
+            'coverageTarget': args.coverage,
+            'foldOfGroup': dict(sorted(fold_of.items())),
+            'groupsPerRegion': groups_per_region,
+            'report': report,
+            'seconds': round(time.time() - started),
+            # out-of-fold predictions: region, group, modality and the softmax at temperature 1 (4 decimals);
+            # used by the model card (header fusion measured on them) and nothing else
+            'predictions': [{'file': e['file'], 'region': e['region'], 'group': e['group'], 'modality': e['modality'], 'plane': e['plane'],
+                             'scores': [round(float(v), 4) for v in softmax(logits[j:j + 1])[0]]} for j, e in enumerate(entries)],
+        }
+        os.makedirs(args.out, exist_ok=True)
+        with open(cv_path, 'w') as f:
+            json.dump(cv, f, separators=(',', ':'))
+            f.write('\n')
+        print(f'cross-source: top-1 {report["top1"]:.4f}, balanced {report["balancedAccuracy"]:.4f}, '
+              f'multi-source regions {report["top1MultiSourceRegions"]:.4f}; T={temperature:.3f}, threshold {threshold} '
+              f'→ coverage {report["coverage"]:.3f}, covered accuracy {report["coveredAccuracy"]:.4f}', flush=True)
+        if args.cv_only:
+            return
+    else:
+        try:
+            cv = json.load(open(cv_path))
+        except OSError:
+            sys.exit(f'{cv_path} is missing: run with --cv K first (the shipped weights take their calibration from it)')
+        if cv.get('recipe') != recipe or cv.get('classes') != classes:
+            sys.exit(f'{cv_path} was made by another recipe or class list: run with --cv K again')
 
-    # Run 2: the same recipe on every subject; these are the shipped weights.
-    if args.final_refit:
-        print('run 2 of 2: the same recipe on all subjects (the shipped weights)', flush=True)
-        model, _ = fit(args, train + val, np.zeros((0,) + val_x.shape[1:], np.float32), np.zeros(0, int), classes, class_index, raw, pct)
-
+    print('shipped run: the same recipe on every image', flush=True)
+    model, h = fit(args, entries, classes, raw, normalized, pct, 'shipped')
+    history += h
     os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, f'{args.model_id}.onnx')
     model.eval()
     torch.onnx.export(model, torch.zeros(1, 1, params['size'], params['size']), onnx_path, input_names=['input'], output_names=['logits'],
                       dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}}, opset_version=13)
-    shipped = train + val if args.final_refit else train
+    report = cv['report']
     manifest = {
         'id': args.model_id,
         'version': args.version,
@@ -372,29 +472,32 @@ def main():
         'input': {'name': 'input', 'shape': [-1, 1, params['size'], params['size']]},
         'output': {'name': 'logits'},
         'preprocessing': params,
-        'temperature': temperature,
-        'unknownThreshold': threshold,
+        'temperature': cv['temperature'],
+        'unknownThreshold': cv['unknownThreshold'],
         'metrics': {
-            'validation': rep,
-            'validationProtocol': 'image-level, on subjects held out by subject group (never by image); the weights measured were trained without them'
-                                  + ('; the shipped weights are the same recipe refit on all subjects, calibration (temperature, threshold) from the held-out run' if args.final_refit else ''),
+            'crossSource': {k: v for k, v in report.items()},
+            'crossSourceProtocol': cv['protocol'] + '; the shipped weights are the same recipe refit on every image, '
+                                                    'with the temperature and threshold fitted on the out-of-fold predictions',
+            'folds': cv['folds'],
+            'foldOfGroup': cv['foldOfGroup'],
+            'groupsPerRegion': cv['groupsPerRegion'],
+            'crossValidationSeconds': cv['seconds'],
             'history': history,
         },
         'training': {
             'seed': args.seed, 'epochs': args.epochs, 'samplesPerEpoch': args.samples_per_epoch, 'batch': args.batch,
-            'finalRefitOnAllSubjects': args.final_refit,
-            'images': len(shipped), 'validationImages': len(val), 'validationSubjectGroups': sorted(val_groups),
-            'imagesPerRegion': dict(sorted(Counter(e['region'] for e in shipped).items())),
-            'imagesPerSource': dict(sorted(Counter(e['source'] for e in shipped).items())),
+            'images': len(entries), 'groups': len({e['group'] for e in entries}),
+            'imagesPerRegion': dict(sorted(Counter(e['region'] for e in entries).items())),
+            'imagesPerGroup': dict(sorted(Counter(e['group'] for e in entries).items())),
             'seconds': round(time.time() - started), 'threads': args.threads, 'torch': torch.__version__,
-            'parameters': int(sum(p.numel() for p in model.parameters())),
+            'parameters': int(sum(p.numel() for p in model.parameters())), 'widths': list(WIDTHS),
         },
     }
     with open(os.path.join(args.out, f'{args.model_id}.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')
-    print(f'wrote {onnx_path}; held-out accuracy {rep["accuracy"]:.4f}, balanced {rep["balancedAccuracy"]:.4f}, '
-          f'threshold {threshold} (coverage {rep["withUnknown"]["coverage"]}), {round(time.time() - started)} s', flush=True)
+    print(f'wrote {onnx_path}; cross-source top-1 {report["top1"]:.4f}, threshold {cv["unknownThreshold"]} '
+          f'(coverage {report["coverage"]:.3f}), {round(time.time() - started)} s', flush=True)
 
 
 if __name__ == '__main__':

@@ -19,6 +19,8 @@ export interface ClassifierOptions {
   workers: number;
   /** Most images one worker takes from the queue for one model run. */
   maxBatch: number;
+  /** Header text as a prior (default true); false classifies on pixels alone. */
+  useHeaders?: boolean;
   onInfo?: (message: string, fields: Record<string, unknown>) => void;
 }
 
@@ -44,7 +46,7 @@ export class WorkerPoolClassifier implements Classifier {
 
   static async create(opts: ClassifierOptions): Promise<WorkerPoolClassifier> {
     const manifest = loadManifest(opts.manifestPath);
-    const init: WorkerInit = { manifestPath: opts.manifestPath, device: opts.device, threads: opts.threads };
+    const init: WorkerInit = { manifestPath: opts.manifestPath, device: opts.device, threads: opts.threads, useHeaders: opts.useHeaders ?? true };
     const workers: Worker[] = [];
     try {
       for (let i = 0; i < opts.workers; i++) {

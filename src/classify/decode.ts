@@ -2,7 +2,9 @@ import { inflateRawSync } from 'node:zlib';
 import { Encoding, sequenceItems, UNDEFINED_LENGTH } from '../dicom/element-reader';
 import { hasPart10Preamble, readFileMeta } from '../dicom/part10';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
+import { IMAGE_SOP_CLASS_MODALITY } from '../dicom/uids';
 import { canDecode, decodeFrame, FrameGeometry } from './codecs';
+import { HeaderText } from './header-regions';
 import { ImageAttributes, readImageAttributes } from './image-attributes';
 
 /**
@@ -41,6 +43,8 @@ export interface DecodedImage {
   transferSyntaxUid: string;
   frameIndex: number;
   numberOfFrames: number;
+  /** Header text that may name the region (used when the classifier fuses header evidence). */
+  header: HeaderText;
 }
 
 export type DecodeOutcome = { kind: 'image'; image: DecodedImage } | { kind: 'skipped'; reason: string; sopInstanceUid?: string; modality?: string };
@@ -49,6 +53,15 @@ export type DecodeOutcome = { kind: 'image'; image: DecodedImage } | { kind: 'sk
 export class DecodeError extends Error {}
 
 export const CLASSIFIED_MODALITIES = new Set(['CT', 'MR']);
+
+/**
+ * CT or MR from the Modality element, else from the SOP class (scanners and converters write
+ * "MRI", "MR " or nothing); undefined for anything else, which is not classified.
+ */
+export function classifiedModality(a: Pick<ImageAttributes, 'modality' | 'sopClassUid'>): 'CT' | 'MR' | undefined {
+  if (CLASSIFIED_MODALITIES.has(a.modality)) return a.modality as 'CT' | 'MR';
+  return IMAGE_SOP_CLASS_MODALITY[a.sopClassUid];
+}
 const VIDEO_OR_UNKNOWN = 'pixel data in a transfer syntax bodyroute cannot decode';
 
 /**
@@ -76,7 +89,8 @@ export function decodeForClassification(file: Buffer): DecodeOutcome {
   }
   const skip = (reason: string): DecodeOutcome => ({ kind: 'skipped', reason, sopInstanceUid: a.sopInstanceUid, modality: a.modality });
   if (!a.pixelData) return skip('no pixel data: not an image');
-  if (!CLASSIFIED_MODALITIES.has(a.modality)) return skip(`modality ${a.modality || '(none)'}: only CT and MR are classified`);
+  const modality = classifiedModality(a);
+  if (!modality) return skip(`modality ${a.modality || '(none)'}: only CT and MR are classified`);
   if (a.rows === 0 || a.columns === 0) return skip(`empty image (${a.columns}x${a.rows})`);
   if (a.samplesPerPixel !== 1 && a.samplesPerPixel !== 3) return skip(`${a.samplesPerPixel} samples per pixel`);
   if (a.bitsAllocated !== 8 && a.bitsAllocated !== 16) return skip(`${a.bitsAllocated} bits allocated`);
@@ -121,12 +135,13 @@ export function decodeForClassification(file: Buffer): DecodeOutcome {
       columns: a.columns,
       pixels: toPixels(samples, a, littleEndian, planar),
       invert: a.photometricInterpretation === 'MONOCHROME1',
-      modality: a.modality,
+      modality,
       sopInstanceUid: a.sopInstanceUid,
       sopClassUid: a.sopClassUid,
       transferSyntaxUid: ts.uid,
       frameIndex,
       numberOfFrames: a.numberOfFrames,
+      header: a.header,
     },
   };
 }

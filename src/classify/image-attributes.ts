@@ -1,5 +1,7 @@
 import { ElementHeader, ElementReader, Encoding, sequenceItems, stringValue, UNDEFINED_LENGTH } from '../dicom/element-reader';
+import { decodeText } from '../dicom/charset';
 import { tag } from '../dicom/tags';
+import { HeaderText } from './header-regions';
 
 /** The attributes that say how to turn stored pixel values into an image. */
 export interface ImageAttributes {
@@ -22,10 +24,17 @@ export interface ImageAttributes {
   pixelPaddingRangeLimit?: number;
   /** The Pixel Data element, if any. */
   pixelData?: ElementHeader;
+  /** The text elements that may name the body region, decoded in the object's character set. */
+  header: HeaderText;
 }
 
 const T = {
+  SpecificCharacterSet: tag(0x0008, 0x0005),
   ImageType: tag(0x0008, 0x0008),
+  StudyDescription: tag(0x0008, 0x1030),
+  SeriesDescription: tag(0x0008, 0x103e),
+  BodyPartExamined: tag(0x0018, 0x0015),
+  ProtocolName: tag(0x0018, 0x1030),
   SopClassUid: tag(0x0008, 0x0016),
   SopInstanceUid: tag(0x0008, 0x0018),
   Modality: tag(0x0008, 0x0060),
@@ -70,6 +79,11 @@ export function readImageAttributes(data: Buffer, enc: Encoding): ImageAttribute
     if (signed) return enc.littleEndian ? b.readInt16LE(0) : b.readInt16BE(0);
     return enc.littleEndian ? b.readUInt16LE(0) : b.readUInt16BE(0);
   };
+  const charset = str(T.SpecificCharacterSet);
+  const text = (t: number) => {
+    const el = els.get(t);
+    return el && el.length !== UNDEFINED_LENGTH ? decodeText(reader.valueBytes(el), charset).trim() || undefined : undefined;
+  };
   const pixelRepresentation = u16(T.PixelRepresentation) ?? 0;
   // Padding value is US or SS following Pixel Representation (its VR in implicit syntaxes).
   const padSigned = pixelRepresentation === 1 && els.get(T.PixelPaddingValue)?.vr !== 'US';
@@ -101,6 +115,12 @@ export function readImageAttributes(data: Buffer, enc: Encoding): ImageAttribute
     pixelPaddingValue: u16(T.PixelPaddingValue, padSigned),
     pixelPaddingRangeLimit: u16(T.PixelPaddingRangeLimit, padSigned),
     pixelData: els.get(T.PixelData),
+    header: {
+      bodyPartExamined: text(T.BodyPartExamined),
+      seriesDescription: text(T.SeriesDescription),
+      protocolName: text(T.ProtocolName),
+      studyDescription: text(T.StudyDescription),
+    },
   };
 }
 

@@ -1,9 +1,10 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { ClassifyOutcome, interpretLogits } from './classification';
+import { ClassifyOutcome, decide } from './classification';
 import { initCodecs } from './codecs';
 import { decodeForClassification, DecodeError } from './decode';
+import { headerEvidence } from './header-regions';
 import { loadManifest, modelLabel } from './manifest';
 import { preprocess } from './preprocess';
 
@@ -16,6 +17,8 @@ export interface WorkerInit {
   manifestPath: string;
   device: 'cpu' | 'cuda' | 'auto';
   threads: number;
+  /** Fuse the header's words (Body Part Examined, descriptions, protocol) with the image's scores. */
+  useHeaders: boolean;
 }
 
 export type WorkerRequest = { type: 'batch'; jobs: { id: number; path: string }[] };
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
   port.on('message', (req: WorkerRequest) => {
     void (async () => {
       const results: { id: number; outcome: ClassifyOutcome; ms: number }[] = [];
-      const images: { id: number; tensor: Float32Array; started: number; sop: string; modality: string; frameIndex: number; numberOfFrames: number }[] = [];
+      const images: { id: number; tensor: Float32Array; started: number; sop: string; modality: string; frameIndex: number; numberOfFrames: number; headerRegions?: string[] }[] = [];
       for (const job of req.jobs) {
         const started = performance.now();
         try {
@@ -63,7 +66,8 @@ async function main(): Promise<void> {
             continue;
           }
           const img = decoded.image;
-          images.push({ id: job.id, tensor: preprocess(img, manifest.preprocessing), started, sop: img.sopInstanceUid, modality: img.modality, frameIndex: img.frameIndex, numberOfFrames: img.numberOfFrames });
+          const headerRegions = init.useHeaders ? headerEvidence(img.header)?.regions : undefined;
+          images.push({ id: job.id, tensor: preprocess(img, manifest.preprocessing), started, sop: img.sopInstanceUid, modality: img.modality, frameIndex: img.frameIndex, numberOfFrames: img.numberOfFrames, headerRegions });
         } catch (err) {
           const message = err instanceof DecodeError ? err.message : `cannot read: ${(err as Error).message}`;
           results.push({ id: job.id, outcome: { kind: 'error', message }, ms: performance.now() - started });
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
           const logits = out[manifest.output.name].data as Float32Array;
           const n = manifest.classes.length;
           images.forEach((im, k) => {
-            const r = interpretLogits(logits.subarray(k * n, (k + 1) * n), manifest.classes, manifest.temperature, manifest.unknownThreshold);
+            const r = decide(logits.subarray(k * n, (k + 1) * n), manifest.classes, manifest.temperature, manifest.unknownThreshold, im.headerRegions);
             results.push({
               id: im.id,
               outcome: { kind: 'classified', sopInstanceUid: im.sop, modality: im.modality, ...r, model: label, frameIndex: im.frameIndex, numberOfFrames: im.numberOfFrames },

@@ -2,6 +2,8 @@
 export interface Prediction {
   truth: string;
   predicted: string; // a region, 'unknown', or 'unclassified' for skipped/error
+  /** The best region even when it is under the threshold ('unclassified' for skipped/error). */
+  top?: string;
   modality: string;
 }
 
@@ -22,6 +24,12 @@ export interface EvalReport {
   /** The same on the images whose true region the model covers. */
   covered: { n: number; accuracy: number; ci95: [number, number] };
   unknownRate: number;
+  /** Accuracy with no abstention: the best region of every image, however unsure. */
+  top1: number;
+  /** Share of images that got a region (not `unknown`, not skipped or unreadable). */
+  coverage: number;
+  /** Accuracy of the images that got a region. */
+  coveredAccuracy: number | null;
 }
 
 /** Small deterministic PRNG so confidence intervals are reproducible. */
@@ -78,7 +86,21 @@ export function evaluate(preds: Prediction[], coveredRegions: readonly string[])
     for (const p of predictedLabels) confusion[t][p] = preds.filter((x) => x.truth === t && x.predicted === p).length;
   }
   const covered = accuracyOf(preds.filter((p) => coveredRegions.includes(p.truth)));
-  return { n: overall.n, accuracy: overall.accuracy, ci95: overall.ci95, perRegion, perModality, confusion, covered, unknownRate: preds.length ? preds.filter((p) => p.predicted === 'unknown').length / preds.length : 0 };
+  const given = preds.filter((p) => p.predicted !== 'unknown' && p.predicted !== 'unclassified');
+  const share = (k: number) => (preds.length ? k / preds.length : 0);
+  return {
+    n: overall.n,
+    accuracy: overall.accuracy,
+    ci95: overall.ci95,
+    perRegion,
+    perModality,
+    confusion,
+    covered,
+    unknownRate: share(preds.filter((p) => p.predicted === 'unknown').length),
+    top1: share(preds.filter((p) => (p.top ?? p.predicted) === p.truth).length),
+    coverage: share(given.length),
+    coveredAccuracy: given.length ? given.filter((p) => p.predicted === p.truth).length / given.length : null,
+  };
 }
 
 const pct = (v: number | null) => (v === null ? '   -  ' : `${(100 * v).toFixed(1).padStart(5)}%`);
@@ -88,6 +110,7 @@ export function formatReport(r: EvalReport, modelLabel: string): string {
   const lines: string[] = [];
   lines.push(`model: ${modelLabel}`);
   lines.push(`images: ${r.n}   accuracy: ${pct(r.accuracy)}  (95% CI ${pct(r.ci95[0])} – ${pct(r.ci95[1])})   unknown: ${pct(r.unknownRate)}`);
+  lines.push(`top-1 (no unknown): ${pct(r.top1)}   coverage: ${pct(r.coverage)}   accuracy of covered images: ${pct(r.coveredAccuracy)}`);
   lines.push(`on regions the model covers: ${r.covered.n} images, accuracy ${pct(r.covered.accuracy)} (95% CI ${pct(r.covered.ci95[0])} – ${pct(r.covered.ci95[1])})`);
   lines.push('');
   lines.push('region      precision  recall      F1  support');

@@ -7,8 +7,9 @@ import { SHIPPED_MODEL } from '../config/load';
 
 export const DEFAULT_MODEL = SHIPPED_MODEL;
 
-export const CLASSIFY_HELP = `bodyroute classify [--json] [--model MANIFEST] [--threads N] PATH...
-  Classifies every DICOM file under the paths; one result per image (the middle frame of a multi-frame object).`;
+export const CLASSIFY_HELP = `bodyroute classify [--json] [--image-only] [--model MANIFEST] [--threads N] PATH...
+  Classifies every DICOM file under the paths; one result per image (the middle frame of a multi-frame object).
+  --image-only   pixels alone: the header's words (Body Part Examined, descriptions, protocol) are not used`;
 
 /** Files under the given paths, depth first, in name order. */
 export function walkFiles(paths: string[]): string[] {
@@ -23,7 +24,19 @@ export function walkFiles(paths: string[]): string[] {
 }
 
 export function outcomeJson(file: string, o: ClassifyOutcome): Record<string, unknown> {
-  if (o.kind === 'classified') return { file, sopInstanceUid: o.sopInstanceUid, modality: o.modality, region: o.region, confidence: Number(o.confidence.toFixed(4)), scores: Object.fromEntries(Object.entries(o.scores).map(([k, v]) => [k, Number(v.toFixed(4))])) };
+  if (o.kind === 'classified') {
+    return {
+      file,
+      sopInstanceUid: o.sopInstanceUid,
+      modality: o.modality,
+      region: o.region,
+      confidence: Number(o.confidence.toFixed(4)),
+      evidence: o.evidence,
+      imageRegion: o.imageRegion,
+      ...(o.headerRegions ? { headerRegions: o.headerRegions } : {}),
+      scores: Object.fromEntries(Object.entries(o.scores).map(([k, v]) => [k, Number(v.toFixed(4))])),
+    };
+  }
   if (o.kind === 'skipped') return { file, skipped: o.reason };
   return { file, error: o.message };
 }
@@ -42,7 +55,7 @@ export async function classifyAll(classifier: WorkerPoolClassifier, files: strin
 export async function classifyCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { json: { type: 'boolean', default: false }, model: { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' } },
+    options: { json: { type: 'boolean', default: false }, 'image-only': { type: 'boolean', default: false }, model: { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' } },
     allowPositionals: true,
     strict: true,
   });
@@ -57,9 +70,10 @@ export async function classifyCommand(args: string[]): Promise<number> {
     threads: Number(values.threads ?? 1),
     workers: 1,
     maxBatch: 16,
+    useHeaders: !values['image-only'],
   });
   const width = Math.min(60, Math.max(4, ...files.map((f) => f.length)));
-  if (!values.json) process.stdout.write(`${'FILE'.padEnd(width)}  MOD  ${'REGION'.padEnd(9)}  CONF\n`);
+  if (!values.json) process.stdout.write(`${'FILE'.padEnd(width)}  MOD  ${'REGION'.padEnd(9)}  CONF   EVIDENCE\n`);
   let errors = 0;
   try {
     await classifyAll(classifier, files, (file, o) => {
@@ -69,7 +83,7 @@ export async function classifyCommand(args: string[]): Promise<number> {
         return;
       }
       const name = file.length > width ? '…' + file.slice(file.length - width + 1) : file.padEnd(width);
-      if (o.kind === 'classified') process.stdout.write(`${name}  ${o.modality.padEnd(3)}  ${o.region.padEnd(9)}  ${o.confidence.toFixed(3)}\n`);
+      if (o.kind === 'classified') process.stdout.write(`${name}  ${o.modality.padEnd(3)}  ${o.region.padEnd(9)}  ${o.confidence.toFixed(3)}  ${o.evidence}\n`);
       else if (o.kind === 'skipped') process.stdout.write(`${name}  ${(o.modality ?? '-').padEnd(3)}  ${'-'.padEnd(9)}  skipped: ${o.reason}\n`);
       else process.stdout.write(`${name}  ${'-'.padEnd(3)}  ${'-'.padEnd(9)}  error: ${o.message}\n`);
     });

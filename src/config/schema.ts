@@ -174,6 +174,8 @@ const classifierSchema = z
     workers: z.number().int().min(1).max(16).default(1),
     /** Most queued images one model run takes (micro-batching). */
     maxBatch: z.number().int().min(1).max(256).default(16),
+    /** Use the header's words (Body Part Examined, descriptions, protocol) as a prior beside the image. */
+    useHeaders: z.boolean().default(true),
   })
   .strict();
 

@@ -27,6 +27,7 @@ export const Tags = {
   StudyDescription: tag(0x0008, 0x1030),
   SeriesDescription: tag(0x0008, 0x103e),
   BodyPartExamined: tag(0x0018, 0x0015),
+  ProtocolName: tag(0x0018, 0x1030),
   StudyInstanceUid: tag(0x0020, 0x000d),
   SeriesInstanceUid: tag(0x0020, 0x000e),
   InstanceNumber: tag(0x0020, 0x0013),

@@ -38,3 +38,17 @@ export function isStandardStorageSopClass(uid: string): boolean {
 export function isSafeUid(value: string): boolean {
   return value.length > 0 && value.length <= 64 && /^[0-9]+(\.[0-9]+)*$/.test(value);
 }
+
+/**
+ * Image storage SOP classes whose modality is known from the class alone: an object whose
+ * Modality element is non-standard ("MRI") or empty is still a CT or MR image (PS3.4 B.5).
+ */
+export const IMAGE_SOP_CLASS_MODALITY: Readonly<Record<string, 'CT' | 'MR'>> = {
+  '1.2.840.10008.5.1.4.1.1.2': 'CT', // CT Image Storage
+  '1.2.840.10008.5.1.4.1.1.2.1': 'CT', // Enhanced CT Image Storage
+  '1.2.840.10008.5.1.4.1.1.2.2': 'CT', // Legacy Converted Enhanced CT Image Storage
+  '1.2.840.10008.5.1.4.1.1.4': 'MR', // MR Image Storage
+  '1.2.840.10008.5.1.4.1.1.4.1': 'MR', // Enhanced MR Image Storage
+  '1.2.840.10008.5.1.4.1.1.4.3': 'MR', // Enhanced MR Color Image Storage
+  '1.2.840.10008.5.1.4.1.1.4.4': 'MR', // Legacy Converted Enhanced MR Image Storage
+};

@@ -117,7 +117,7 @@ export class Pipeline {
       return;
     }
     const c = obj.classification;
-    const label = c?.kind === 'classified' ? { imageRegion: c.region, confidence: c.confidence, model: c.model } : undefined;
+    const label = c?.kind === 'classified' ? { imageRegion: c.region, confidence: c.confidence, model: c.model, evidence: c.evidence } : undefined;
     await this.deliver(obj, label, regionsOf(c));
   }
 
@@ -138,7 +138,7 @@ export class Pipeline {
     for (const obj of objs) {
       const c = obj.classification;
       if (c?.kind === 'classified' && series) {
-        await this.deliver(obj, { imageRegion: c.region, confidence: c.confidence, model: c.model, series: { regions: series.regions, term: series.term } }, series.regions);
+        await this.deliver(obj, { imageRegion: c.region, confidence: c.confidence, model: c.model, evidence: c.evidence, series: { regions: series.regions, term: series.term } }, series.regions);
       } else {
         await this.deliver(obj, undefined, regionsOf(c));
       }

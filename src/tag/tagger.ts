@@ -11,6 +11,8 @@ export interface RegionLabel {
   imageRegion: string;
   confidence: number;
   model: string;
+  /** What decided the image's region: the image alone or the image with the header as a prior. */
+  evidence?: 'image' | 'image+header';
   /** Series mode: the series' regions, head to foot, and the one term for the series. */
   series?: { regions: string[]; term: string };
 }
@@ -24,7 +26,10 @@ export interface TagOptions {
 }
 
 /** Offsets of bodyroute's elements inside its private block (docs/conformance.md). */
-export const PrivateOffsets = { ImageRegion: 0x01, Confidence: 0x02, Model: 0x03, SeriesRegions: 0x04, Software: 0x05 } as const;
+export const PrivateOffsets = { ImageRegion: 0x01, Confidence: 0x02, Model: 0x03, SeriesRegions: 0x04, Software: 0x05, Evidence: 0x06 } as const;
+
+/** (gggg,xx06) Evidence, CS: which evidence decided the image's region. */
+export const EVIDENCE_TERMS = { image: 'IMAGE', 'image+header': 'IMAGE_HEADER' } as const;
 
 const ORIGINAL_ATTRIBUTES_SEQUENCE = tag(0x0400, 0x0561);
 const MODIFIED_ATTRIBUTES_SEQUENCE = tag(0x0400, 0x0550);
@@ -77,6 +82,7 @@ export function tagEdits(data: Buffer, enc: Encoding, label: RegionLabel, opts: 
   edits.push(set(blockTag(g, block, PrivateOffsets.Model), 'LO', loSafe(label.model).slice(0, LO_MAX)));
   if (label.series) edits.push(set(blockTag(g, block, PrivateOffsets.SeriesRegions), 'CS', label.series.regions.map(bodyPartTerm).join('\\')));
   edits.push(set(blockTag(g, block, PrivateOffsets.Software), 'LO', loSafe(opts.software).slice(0, LO_MAX)));
+  if (label.evidence) edits.push(set(blockTag(g, block, PrivateOffsets.Evidence), 'CS', EVIDENCE_TERMS[label.evidence]));
 
   // the standard elements carry the series label in series mode, the image's region otherwise
   const term = label.series ? label.series.term : label.imageRegion === 'unknown' ? undefined : bodyPartTerm(label.imageRegion);

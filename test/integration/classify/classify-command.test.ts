@@ -82,7 +82,7 @@ describe('bodyroute classify / eval on real CT and MR images from many scanners'
   it('prints a readable table without --json', () => {
     const r = spawnSync(process.execPath, [CLI, 'classify', join(images, '000-rle.dcm'), join(images, 'zz-notes.txt')], { encoding: 'utf8' });
     expect(r.status).to.equal(0);
-    expect(r.stdout).to.match(/^FILE\s+MOD\s+REGION\s+CONF\n/);
+    expect(r.stdout).to.match(/^FILE\s+MOD\s+REGION\s+CONF\s+EVIDENCE\n/);
     expect(r.stdout).to.match(/zz-notes\.txt\s+-\s+-\s+skipped: not a DICOM Part-10 file/);
   });
 
@@ -102,5 +102,60 @@ describe('bodyroute classify / eval on real CT and MR images from many scanners'
     expect(report.ci95[0]).to.be.at.most(report.accuracy);
     expect(report.ci95[1]).to.be.at.least(report.accuracy);
     expect(Object.keys(report.perModality).sort()).to.deep.equal(['CT', 'MR']);
+    expect(report.evidence).to.equal('image+header');
+    for (const k of ['top1', 'coverage', 'coveredAccuracy']) expect(report[k], k).to.be.within(0, 1);
+    expect(report.top1).to.be.at.least(report.accuracy);
+    expect(r.stdout).to.match(/top-1 \(no unknown\): +\d+\.\d% +coverage: +\d+\.\d% +accuracy of covered images: +\d+\.\d%/);
+  });
+
+  it('bodyroute eval --series --image-only: series-level accuracy and smoothed image accuracy beside the image figures', () => {
+    const csv = join(tmp, 'labels.csv');
+    const jsonPath = join(tmp, 'series.json');
+    const r = spawnSync(process.execPath, [CLI, 'eval', '--labels', csv, '--images', images, '--series', '--image-only', '--json', jsonPath], { encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^evidence: image only/);
+    expect(r.stdout).to.match(/series: \d+ +series accuracy: \d+\.\d% +image accuracy after smoothing: \d+\.\d%/);
+    const report = JSON.parse(readFileSync(jsonPath, 'utf8'));
+    expect(report.evidence).to.equal('image');
+    expect(report.imagesWithHeaderEvidence).to.equal(0);
+    expect(report.series.series).to.be.within(2, truth.size);
+    expect(report.series.seriesAccuracy).to.be.within(0, 1);
+    expect(report.series.smoothedImageAccuracy).to.be.within(0, 1);
+  });
+
+  it('fuses the header: a confident image overrules a wrong Body Part Examined, --image-only ignores it', () => {
+    const classify = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [CLI, 'classify', '--json', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      expect(r.status, r.stderr).to.equal(0);
+      return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; region: string; confidence: number; evidence: string; imageRegion: string; scores: Record<string, number> });
+    };
+    const plain = classify('--image-only', images).filter((l) => l.scores);
+    const sure = plain.sort((a, b) => b.confidence - a.confidence)[0];
+    const [weakest] = Object.entries(sure.scores).sort((a, b) => a[1] - b[1])[0];
+    const wrong = join(tmp, 'wrong-header.dcm');
+    copyFileSync(sure.file, wrong);
+    const term = weakest === 'lowerleg' ? 'LEG' : weakest === 'upperarm' ? 'ARM' : weakest.toUpperCase();
+    run('dcmodify', ['-nb', '-i', `(0018,0015)=${term}`, '-i', '(0008,103E)=', '-i', '(0018,1030)=', '-i', '(0008,1030)=', wrong]);
+    const [fused] = classify(wrong);
+    expect(fused.evidence).to.equal('image+header');
+    expect(fused.imageRegion).to.equal(sure.region);
+    expect(fused.region).to.equal(sure.region);
+    const [imageOnly] = classify('--image-only', wrong);
+    expect(imageOnly.evidence).to.equal('image');
+    expect(imageOnly.confidence).to.be.closeTo(sure.confidence, 1e-4);
+    // an unsure image follows a header that names its second-best region
+    const ranked = (l: { scores: Record<string, number> }) => Object.entries(l.scores).sort((a, b) => b[1] - a[1]);
+    const unsure = plain.find((l) => ranked(l)[1][1] * 8 > ranked(l)[0][1] * 1.2);
+    expect(unsure, 'an image the model is unsure about').to.not.equal(undefined);
+    if (unsure) {
+      const second = ranked(unsure)[1][0];
+      const hinted = join(tmp, 'hinted-header.dcm');
+      copyFileSync(unsure.file, hinted);
+      const hint = second === 'lowerleg' ? 'LEG' : second === 'upperarm' ? 'ARM' : second.toUpperCase();
+      run('dcmodify', ['-nb', '-i', `(0018,0015)=${hint}`, hinted]);
+      const [followed] = classify(hinted);
+      expect(followed.evidence).to.equal('image+header');
+      expect(ranked(followed)[0][0]).to.equal(second);
+    }
   });
 });

@@ -62,9 +62,38 @@ describe('classify/decode (native pixel data)', () => {
   });
 
   it('skips objects that are not CT/MR images, with the reason', () => {
-    const sr = rawImage({ rows: 1, columns: 1, stored: [0], modality: 'OT' }).bytes;
+    const sr = rawImage({ rows: 1, columns: 1, stored: [0], modality: 'OT', sopClassUid: '1.2.840.10008.5.1.4.1.1.7' }).bytes;
     expect(decodeForClassification(sr)).to.deep.include({ kind: 'skipped', reason: 'modality OT: only CT and MR are classified' });
     expect(decodeForClassification(Buffer.from('plain text, not DICOM'))).to.deep.equal({ kind: 'skipped', reason: 'not a DICOM Part-10 file' });
+  });
+
+  it('takes CT or MR from the SOP class when Modality is non-standard or empty', () => {
+    const mri = decodeForClassification(rawImage({ rows: 1, columns: 1, stored: [0], modality: 'MRI', sopClassUid: '1.2.840.10008.5.1.4.1.1.4' }).bytes);
+    expect(mri.kind === 'image' && mri.image.modality).to.equal('MR');
+    const empty = decodeForClassification(rawImage({ rows: 1, columns: 1, stored: [0], modality: '', sopClassUid: '1.2.840.10008.5.1.4.1.1.2.1' }).bytes);
+    expect(empty.kind === 'image' && empty.image.modality).to.equal('CT');
+    const enhancedMr = decodeForClassification(rawImage({ rows: 1, columns: 1, stored: [0], modality: 'MRI', sopClassUid: '1.2.840.10008.5.1.4.1.1.4.1' }).bytes);
+    expect(enhancedMr.kind === 'image' && enhancedMr.image.modality).to.equal('MR');
+    // a secondary capture that says "MRI" is not an MR image
+    const sc = decodeForClassification(rawImage({ rows: 1, columns: 1, stored: [0], modality: 'MRI', sopClassUid: '1.2.840.10008.5.1.4.1.1.7' }).bytes);
+    expect(sc).to.deep.include({ kind: 'skipped', reason: 'modality MRI: only CT and MR are classified' });
+  });
+
+  it('reads the header text that may name the region, in the object\'s character set', () => {
+    const t = (g: number, e: number) => ((g << 16) | e) >>> 0;
+    const utf8 = (tagv: number, vr: string, s: string) => {
+      const b = Buffer.from(s, 'utf8');
+      return { tag: tagv, vr, value: b.length % 2 ? Buffer.concat([b, Buffer.from(' ')]) : b };
+    };
+    const extra = [
+      utf8(t(0x0008, 0x0005), 'CS', 'ISO_IR 192'),
+      utf8(t(0x0008, 0x1030), 'LO', 'IRM genou'),
+      utf8(t(0x0008, 0x103e), 'LO', 'Épaule T1 cor'),
+      utf8(t(0x0018, 0x0015), 'CS', 'SHOULDER'),
+      utf8(t(0x0018, 0x1030), 'LO', 'sag_PD_fs'),
+    ];
+    const o = decodeForClassification(rawImage({ rows: 1, columns: 1, stored: [0], extra }).bytes);
+    expect(o.kind === 'image' && o.image.header).to.deep.equal({ bodyPartExamined: 'SHOULDER', seriesDescription: 'Épaule T1 cor', protocolName: 'sag_PD_fs', studyDescription: 'IRM genou' });
   });
 
   it('raises a DecodeError (not a crash) for pixel data shorter than the image', () => {

@@ -24,6 +24,23 @@ describe('classify/metrics', () => {
     expect(formatReport(r, 'm 1')).to.match(/confusion \(rows: truth, columns: predicted\)/);
   });
 
+  it('reports top-1 without abstention, coverage and the accuracy of the covered images', () => {
+    const r = evaluate(
+      [
+        { truth: 'knee', predicted: 'knee', top: 'knee', modality: 'MR' },
+        { truth: 'knee', predicted: 'unknown', top: 'knee', modality: 'MR' },
+        { truth: 'head', predicted: 'unknown', top: 'chest', modality: 'CT' },
+        { truth: 'head', predicted: 'chest', top: 'chest', modality: 'CT' },
+        { truth: 'head', predicted: 'unclassified', top: 'unclassified', modality: 'CT' },
+      ],
+      ['head', 'chest', 'knee'],
+    );
+    expect(r.accuracy).to.equal(1 / 5);
+    expect(r.top1).to.equal(2 / 5);
+    expect(r.coverage).to.equal(2 / 5);
+    expect(r.coveredAccuracy).to.equal(1 / 2);
+  });
+
   it('gives a reproducible bootstrap interval around the accuracy', () => {
     const outcomes = Array.from({ length: 400 }, (_, i) => i % 10 !== 0);
     const [lo, hi] = bootstrapCi(outcomes);

@@ -17,6 +17,7 @@ const base = (values: number[], rows: number, columns: number, extra: ImageField
     transferSyntaxUid: '1.2.840.10008.1.2.1',
     frameIndex: 0,
     numberOfFrames: 1,
+    header: {},
     ...fields,
   };
 };

@@ -26,6 +26,12 @@ describe('tag/tagger', () => {
     expect(v.get(t(0x0008, 0x103e))).to.equal('CT THORAX');
   });
 
+  it('records which evidence decided the region in (0077,xx06)', () => {
+    const tagged = (evidence: 'image' | 'image+header') => values(tagDataset(original, LE, { imageRegion: 'chest', confidence: 0.9, model: 'm 1', evidence }, opts)).get(t(0x0077, 0x1006));
+    expect(tagged('image')).to.equal('IMAGE');
+    expect(tagged('image+header')).to.equal('IMAGE_HEADER');
+  });
+
   it('changes Series Description / Body Part Examined and keeps the originals in the Original Attributes Sequence', () => {
     const out = tagDataset(original, LE, { imageRegion: 'chest', confidence: 0.9, model: 'm 1' }, opts, new Date(Date.UTC(2026, 10, 27, 12, 0, 0)));
     const v = values(out);

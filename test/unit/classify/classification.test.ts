@@ -1,0 +1,39 @@
+import { expect } from 'chai';
+import { decide, fuseHeader, HEADER_PRIOR_WEIGHT } from '../../../src/classify/classification';
+
+const classes = ['head', 'chest', 'knee', 'shoulder'];
+/** Logits whose softmax (temperature 1) is the given probabilities. */
+const logitsOf = (p: number[]) => p.map(Math.log);
+
+describe('classify/classification: header fusion', () => {
+  it('a confident image overrules a wrong header', () => {
+    const d = decide(logitsOf([0.01, 0.01, 0.97, 0.01]), classes, 1, 0.5, ['shoulder']);
+    expect(d.region).to.equal('knee');
+    expect(d.evidence).to.equal('image+header');
+    expect(d.imageRegion).to.equal('knee');
+    expect(d.headerRegions).to.deep.equal(['shoulder']);
+  });
+
+  it('an unsure image follows the header', () => {
+    const d = decide(logitsOf([0.1, 0.1, 0.5, 0.3]), classes, 1, 0.5, ['shoulder']);
+    expect(d.imageRegion).to.equal('knee');
+    expect(d.region).to.equal('shoulder');
+    expect(d.confidence).to.be.closeTo((0.3 * HEADER_PRIOR_WEIGHT) / (0.7 + 0.3 * HEADER_PRIOR_WEIGHT), 1e-9);
+  });
+
+  it('a missing header, or one naming no class of the model, leaves the image alone', () => {
+    const image = decide(logitsOf([0.1, 0.1, 0.5, 0.3]), classes, 1, 0.45);
+    expect(image).to.include({ region: 'knee', evidence: 'image' });
+    expect(image.headerRegions).to.equal(undefined);
+    expect(decide(logitsOf([0.1, 0.1, 0.5, 0.3]), classes, 1, 0.45, ['hand'])).to.include({ region: 'knee', evidence: 'image' });
+    expect(fuseHeader({ a: 0.5, b: 0.5 }, [])).to.equal(undefined);
+  });
+
+  it('a header naming several regions lifts them all; the threshold applies to the fused confidence', () => {
+    const d = decide(logitsOf([0.25, 0.25, 0.25, 0.25]), classes, 1, 0.5, ['knee', 'shoulder']);
+    expect(d.scores.knee).to.be.closeTo(d.scores.shoulder, 1e-12);
+    expect(d.region).to.equal('unknown');
+    const sum = Object.values(d.scores).reduce((a, b) => a + b, 0);
+    expect(sum).to.be.closeTo(1, 1e-12);
+  });
+});
