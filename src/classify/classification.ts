@@ -65,10 +65,17 @@ function best(scores: Record<string, number>): [string, number] {
 }
 
 /** The region (or 'unknown' under the threshold), from the image and, if given, the header's regions. */
-export function decide(logits: ArrayLike<number>, classes: readonly string[], temperature: number, unknownThreshold: number, headerRegions?: readonly string[]): Decision {
+export function decide(
+  logits: ArrayLike<number>,
+  classes: readonly string[],
+  temperature: number,
+  unknownThreshold: number,
+  headerRegions?: readonly string[],
+  headerWeight = HEADER_PRIOR_WEIGHT,
+): Decision {
   const image = imageScores(logits, classes, temperature);
   const [imageRegion] = best(image);
-  const fused = headerRegions ? fuseHeader(image, headerRegions) : undefined;
+  const fused = headerRegions ? fuseHeader(image, headerRegions, headerWeight) : undefined;
   const scores = fused ?? image;
   const [top, confidence] = best(scores);
   return {
