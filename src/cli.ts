@@ -2,12 +2,12 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
 import { App } from './main';
-import { classifyCommand } from './commands/classify';
-import { datasetExport } from './commands/dataset-export';
-import { evalCommand } from './commands/eval';
-import { requeueCommand } from './commands/requeue';
+import { CLASSIFY_HELP, classifyCommand } from './commands/classify';
+import { DATASET_EXPORT_HELP, datasetExport } from './commands/dataset-export';
+import { EVAL_HELP, evalCommand } from './commands/eval';
+import { REQUEUE_HELP, requeueCommand } from './commands/requeue';
 import { VERSION } from './version';
-import { BodyrouteError } from './errors';
+import { BodyrouteError, errorMessage } from './errors';
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid configuration. */
 export const ExitCode = { Ok: 0, Failure: 1, Usage: 2, Config: 3 } as const;
@@ -29,6 +29,19 @@ Usage:
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid configuration.
 `;
+
+const SERVE_HELP = `bodyroute serve [--config FILE]
+  Runs the DICOM listener and router on the config (default config/bodyroute.yaml). Stops cleanly on SIGINT/SIGTERM.
+  Exit codes: 1 the spool is in use by another bodyroute or the port cannot be bound, 3 invalid configuration.`;
+
+/** Each command's own usage, for \`bodyroute COMMAND --help\`. */
+const COMMAND_HELP: Record<string, string> = {
+  serve: SERVE_HELP,
+  classify: CLASSIFY_HELP,
+  eval: EVAL_HELP,
+  'dataset export': DATASET_EXPORT_HELP,
+  requeue: REQUEUE_HELP,
+};
 
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c', default: 'config/bodyroute.yaml' } }, strict: true });
@@ -58,7 +71,7 @@ async function serve(args: string[]): Promise<number> {
   try {
     await app.start();
   } catch (err) {
-    if (err instanceof BodyrouteError && err.code === 'SPOOL_LOCKED') {
+    if (err instanceof BodyrouteError && (err.code === 'SPOOL_LOCKED' || err.code === 'LISTEN_FAILED')) {
       process.stderr.write(`bodyroute: ${err.message}\n`);
       return ExitCode.Failure;
     }
@@ -77,6 +90,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return command === undefined ? ExitCode.Usage : ExitCode.Ok;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    const usage = COMMAND_HELP[command === 'dataset' ? 'dataset export' : command];
+    if (usage) {
+      process.stdout.write(`${usage}\n`);
+      return ExitCode.Ok;
+    }
+  }
   try {
     if (command === 'serve') return await serve(rest);
     if (command === 'classify') return await classifyCommand(rest);
@@ -94,7 +114,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`bodyroute: ${err.message}\n\n${HELP}`);
       return ExitCode.Usage;
     }
-    process.stderr.write(`bodyroute: ${(err as Error).stack ?? String(err)}\n`);
+    // one line naming the problem; the stack only for whoever debugs bodyroute itself
+    process.stderr.write(`bodyroute: ${process.env.BODYROUTE_DEBUG ? ((err as Error).stack ?? String(err)) : errorMessage(err)}\n`);
     return ExitCode.Failure;
   }
 }

@@ -18,6 +18,7 @@ import os
 import random
 import sys
 import time
+import warnings
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -46,6 +47,7 @@ def parse_args():
     p.add_argument('--samples-per-epoch', type=int, default=6400)
     p.add_argument('--batch', type=int, default=64)
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--no-reformats', dest='reformats', action='store_false', help='no sagittal/coronal reformats cut from axial stacks')
     p.add_argument('--coverage', type=float, default=0.90, help='share of cross-source images that must get a region at the default threshold')
     p.add_argument('--model-id', default='bodyregion-cnn')
     p.add_argument('--version', default='2.0.0')
@@ -60,7 +62,7 @@ def seed_everything(seed):
 
 def recipe_of(args):
     """What makes two runs the same recipe (the .cv.json of one calibrates the other)."""
-    keys = {k: getattr(args, k) for k in ('seed', 'epochs', 'samples_per_epoch', 'batch')}
+    keys = {k: getattr(args, k) for k in ('seed', 'epochs', 'samples_per_epoch', 'batch', 'reformats')}
     with open(__file__, 'rb') as f:
         keys['train.py'] = hashlib.sha256(f.read()).hexdigest()[:16]
     return keys
@@ -108,6 +110,85 @@ def render_window(raw, entry, rng):
     w *= rng.uniform(0.7, 1.4)
     x[m] = np.round(np.clip((x[m] - (c - w / 2)) / w, 0, 1) * 255)
     return x
+
+
+# ---------------------------------------------------------------- reformats
+
+MIN_STACK = 16      # slices of an axial series before it is rebuilt as a volume
+MIN_SLAB = 12       # consecutive slices of one region before a reformat is cut from them
+P_REFORMAT = 0.35   # share of picks from such slabs that become a sagittal or coronal reformat
+
+
+def build_slabs(entries, size):
+    """Axial CT (HU) and MR series rebuilt as volumes by Series Instance UID and slice position; each run
+    of consecutive slices showing one region is a slab. A reformat is only cut from one slab, so its
+    whole extent is that region."""
+    by_series = defaultdict(list)
+    for e in entries:
+        g = e.get('geometry')
+        if g and e['plane'] == 'axial' and e['intensity'] in ('hu', 'mr'):
+            by_series[g['series']].append(e)
+    slabs, slab_of = [], {}
+    for series in sorted(by_series):
+        es = sorted(by_series[series], key=lambda e: e['geometry']['position'])
+        if len(es) < MIN_STACK or len({(e['geometry']['rows'], e['geometry']['columns']) for e in es}) != 1:
+            continue
+        pos = np.array([e['geometry']['position'] for e in es])
+        steps = np.diff(pos)
+        dz = float(np.median(steps))
+        if dz < 0.2:
+            continue
+        g = es[0]['geometry']
+        scale = max(g['rows'], g['columns']) / size  # source pixels per canvas pixel (step A's letterbox)
+        start = 0
+        for k in range(1, len(es) + 1):
+            if k == len(es) or es[k]['region'] != es[start]['region'] or steps[k - 1] > 2.5 * dz:
+                if k - start >= MIN_SLAB:
+                    slab = {'ids': [e['i'] for e in es[start:k]], 'dz': dz, 'spacing': (g['spacing'][0] * scale, g['spacing'][1] * scale),
+                            'region': es[start]['region'], 'entry': es[start]}
+                    for e in es[start:k]:
+                        slab_of[e['i']] = len(slabs)
+                    slabs.append(slab)
+                start = k
+    return slabs, slab_of
+
+
+def reformat(slab, raw, size, rng):
+    """A sagittal or coronal image cut from a slab of axial slices (step A's output, NaN outside), with
+    the physical aspect kept, head at the top, letterboxed into size×size like step A."""
+    vol = np.stack([raw[i] for i in slab['ids']])[::-1]  # positions ascend foot→head; rows of the reformat run head→foot
+    sagittal = rng.random() < 0.5
+    plane = vol.transpose(2, 0, 1) if sagittal else vol.transpose(1, 0, 2)  # [cut, z, in-plane]
+    inside = np.where(~np.all(np.isnan(plane), axis=(1, 2)))[0]
+    if inside.size < 8:
+        return None
+    lo, hi = inside[0], inside[-1]
+    c = int(lo + (hi - lo) * rng.uniform(0.2, 0.8))
+    thick = rng.choice([1, 1, 2, 4])
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)  # all-NaN columns outside the letterbox
+        img = np.nanmean(plane[c:c + thick], axis=0)  # [z, in-plane]
+    cols = np.where(~np.all(np.isnan(img), axis=0))[0]
+    if cols.size < 8:
+        return None
+    img = img[:, cols[0]:cols[-1] + 1]
+    in_plane = slab['spacing'][0] if sagittal else slab['spacing'][1]
+    h = img.shape[0] * slab['dz'] / in_plane
+    w = img.shape[1]
+    if h < 0.4 * w:
+        return None  # a thin strip: no scanner reformats a region like that
+    f = size / max(h, w)
+    out_h, out_w = max(1, int(round(h * f))), max(1, int(round(w * f)))
+    mask = torch.from_numpy((~np.isnan(img)).astype(np.float32))[None, None]
+    t = torch.from_numpy(np.nan_to_num(img).astype(np.float32))[None, None]
+    t = F.interpolate(t, size=(out_h, out_w), mode='bilinear', align_corners=False)
+    m = F.interpolate(mask, size=(out_h, out_w), mode='bilinear', align_corners=False)
+    v = (t / m.clamp(min=1e-6))[0, 0].numpy()
+    v[m[0, 0].numpy() < 0.5] = np.nan
+    canvas = np.full((size, size), np.nan, np.float32)
+    top, left = (size - out_h) // 2, (size - out_w) // 2
+    canvas[top:top + out_h, left:left + out_w] = v
+    return canvas
 
 
 def piecewise(x, knots):
@@ -318,6 +399,9 @@ def sampling_weights(train, classes):
 def fit(args, train, classes, raw, normalized, pct, label):
     seed_everything(args.seed)
     class_index = {c: k for k, c in enumerate(classes)}
+    slabs, slab_of = build_slabs(train, raw.shape[-1]) if args.reformats else ([], {})
+    if slabs:
+        print(f'{label}: {len(slabs)} single-region slabs from {len({s["entry"]["geometry"]["series"] for s in slabs})} axial series for reformats', flush=True)
     weights = sampling_weights(train, classes)
     model = RegionNet(len(classes))
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
@@ -334,17 +418,23 @@ def fit(args, train, classes, raw, normalized, pct, label):
         total = 0.0
         for s in range(steps_per_epoch):
             batch = [train[j] for j in picks[s * args.batch:(s + 1) * args.batch]]
-            xs, valid = [], []
+            xs, valid, ys = [], [], []
             for e in batch:
-                r = raw[e['i']]
+                r = original = raw[e['i']]
+                region = e['region']
+                if e['i'] in slab_of and py_rng.random() < P_REFORMAT:
+                    cut = reformat(slabs[slab_of[e['i']]], raw, raw.shape[-1], py_rng)
+                    if cut is not None:
+                        r, region = cut, slabs[slab_of[e['i']]]['region']
                 rendered = render_window(r, e, py_rng)
-                xs.append(normalized[e['i']] if rendered is r else normalize_image(rendered, e['invert'], pct))
+                xs.append(normalized[e['i']] if rendered is original else normalize_image(rendered, e['invert'], pct))
                 valid.append(~np.isnan(r))
+                ys.append(class_index[region])
             x = torch.from_numpy(np.stack(xs))[:, None]
             v = torch.from_numpy(np.stack(valid).astype(np.float32))[:, None]
             is_mr = torch.tensor([1.0 if e['modality'] == 'MR' else 0.0 for e in batch])
             x = augment_batch(x, v, is_mr, g)
-            y = torch.tensor([class_index[e['region']] for e in batch])
+            y = torch.tensor(ys)
             loss = F.cross_entropy(model(x), y, label_smoothing=0.05)
             opt.zero_grad()
             loss.backward()
@@ -368,7 +458,7 @@ def load_entries(index):
         entries.append({'i': i, 'file': e['file'], 'region': e['region'], 'modality': (e.get('modality') or f.get('modality') or '').upper(),
                         'intensity': f.get('intensity', ''), 'plane': f.get('plane', ''), 'subject': subject,
                         'group': f.get('group') or subject, 'source': (e.get('source') or f.get('source') or '').split('@')[0],
-                        'invert': bool(e.get('invert', False))})
+                        'invert': bool(e.get('invert', False)), 'geometry': e.get('geometry')})
     return entries
 
 

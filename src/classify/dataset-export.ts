@@ -1,5 +1,9 @@
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { summarizeDataset } from '../dicom/header';
+import { readFileMeta } from '../dicom/part10';
+import { Tags } from '../dicom/tags';
+import { slicePosition } from '../dicom/geometry';
 import { initCodecs } from './codecs';
 import { decodeForClassification } from './decode';
 import { LabelRow, readLabels } from './labels';
@@ -16,6 +20,33 @@ export interface ExportEntry extends LabelRow {
   status: 'ok' | 'skipped' | 'error';
   reason?: string;
   invert?: boolean;
+  /** Where the slice lies, so training can rebuild volumes and cut reformats from them. */
+  geometry?: SliceGeometry;
+}
+
+/** A slice's place in its series: position along the slice normal, in-plane size and spacing. */
+export interface SliceGeometry {
+  series: string;
+  /** mm along row × column of Image Orientation (Patient). */
+  position: number;
+  orientation: number[];
+  /** Pixel Spacing: between rows, between columns (mm). */
+  spacing: [number, number];
+  rows: number;
+  columns: number;
+}
+
+const GEOMETRY_TAGS = [Tags.SeriesInstanceUid, Tags.ImagePositionPatient, Tags.ImageOrientationPatient, Tags.PixelSpacing];
+
+function sliceGeometry(file: Buffer, rows: number, columns: number): SliceGeometry | undefined {
+  const meta = readFileMeta(file);
+  const s = summarizeDataset(file.subarray(meta.datasetOffset), meta.transferSyntaxUid, GEOMETRY_TAGS);
+  const series = s.seriesInstanceUid ?? s.values.get(Tags.SeriesInstanceUid);
+  const position = slicePosition(s.values.get(Tags.ImagePositionPatient), s.values.get(Tags.ImageOrientationPatient));
+  const spacing = (s.values.get(Tags.PixelSpacing) ?? '').split('\\').map(Number);
+  const orientation = (s.values.get(Tags.ImageOrientationPatient) ?? '').split('\\').map(Number);
+  if (!series || position === undefined || spacing.length !== 2 || !spacing.every((v) => v > 0)) return undefined;
+  return { series, position, orientation, spacing: [spacing[0], spacing[1]], rows, columns };
 }
 
 export interface ExportSummary {
@@ -38,7 +69,8 @@ export async function exportDataset(opts: { labels: string; images: string; out:
     const entry: ExportEntry = { ...row, status: 'ok' };
     let raw: Float32Array = empty;
     try {
-      const outcome = decodeForClassification(readFileSync(join(opts.images, row.file)));
+      const bytes = readFileSync(join(opts.images, row.file));
+      const outcome = decodeForClassification(bytes);
       if (outcome.kind === 'skipped') {
         entry.status = 'skipped';
         entry.reason = outcome.reason;
@@ -46,6 +78,7 @@ export async function exportDataset(opts: { labels: string; images: string; out:
         const prepared = prepareImage(outcome.image, opts.params);
         raw = prepared.raw;
         entry.invert = prepared.invert;
+        entry.geometry = sliceGeometry(bytes, outcome.image.rows, outcome.image.columns);
       }
     } catch (err) {
       entry.status = 'error';

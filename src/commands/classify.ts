@@ -11,16 +11,22 @@ export const CLASSIFY_HELP = `bodyroute classify [--json] [--image-only] [--mode
   Classifies every DICOM file under the paths; one result per image (the middle frame of a multi-frame object).
   --image-only   pixels alone: the header's words (Body Part Examined, descriptions, protocol) are not used`;
 
-/** Files under the given paths, depth first, in name order. */
-export function walkFiles(paths: string[]): string[] {
-  const out: string[] = [];
+/** Files under the given paths, depth first, in name order; paths that cannot be read, with the reason. */
+export function walkFiles(paths: string[]): { files: string[]; unreadable: { path: string; reason: string }[] } {
+  const files: string[] = [];
+  const unreadable: { path: string; reason: string }[] = [];
   const visit = (p: string) => {
-    const st = statSync(p);
-    if (st.isDirectory()) for (const name of readdirSync(p).sort()) visit(join(p, name));
-    else if (st.isFile()) out.push(p);
+    try {
+      const st = statSync(p);
+      if (st.isDirectory()) for (const name of readdirSync(p).sort()) visit(join(p, name));
+      else if (st.isFile()) files.push(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      unreadable.push({ path: p, reason: code === 'ENOENT' ? 'no such file or folder' : code === 'EACCES' ? 'permission denied' : (err as Error).message });
+    }
   };
   for (const p of paths) visit(p);
-  return out;
+  return { files, unreadable };
 }
 
 export function outcomeJson(file: string, o: ClassifyOutcome): Record<string, unknown> {
@@ -63,7 +69,7 @@ export async function classifyCommand(args: string[]): Promise<number> {
     process.stderr.write(`${CLASSIFY_HELP}\n`);
     return 2;
   }
-  const files = walkFiles(positionals);
+  const { files, unreadable } = walkFiles(positionals);
   const classifier = await WorkerPoolClassifier.create({
     manifestPath: values.model ?? DEFAULT_MODEL,
     device: (values.device as 'cpu' | 'cuda' | 'auto' | undefined) ?? 'cpu',
@@ -74,7 +80,12 @@ export async function classifyCommand(args: string[]): Promise<number> {
   });
   const width = Math.min(60, Math.max(4, ...files.map((f) => f.length)));
   if (!values.json) process.stdout.write(`${'FILE'.padEnd(width)}  MOD  ${'REGION'.padEnd(9)}  CONF   EVIDENCE\n`);
-  let errors = 0;
+  let errors = unreadable.length;
+  for (const u of unreadable) {
+    // a bad path never stops the run: said where the results go, like an unreadable file
+    if (values.json) process.stdout.write(JSON.stringify({ file: u.path, error: u.reason }) + '\n');
+    else process.stdout.write(`${u.path}  error: ${u.reason}\n`);
+  }
   try {
     await classifyAll(classifier, files, (file, o) => {
       if (o.kind === 'error') errors++;

@@ -6,7 +6,7 @@ import { WorkerPoolClassifier } from '../classify/classifier';
 import { readLabels } from '../classify/labels';
 import { modelLabel } from '../classify/manifest';
 import { evaluate, formatReport, Prediction } from '../classify/metrics';
-import { evaluateSeries, SeriesEvalImage } from '../classify/series-eval';
+import { evaluateSeries, SeriesEvalImage } from './series-eval';
 import { summarizeDataset } from '../dicom/header';
 import { readFileMeta } from '../dicom/part10';
 import { Tags } from '../dicom/tags';

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ZodError } from 'zod';
 import { Config, configSchema } from './schema';
@@ -24,6 +24,19 @@ function describe(err: ZodError): string {
     .join('\n');
 }
 
+/** A classifier without its model would fail on the first image: say so when the config is loaded. */
+function checkModel(manifestPath: string): void {
+  let file: unknown;
+  try {
+    file = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { file?: unknown }).file;
+  } catch (err) {
+    throw new ConfigError(`classifier.model: cannot read model manifest ${manifestPath}: ${(err as Error).message}`);
+  }
+  if (typeof file !== 'string') throw new ConfigError(`classifier.model: ${manifestPath} names no model file ("file")`);
+  const model = resolve(dirname(manifestPath), file);
+  if (!existsSync(model)) throw new ConfigError(`classifier.model: ${manifestPath} names ${model}, which does not exist`);
+}
+
 /** Validates an already-parsed document; relative paths are resolved against `baseDir`. */
 export function parseConfig(doc: unknown, baseDir: string): Config {
   const result = configSchema.safeParse(doc ?? {});
@@ -40,6 +53,7 @@ export function parseConfig(doc: unknown, baseDir: string): Config {
   }
   absPem(cfg.listen.tls);
   cfg.classifier.model = cfg.classifier.model ? abs(cfg.classifier.model) : SHIPPED_MODEL;
+  if (cfg.classifier.enabled) checkModel(cfg.classifier.model);
   return cfg;
 }
 

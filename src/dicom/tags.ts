@@ -33,6 +33,7 @@ export const Tags = {
   InstanceNumber: tag(0x0020, 0x0013),
   ImagePositionPatient: tag(0x0020, 0x0032),
   ImageOrientationPatient: tag(0x0020, 0x0037),
+  PixelSpacing: tag(0x0028, 0x0030),
   PixelData: tag(0x7fe0, 0x0010),
   Item: tag(0xfffe, 0xe000),
   ItemDelimitation: tag(0xfffe, 0xe00d),

@@ -6,7 +6,7 @@ import { Logger } from '../observability/logger';
 import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
 import { PduParser } from './pdu-parser';
-import { errorMessage } from '../errors';
+import { BodyrouteError, errorMessage } from '../errors';
 import { PeerFilter } from './peer-filter';
 import { IngestScp } from './scp';
 
@@ -46,14 +46,15 @@ export class IngestServer {
     server.on('tlsClientError', (err, socket) => {
       this.log.warn('TLS handshake failed', { peer: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message });
     });
-    server.on('error', (err) => this.log.error('listener error', { reason: err.message }));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const failed = (err: NodeJS.ErrnoException) => reject(listenError(err, this.listen.host, this.listen.port));
+      server.once('error', failed);
       server.listen(this.listen.port, this.listen.host, () => {
-        server.off('error', reject);
+        server.off('error', failed);
         resolve();
       });
     });
+    server.on('error', (err) => this.log.error('listener error', { reason: err.message }));
     this.server = server;
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : this.listen.port;
@@ -123,4 +124,12 @@ export class IngestServer {
     for (const s of this.sockets) s.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): BodyrouteError {
+  const where = `port ${port} on ${host}`;
+  if (err.code === 'EADDRINUSE') return new BodyrouteError('LISTEN_FAILED', `${where} is in use`, false);
+  if (err.code === 'EACCES') return new BodyrouteError('LISTEN_FAILED', `${where}: permission denied (ports below 1024 need privileges)`, false);
+  if (err.code === 'EADDRNOTAVAIL') return new BodyrouteError('LISTEN_FAILED', `${where}: no such local address`, false);
+  return new BodyrouteError('LISTEN_FAILED', `cannot listen on ${where}: ${err.message}`, false);
 }

@@ -21,14 +21,6 @@ export interface SeriesLabel {
 const WINDOW = 2; // neighbours on each side
 const MIN_SHARE = 0.1;
 
-/** Position along the normal of the image plane: dot(IPP, row × column). */
-export function slicePosition(imagePosition?: string, imageOrientation?: string): number | undefined {
-  const p = imagePosition?.split('\\').map(Number);
-  const o = imageOrientation?.split('\\').map(Number);
-  if (!p || !o || p.length !== 3 || o.length !== 6 || [...p, ...o].some((v) => !Number.isFinite(v))) return undefined;
-  const n = [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]];
-  return p[0] * n[0] + p[1] * n[1] + p[2] * n[2];
-}
 
 /**
  * Combines image predictions into the series' regions. Anatomy runs without gaps along the

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,73 @@ describe('cli', () => {
       expect(r.status).to.equal(3);
       expect(r.stderr).to.match(/listen: unknown key\(s\) "colour"/);
       expect(cli('serve', '--config', join(dir, 'missing.yaml')).status).to.equal(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every command answers --help with its own usage', () => {
+    for (const [args, usage] of [
+      [['serve', '--help'], /^bodyroute serve \[--config FILE\]/],
+      [['classify', '--help'], /^bodyroute classify \[--json\] \[--image-only\]/],
+      [['eval', '-h'], /^bodyroute eval --labels CSV/],
+      [['dataset', 'export', '--help'], /^bodyroute dataset export/],
+      [['requeue', '--help'], /^bodyroute requeue/],
+    ] as [string[], RegExp][]) {
+      const r = cli(...args);
+      expect(r.status, args.join(' ')).to.equal(0);
+      expect(r.stdout, args.join(' ')).to.match(usage);
+    }
+  });
+
+  it('a missing model stops start-up with exit 3 naming classifier.model', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    try {
+      const f = join(dir, 'c.yaml');
+      writeFileSync(f, `classifier: { enabled: true, model: ${join(dir, 'nope.json')} }\ndestinations: [{ name: a, type: folder, path: x }]\nroutes: [{ to: [a] }]\n`);
+      const r = cli('serve', '--config', f);
+      expect(r.status).to.equal(3);
+      expect(r.stderr).to.match(/^bodyroute: invalid configuration: .*c\.yaml:\nclassifier\.model: cannot read model manifest .*nope\.json/);
+      expect(r.stderr).not.to.match(/\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a port in use is one line and exit 1', async function () {
+    this.timeout(20000);
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const f = join(dir, 'c.yaml');
+      writeFileSync(f, `listen: { host: 127.0.0.1, port: ${port} }\nspool: { dir: ${join(dir, 'spool')}, minFreeBytes: 0 }\ndestinations: [{ name: a, type: folder, path: ${join(dir, 'out')} }]\nroutes: [{ to: [a] }]\n`);
+      const child = spawn(process.execPath, [CLI, 'serve', '--config', f], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      expect(code).to.equal(1);
+      expect(stderr.split('\n').filter((l) => l.startsWith('bodyroute:'))).to.deep.equal([`bodyroute: port ${port} on 127.0.0.1 is in use`]);
+      expect(stderr).not.to.match(/\n\s+at /);
+    } finally {
+      blocker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('classify: a missing path is reported like a bad file and never stops the run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    try {
+      writeFileSync(join(dir, 'notes.txt'), 'not DICOM');
+      const r = cli('classify', '--json', join(dir, 'missing.dcm'), join(dir, 'notes.txt'));
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.equal('');
+      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines).to.deep.equal([
+        { file: join(dir, 'missing.dcm'), error: 'no such file or folder' },
+        { file: join(dir, 'notes.txt'), skipped: 'not a DICOM Part-10 file' },
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { labelSeries, slicePosition } from '../../../src/tag/series-label';
+import { slicePosition } from '../../../src/dicom/geometry';
+import { labelSeries } from '../../../src/tag/series-label';
 
 const scores = (region: string, p = 0.9) => ({ head: 0, neck: 0, chest: 0, abdomen: 0, pelvis: 0, [region]: p });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { evaluateSeries, SeriesEvalImage } from '../../../src/classify/series-eval';
+import { evaluateSeries, SeriesEvalImage } from '../../../src/commands/series-eval';
 
 const sc = (region: string, p = 0.9): Record<string, number> => ({ chest: region === 'chest' ? p : (1 - p) / 2, abdomen: region === 'abdomen' ? p : (1 - p) / 2, knee: region === 'knee' ? p : (1 - p) / 2 });
 

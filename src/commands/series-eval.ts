@@ -1,4 +1,5 @@
-import { labelSeries, slicePosition } from '../tag/series-label';
+import { slicePosition } from '../dicom/geometry';
+import { labelSeries } from '../tag/series-label';
 
 /**
  * `eval --series`: the test images grouped by Series Instance UID and labelled the way series
