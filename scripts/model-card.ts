@@ -37,7 +37,9 @@ interface CvFile {
   classes: string[];
   temperature: number;
   unknownThreshold: number;
-  predictions: { file: string; region: string; group: string; modality: string; scores: number[] }[];
+  groups: string[];
+  /** Out-of-fold: class index, group index and softmax (temperature 1) in units of 1e-4, per image. */
+  predictions: { region: number[]; group: number[]; scores: number[][] };
 }
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)} %`);
@@ -57,8 +59,9 @@ function simulate(cv: CvFile, pick: (r: () => number) => HeaderCase, weight = HE
   let right = 0;
   let given = 0;
   let givenRight = 0;
-  for (const p of cv.predictions) {
-    const logits = p.scores.map((s) => Math.log(Math.max(s, 1e-6)));
+  cv.predictions.scores.forEach((scores, k) => {
+    const p = { region: cv.classes[cv.predictions.region[k]] };
+    const logits = scores.map((s) => Math.log(Math.max(s / 10000, 1e-6)));
     const c = pick(rnd);
     let header: string[] | undefined;
     if (c === 'right') header = [p.region];
@@ -73,8 +76,8 @@ function simulate(cv: CvFile, pick: (r: () => number) => HeaderCase, weight = HE
       given++;
       if (d.region === p.region) givenRight++;
     }
-  }
-  const n = cv.predictions.length;
+  });
+  const n = cv.predictions.scores.length;
   return { top1: right / n, coverage: given / n, coveredAccuracy: given ? givenRight / given : 0 };
 }
 
