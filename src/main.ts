@@ -47,6 +47,7 @@ export class App {
       maxBatch: c.maxBatch,
       useHeaders: c.useHeaders,
       onInfo: (message, fields) => log.info(message, fields),
+      onWarn: (message, fields) => log.warn(message, fields),
     });
     return [new ClassifyStage(this.classifier, log)];
   }

@@ -22,88 +22,166 @@ export interface ClassifierOptions {
   /** Header text as a prior (default true); false classifies on pixels alone. */
   useHeaders?: boolean;
   onInfo?: (message: string, fields: Record<string, unknown>) => void;
+  /** A worker died (crash, out of memory): it is replaced and its jobs tried again. */
+  onWarn?: (message: string, fields: Record<string, unknown>) => void;
+  /** The worker script (tests substitute one that crashes on purpose). */
+  workerScript?: string;
 }
 
 interface Job {
   id: number;
   path: string;
   resolve: (o: ClassifyOutcome) => void;
+  /** Workers that died while this job was on them. */
+  crashes: number;
 }
 
-/** A pool of inference workers fed from one queue: an idle worker takes what has queued up, up to maxBatch. */
+/** A job on a worker that died twice is given up (as `error`) rather than taking down a third. */
+export const MAX_CRASHES_PER_OBJECT = 2;
+
+/**
+ * A pool of inference workers fed from one queue: an idle worker takes what has queued up, up
+ * to maxBatch. A worker that dies is replaced; only its own jobs are tried again, each alone
+ * (one of them may be what killed it), and an object on which workers died twice is classified
+ * as `error` so the pipeline moves on.
+ */
 export class WorkerPoolClassifier implements Classifier {
   private readonly queue: Job[] = [];
-  private readonly inFlight = new Map<number, Job>();
+  private readonly onWorker = new Map<Worker, Job[]>();
   private readonly idle: Worker[] = [];
+  private readonly workers = new Set<Worker>();
   private nextId = 1;
   private closed = false;
 
   private constructor(
     readonly manifest: ModelManifest,
-    private readonly workers: Worker[],
-    private readonly maxBatch: number,
+    private readonly opts: ClassifierOptions,
+    private readonly init: WorkerInit,
   ) {}
 
   static async create(opts: ClassifierOptions): Promise<WorkerPoolClassifier> {
     const manifest = loadManifest(opts.manifestPath);
     const init: WorkerInit = { manifestPath: opts.manifestPath, device: opts.device, threads: opts.threads, useHeaders: opts.useHeaders ?? true };
-    const workers: Worker[] = [];
+    const pool = new WorkerPoolClassifier(manifest, opts, init);
     try {
       for (let i = 0; i < opts.workers; i++) {
-        const w = new Worker(join(__dirname, 'inference-worker.js'), { workerData: init });
-        workers.push(w);
-        const ready = await new Promise<WorkerMessage>((resolve, reject) => {
-          w.once('message', resolve);
-          w.once('error', reject);
-        });
-        if (ready.type === 'failed') throw new Error(`classifier worker failed to start: ${ready.message}`);
-        if (ready.type === 'ready' && i === 0) {
+        const ready = await pool.startWorker();
+        if (i === 0) {
           opts.onInfo?.('classifier ready', { model: `${manifest.id} ${manifest.version}`, provider: ready.provider, workers: opts.workers, threads: opts.threads, ...(ready.fallbackReason ? { cudaUnavailable: ready.fallbackReason } : {}) });
         }
       }
     } catch (err) {
-      await Promise.all(workers.map((w) => w.terminate()));
+      await pool.close();
       throw err;
     }
-    const pool = new WorkerPoolClassifier(manifest, workers, opts.maxBatch);
-    for (const w of workers) pool.attach(w);
     return pool;
+  }
+
+  /** Starts one worker and waits for its handshake; it joins the pool when ready. */
+  private async startWorker(): Promise<Extract<WorkerMessage, { type: 'ready' }>> {
+    const w = new Worker(this.opts.workerScript ?? join(__dirname, 'inference-worker.js'), { workerData: this.init });
+    this.workers.add(w);
+    let onMessage: (m: WorkerMessage) => void = () => undefined;
+    let onError: (err: Error) => void = () => undefined;
+    let onExit: (code: number) => void = () => undefined;
+    // only our own listeners are removed: Worker keeps internal ones that deliver messages
+    const detach = () => {
+      w.off('message', onMessage);
+      w.off('error', onError);
+      w.off('exit', onExit);
+    };
+    let ready: WorkerMessage;
+    try {
+      ready = await new Promise<WorkerMessage>((resolve, reject) => {
+        onMessage = resolve;
+        onError = reject;
+        onExit = (code) => reject(new Error(`classifier worker exited with code ${code} while starting`));
+        w.once('message', onMessage);
+        w.once('error', onError);
+        w.once('exit', onExit);
+      });
+      if (ready.type !== 'ready') throw new Error(`classifier worker failed to start: ${ready.type === 'failed' ? ready.message : ready.type}`);
+    } catch (err) {
+      detach();
+      this.workers.delete(w);
+      await w.terminate();
+      throw err;
+    }
+    detach();
+    if (this.closed) {
+      this.workers.delete(w);
+      await w.terminate();
+      return ready;
+    }
+    this.attach(w);
+    return ready;
   }
 
   private attach(w: Worker): void {
     w.on('message', (m: WorkerMessage) => {
       if (m.type !== 'results') return;
-      for (const r of m.results) {
-        const job = this.inFlight.get(r.id);
-        this.inFlight.delete(r.id);
-        job?.resolve(r.outcome);
-      }
+      const jobs = new Map((this.onWorker.get(w) ?? []).map((j) => [j.id, j]));
+      this.onWorker.delete(w);
+      for (const r of m.results) jobs.get(r.id)?.resolve(r.outcome);
       this.idle.push(w);
       this.dispatch();
     });
-    w.on('error', (err) => {
-      // a crashed worker fails its jobs as errors; the pool carries on with the others
-      for (const [id, job] of this.inFlight) {
-        this.inFlight.delete(id);
-        job.resolve({ kind: 'error', message: `classifier worker crashed: ${err.message}` });
-      }
-    });
+    let reason = 'exited';
+    w.on('error', (err) => (reason = err.message));
+    w.on('exit', (code) => this.lost(w, `${reason} (exit code ${code})`));
     this.idle.push(w);
+    this.dispatch();
+  }
+
+  /** A worker is gone: its jobs go back to the queue (or give up), and a new worker takes its place. */
+  private lost(w: Worker, reason: string): void {
+    this.workers.delete(w);
+    const at = this.idle.indexOf(w);
+    if (at >= 0) this.idle.splice(at, 1);
+    const jobs = this.onWorker.get(w) ?? [];
+    this.onWorker.delete(w);
+    if (this.closed) {
+      for (const j of jobs) j.resolve({ kind: 'error', message: 'classifier closed' });
+      return;
+    }
+    const retry: Job[] = [];
+    for (const j of jobs) {
+      j.crashes++;
+      if (j.crashes >= MAX_CRASHES_PER_OBJECT) j.resolve({ kind: 'error', message: `classifier worker died ${j.crashes} times on this object: ${reason}` });
+      else retry.push(j);
+    }
+    this.queue.unshift(...retry);
+    this.dispatch();
+    this.opts.onWarn?.('classifier worker died; starting another', { reason, jobs: jobs.length, retried: retry.length });
+    this.startWorker().catch((err: Error) => {
+      if (this.closed) return;
+      this.opts.onWarn?.('classifier worker could not be replaced', { reason: err.message, workers: this.workers.size });
+      if (this.workers.size === 0) for (const j of this.queue.splice(0)) j.resolve({ kind: 'error', message: `no classifier worker: ${err.message}` });
+    });
   }
 
   private dispatch(): void {
     while (this.idle.length && this.queue.length) {
       const w = this.idle.shift() as Worker;
-      const jobs = this.queue.splice(0, this.maxBatch);
-      for (const j of jobs) this.inFlight.set(j.id, j);
+      // a job that was on a dying worker goes alone, so that it cannot take others down with it
+      const jobs = this.queue[0].crashes > 0 ? this.queue.splice(0, 1) : this.queue.splice(0, this.takeable());
+      this.onWorker.set(w, jobs);
       w.postMessage({ type: 'batch', jobs: jobs.map((j) => ({ id: j.id, path: j.path })) } satisfies WorkerRequest);
     }
   }
 
+  /** How many queued jobs, from the front, can share one batch (up to maxBatch, none that crashed before). */
+  private takeable(): number {
+    let n = 0;
+    while (n < this.queue.length && n < this.opts.maxBatch && this.queue[n].crashes === 0) n++;
+    return n;
+  }
+
   classify(path: string): Promise<ClassifyOutcome> {
     if (this.closed) return Promise.resolve({ kind: 'error', message: 'classifier is closed' });
+    if (this.workers.size === 0) return Promise.resolve({ kind: 'error', message: 'no classifier worker could be started' });
     return new Promise((resolve) => {
-      this.queue.push({ id: this.nextId++, path, resolve });
+      this.queue.push({ id: this.nextId++, path, resolve, crashes: 0 });
       this.dispatch();
     });
   }
@@ -111,6 +189,6 @@ export class WorkerPoolClassifier implements Classifier {
   async close(): Promise<void> {
     this.closed = true;
     for (const j of this.queue.splice(0)) j.resolve({ kind: 'error', message: 'classifier closed' });
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all([...this.workers].map((w) => w.terminate()));
   }
 }
