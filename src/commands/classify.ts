@@ -1,4 +1,5 @@
-import { readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassifyOutcome } from '../classify/classification';
@@ -7,8 +8,9 @@ import { SHIPPED_MODEL } from '../config/load';
 
 export const DEFAULT_MODEL = SHIPPED_MODEL;
 
-export const CLASSIFY_HELP = `bodyroute classify [--json] [--image-only] [--model MANIFEST] [--threads N] PATH...
+export const CLASSIFY_HELP = `bodyroute classify [--json] [--image-only] [--model MANIFEST] [--threads N] (PATH... | --files-from FILE|-)
   Classifies every DICOM file under the paths; one result per image (the middle frame of a multi-frame object).
+  --files-from   read the paths, one per line, from FILE or standard input (-)
   --image-only   pixels alone: the header's words (Body Part Examined, descriptions, protocol) are not used`;
 
 /** Files under the given paths, depth first, in name order; paths that cannot be read, with the reason. */
@@ -58,13 +60,51 @@ export async function classifyAll(classifier: WorkerPoolClassifier, files: strin
   }
 }
 
+/**
+ * onnxruntime crashes (SIGSEGV) when it creates a session in a worker thread of a process whose
+ * command line is longer than about 16 KB; a shell glob over a study folder easily is. Above this
+ * length the command runs itself again with the paths on standard input.
+ */
+const LONG_COMMAND_LINE = 8 * 1024;
+
+function readPathList(from: string): string[] {
+  return readFileSync(from === '-' ? 0 : from, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
+}
+
+/** The same command in a child process whose command line holds no paths. */
+function runWithPathsOnStdin(options: string[], paths: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], 'classify', ...options, '--files-from', '-'], { stdio: ['pipe', 'inherit', 'inherit'] });
+    child.stdin.end(paths.join('\n') + '\n');
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
 export async function classifyCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals: given } = parseArgs({
     args,
-    options: { json: { type: 'boolean', default: false }, 'image-only': { type: 'boolean', default: false }, model: { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' } },
+    options: {
+      json: { type: 'boolean', default: false },
+      'image-only': { type: 'boolean', default: false },
+      model: { type: 'string' },
+      threads: { type: 'string' },
+      device: { type: 'string' },
+      'files-from': { type: 'string' },
+    },
     allowPositionals: true,
     strict: true,
   });
+  const positionals = values['files-from'] ? [...given, ...readPathList(values['files-from'])] : given;
+  if (!values['files-from'] && given.join(' ').length > LONG_COMMAND_LINE) {
+    const options = [
+      ...(values.json ? ['--json'] : []),
+      ...(values['image-only'] ? ['--image-only'] : []),
+      ...(['model', 'threads', 'device'] as const).flatMap((k) => (values[k] !== undefined ? [`--${k}`, values[k] as string] : [])),
+    ];
+    return runWithPathsOnStdin(options, given);
+  }
   if (positionals.length === 0) {
     process.stderr.write(`${CLASSIFY_HELP}\n`);
     return 2;

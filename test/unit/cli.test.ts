@@ -107,4 +107,23 @@ describe('cli', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('classify takes 1,000 paths on its command line (onnxruntime crashes beyond ~16 KB of arguments) and --files-from', function () {
+    this.timeout(60000);
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    try {
+      const paths = Array.from({ length: 1000 }, (_, i) => join(dir, `not-dicom-${String(i).padStart(4, '0')}-${'x'.repeat(24)}.txt`));
+      for (const p of paths) writeFileSync(p, 'x');
+      expect(paths.join(' ').length).to.be.greaterThan(40000);
+      const r = cli('classify', '--json', '--image-only', ...paths);
+      expect(r.status, r.stderr).to.equal(0);
+      const files = r.stdout.trim().split('\n').map((l) => JSON.parse(l).file);
+      expect(files).to.deep.equal(paths);
+      writeFileSync(join(dir, 'list'), paths.slice(0, 3).join('\n') + '\n');
+      const listed = cli('classify', '--json', '--files-from', join(dir, 'list'));
+      expect(listed.stdout.trim().split('\n').map((l) => JSON.parse(l).file)).to.deep.equal(paths.slice(0, 3));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
