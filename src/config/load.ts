@@ -58,10 +58,11 @@ export function parseConfig(doc: unknown, baseDir: string): Config {
 }
 
 /**
- * Reads and validates a YAML config. Relative paths resolve against the current
- * directory, as a user who types `bodyroute serve --config x.yaml` expects.
+ * Reads and validates a YAML config. Relative paths resolve against the config file's own
+ * folder, so `bodyroute serve --config /etc/bodyroute/bodyroute.yaml` means the same from
+ * any working directory (systemd starts services in /).
  */
-export function loadConfig(file: string, baseDir = process.cwd()): Config {
+export function loadConfig(file: string, baseDir = dirname(resolve(file))): Config {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -10,12 +10,23 @@ const minimal = () => ({
 
 describe('config/load', () => {
   it('loads the bundled default config: listen 11112, folder archive, default route', () => {
-    const cfg = loadConfig(join(ROOT, 'config', 'bodyroute.yaml'), ROOT);
+    const cfg = loadConfig(join(ROOT, 'config', 'bodyroute.yaml'));
     expect(cfg.listen).to.include({ port: 11112, aeTitle: 'BODYROUTE' });
     expect(cfg.destinations).to.have.length(1);
     expect(cfg.destinations[0]).to.include({ name: 'archive', type: 'folder', path: join(ROOT, 'var', 'archive') });
     expect(cfg.spool.dir).to.equal(join(ROOT, 'var', 'spool'));
     expect(cfg.classifier).to.include({ enabled: true, device: 'cpu', model: join(ROOT, 'models', 'bodyregion-cnn.json') });
+  });
+
+  it('resolves a config file\'s relative paths against its own folder, whatever the working directory', () => {
+    const cwd = process.cwd();
+    try {
+      process.chdir('/');
+      const cfg = loadConfig(join(ROOT, 'config', 'examples', 'route-by-region.yaml'));
+      expect(cfg.spool.dir).to.equal(join(ROOT, 'var', 'spool'));
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('leaves classification off unless configured, and defaults the model to the shipped one', () => {
@@ -25,7 +36,7 @@ describe('config/load', () => {
   });
 
   it('loads every example in config/', () => {
-    for (const f of ['bodyroute.yaml', 'examples/forward-to-pacs.yaml', 'examples/route-by-region.yaml']) expect(() => loadConfig(join(ROOT, 'config', f), ROOT), f).not.to.throw();
+    for (const f of ['bodyroute.yaml', 'examples/forward-to-pacs.yaml', 'examples/route-by-region.yaml']) expect(() => loadConfig(join(ROOT, 'config', f)), f).not.to.throw();
   });
 
   it('fills defaults and resolves relative paths against the base directory', () => {
