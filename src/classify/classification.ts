@@ -1,23 +1,6 @@
 /** What classifying one object produced. Never an exception: errors are outcomes too. */
 export type ClassifyOutcome =
-  | {
-      kind: 'classified';
-      sopInstanceUid: string;
-      modality: string;
-      /** A vocabulary region, or 'unknown' below the model's calibrated threshold. */
-      region: string;
-      confidence: number;
-      scores: Record<string, number>;
-      /** What decided: the image alone, or the image with the header's words as a prior. */
-      evidence: Evidence;
-      /** The image's own best region (before any header prior), for logs and audits. */
-      imageRegion: string;
-      /** The regions the header named, when it named any the model knows. */
-      headerRegions?: string[];
-      model: string;
-      frameIndex: number;
-      numberOfFrames: number;
-    }
+  | ({ kind: 'classified'; sopInstanceUid: string; modality: string; model: string; frameIndex: number; numberOfFrames: number } & Decision)
   | { kind: 'skipped'; reason: string; sopInstanceUid?: string; modality?: string }
   | { kind: 'error'; message: string };
 
@@ -31,12 +14,17 @@ export type Evidence = 'image' | 'image+header';
  */
 export const HEADER_PRIOR_WEIGHT = 8;
 
+/** The region of one image and what decided it. */
 export interface Decision {
+  /** A vocabulary region, or 'unknown' below the model's calibrated threshold. */
   region: string;
   confidence: number;
   scores: Record<string, number>;
+  /** What decided: the image alone, or the image with the header's words as a prior. */
   evidence: Evidence;
+  /** The image's own best region (before any header prior), for logs and audits. */
   imageRegion: string;
+  /** The regions the header named, when it named any the model knows. */
   headerRegions?: string[];
 }
 
