@@ -112,7 +112,7 @@ function main(): void {
   add(`| coverage at the default threshold ${x.threshold} | ${pct(x.coverage)} |`);
   add(`| accuracy of the covered images | ${pct(x.coveredAccuracy)} |`);
   add(`| accuracy with \`unknown\` counted wrong | ${pct(x.accuracyWithUnknownAsWrong)} |`);
-  add(`| expected calibration error, after / before temperature ${m.temperature.toFixed(2)} | ${pct(x.calibration.ece)} / ${pct(x.calibrationBeforeTemperature.ece)} |`, '');
+  add(`| expected calibration error, after / before temperature ${m.temperature.toFixed(2)} (fitted for likelihood, not for this figure) | ${pct(x.calibration.ece)} / ${pct(x.calibrationBeforeTemperature.ece)} |`, '');
   add('Targets of the accuracy issue: ≥ 85 % overall and ≥ 70 % for every region with at least two sources. Where a row below is under 70 %, the target is not met.', '');
 
   add('### Per region, and what each rests on', '');
