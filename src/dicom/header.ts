@@ -1,3 +1,4 @@
+import { decodeText } from './charset';
 import { inflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { ElementReader, hasLongLength, MalformedError, stringValue, TruncatedError, UNDEFINED_LENGTH } from './element-reader';
 import { Tags } from './tags';
@@ -52,6 +53,14 @@ function inflatePrefix(bytes: Buffer): Buffer {
  * runs past it. Tags beyond `wanted` are stepped over. Throws MalformedError for bytes
  * that cannot be a dataset.
  */
+/** VRs whose values are in the Specific Character Set (PS3.5 §6.1.2.3); the others are ASCII or binary. */
+const CHARSET_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'PN', 'UC']);
+
+/** A value as text: decoded per Specific Character Set where its VR is (or, implicit, may be) a text VR. */
+function textOf(bytes: Buffer, vr: string | undefined, charset: string | undefined): string {
+  return charset && (vr === undefined || CHARSET_VRS.has(vr)) ? decodeText(bytes, charset) : stringValue(bytes);
+}
+
 export function summarizeDataset(
   bytes: Buffer,
   transferSyntaxUid: string,
@@ -69,6 +78,8 @@ export function summarizeDataset(
   let pos = 0;
   let previousTag = -1;
   let headerLength: number | undefined;
+  // (0008,0005) comes before every text element it governs (ascending tag order)
+  let charset: string | undefined;
   while (pos < data.length) {
     let el;
     try {
@@ -83,7 +94,8 @@ export function summarizeDataset(
     if (el.tag <= previousTag) throw new MalformedError(pos, 'elements out of ascending tag order');
     previousTag = el.tag;
     if (headerLength === undefined && el.tag >= Tags.PixelData) headerLength = pos;
-    if (want.has(el.tag) && el.length !== UNDEFINED_LENGTH) values.set(el.tag, stringValue(reader.valueBytes(el)));
+    if (el.tag === Tags.SpecificCharacterSet && el.length !== UNDEFINED_LENGTH) charset = stringValue(reader.valueBytes(el));
+    if (want.has(el.tag) && el.length !== UNDEFINED_LENGTH) values.set(el.tag, textOf(reader.valueBytes(el), el.vr, charset));
     pos = el.end;
   }
   if (extent === 'complete') headerLength ??= pos;

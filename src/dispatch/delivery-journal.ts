@@ -44,9 +44,15 @@ export class DeliveryJournal {
     return ids;
   }
 
+  /** Appends in call order: concurrent writes on the thread pool may land in any order. */
+  private writes: Promise<unknown> = Promise.resolve();
+
   private async append(text: string, count: number): Promise<void> {
-    if (!this.handle) throw new Error(`journal ${this.path} is not open`);
-    await this.handle.write(text);
+    const handle = this.handle;
+    if (!handle) throw new Error(`journal ${this.path} is not open`);
+    const write = this.writes.then(() => handle.write(text));
+    this.writes = write.catch(() => undefined);
+    await write;
     this.lines += count;
     await this.syncer.sync();
   }
