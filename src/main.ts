@@ -95,7 +95,7 @@ export class App {
 
   async stop(): Promise<void> {
     this.stopStats();
-    await this.ingest.stop();
+    await this.ingest.stop(this.cfg.shutdown.graceSeconds * 1000);
     await this.pipeline?.stop();
     await this.classifier?.close();
     await this.dispatcher.stop();

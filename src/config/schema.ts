@@ -215,6 +215,13 @@ const loggingSchema = z
   })
   .strict();
 
+const shutdownSchema = z
+  .object({
+    /** On SIGTERM/SIGINT, how long associations may take to finish the object they are sending. */
+    graceSeconds: z.number().min(0).max(600).default(10),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     listen: listenSchema.default({}),
@@ -226,6 +233,7 @@ export const configSchema = z
     tagging: taggingSchema.default({}),
     series: seriesSchema.default({}),
     logging: loggingSchema.default({}),
+    shutdown: shutdownSchema.default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -71,6 +71,8 @@ export class IngestScp implements PduHandler {
   private associationTimer: NodeJS.Timeout | undefined;
   private objectTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** bodyroute is stopping: the object being received is finished and answered, then the association is aborted. */
+  private stopping = false;
 
   constructor(
     private readonly sock: Socket,
@@ -89,6 +91,24 @@ export class IngestScp implements PduHandler {
   drop(reason: string): void {
     if (this.state === 'closed' || this.sock.destroyed) return;
     this.ctx.log.warn('connection dropped', { peer: this.remote, callingAe: this.callingAe, reason });
+    this.sock.end(A_ABORT);
+    setTimeout(() => this.sock.destroy(), 200).unref();
+  }
+
+  /**
+   * Shutdown: an association between objects is aborted at once; one in the middle of an
+   * object gets that object finished and answered first, so every success the peer saw is on
+   * disk and every object it did not see answered was not stored (it sees the abort).
+   */
+  shutdown(): void {
+    if (this.state === 'closed' || this.sock.destroyed) return;
+    this.stopping = true;
+    if (!this.incoming && this.inFlight.size === 0) this.abortForShutdown();
+  }
+
+  private abortForShutdown(): void {
+    if (this.state === 'closed' || this.sock.destroyed) return;
+    this.ctx.log.info('association aborted: bodyroute is stopping', { peer: this.remote, callingAe: this.callingAe, objects: this.stored });
     this.sock.end(A_ABORT);
     setTimeout(() => this.sock.destroy(), 200).unref();
   }
@@ -192,6 +212,7 @@ export class IngestScp implements PduHandler {
     } catch (err) {
       throw new PduProtocolError(`malformed command set: ${errorMessage(err)}`);
     }
+    if (this.stopping) return this.abortForShutdown(); // no new object is begun while stopping
     if (cmd.commandField === CommandField.CEchoRq) {
       this.respond(pdv.contextId, encodeCEchoRsp(cmd.messageId ?? 0, StoreStatus.Success));
     } else if (cmd.commandField === CommandField.CStoreRq && cmd.hasDataset) {
@@ -260,7 +281,10 @@ export class IngestScp implements PduHandler {
 
   private track(work: Promise<void>): void {
     this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    void work.finally(() => {
+      this.inFlight.delete(work);
+      if (this.stopping && !this.incoming && this.inFlight.size === 0) this.abortForShutdown();
+    });
   }
 
   private releaseRequested(): void {

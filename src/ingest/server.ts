@@ -14,6 +14,7 @@ import { IngestScp } from './scp';
 export class IngestServer {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly scps = new Set<IngestScp>();
   private readonly associations = { active: 0 };
   private readonly peers: PeerFilter;
 
@@ -74,7 +75,7 @@ export class IngestServer {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', (err) => this.log.debug('connection error', { peer: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message }));
-    const scp = new IngestScp(socket, {
+    const scp: IngestScp = new IngestScp(socket, {
       policy: {
         aeTitle: this.listen.aeTitle,
         allowedCallingAeTitles: this.listen.allowedCallingAeTitles,
@@ -89,6 +90,8 @@ export class IngestServer {
       associations: this.associations,
       onStored: this.onStored,
     });
+    this.scps.add(scp);
+    socket.on('close', () => this.scps.delete(scp));
     // limits are checked on each PDU header before its body is kept
     const parser = new PduParser({ maxDataPduLength: Math.max(4 * this.listen.maxPduLength, 4 * 1024 * 1024), maxControlPduLength: 1024 * 1024 }, scp);
     let slowPdu: NodeJS.Timeout | undefined;
@@ -118,11 +121,20 @@ export class IngestServer {
     socket.on('close', () => slowPdu && clearTimeout(slowPdu));
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops accepting associations; those in progress finish the object they are sending (its
+   * answer goes out) and are then aborted; whatever is still open after `graceMs` is cut.
+   */
+  async stop(graceMs = 0): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    for (const scp of this.scps) scp.shutdown();
+    const deadline = Date.now() + graceMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (this.sockets.size > 0) this.log.warn('associations cut at the end of shutdown.graceSeconds', { open: this.sockets.size });
     for (const s of this.sockets) s.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closed;
   }
 }
 

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { BodyrouteProcess } from './bodyroute-process';
 import { PEER_ENV } from './tools';
 
-/** Sends `files` with storescu -v; kills `victim` with SIGKILL after `killAfter` success responses. Returns the acknowledged UIDs. */
-export async function sendAndKill(port: number, files: string[], uidOf: Map<string, string>, victim: BodyrouteProcess, killAfter: number): Promise<Set<string>> {
+/** Sends `files` with storescu -v; sends `signal` (default SIGKILL) to `victim` after `killAfter` success responses. Returns the acknowledged UIDs. */
+export async function sendAndKill(port: number, files: string[], uidOf: Map<string, string>, victim: BodyrouteProcess, killAfter: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<Set<string>> {
   const acknowledged = new Set<string>();
   const sender = spawn('storescu', ['-v', '-aec', 'BODYROUTE', '127.0.0.1', String(port), ...files], { env: PEER_ENV });
   let current = '';
@@ -21,7 +21,7 @@ export async function sendAndKill(port: number, files: string[], uidOf: Map<stri
           const uid = uidOf.get(current);
           if (!uid) throw new Error(`success response for an unknown file "${current}"`);
           acknowledged.add(uid);
-          if (acknowledged.size === killAfter) victim.proc.kill('SIGKILL');
+          if (acknowledged.size === killAfter) victim.proc.kill(signal);
         }
       }
     };

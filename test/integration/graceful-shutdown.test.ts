@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { startStorescp, StorescpPeer } from '../helpers/peers';
+import { sendAndKill } from '../helpers/send-and-kill';
+import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
+import { freePort, requireTools, waitFor } from '../helpers/tools';
+
+const OBJECTS = 300;
+
+describe('SIGTERM while a study arrives: a clean stop, and every acknowledged object delivered after the restart', function () {
+  this.timeout(180000);
+  let tmp: string;
+  let scp: StorescpPeer | undefined;
+  let br: BodyrouteProcess | undefined;
+
+  before(function () {
+    requireTools(this, 'storescu', 'storescp');
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-term-'));
+  });
+
+  after(async () => {
+    await br?.kill('SIGKILL');
+    await scp?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it(`stops on SIGTERM with exit 0 and one "stopped" line; nothing that got a success is lost (${OBJECTS} objects)`, async () => {
+    const scpPort = await freePort();
+    mkdirSync(join(tmp, 'in'), { recursive: true });
+    const files: string[] = [];
+    const uidOf = new Map<string, string>();
+    const series = newUid();
+    for (let i = 0; i < OBJECTS; i++) {
+      const f = join(tmp, 'in', `img${String(i).padStart(4, '0')}.dcm`);
+      uidOf.set(f, writeSyntheticImage(f, { rows: 256, columns: 256, seriesUid: series, instanceNumber: i + 1, z: i }).sopInstanceUid);
+      files.push(f);
+    }
+    const config = {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      retry: { initialDelayMs: 200, maxDelayMs: 1000 },
+      shutdown: { graceSeconds: 5 },
+      logging: { format: 'json', level: 'info' },
+      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpPort, aeTitle: 'STORESCP', connectTimeoutMs: 1000 }],
+      routes: [{ to: ['pacs'] }],
+    };
+    br = await startBodyroute(tmp, config);
+    const victim = br;
+    const acknowledged = await sendAndKill(br.port, files, uidOf, victim, 60, 'SIGTERM');
+    await waitFor('bodyroute to stop', () => victim.proc.exitCode !== null, 20000);
+    expect(victim.proc.exitCode).to.equal(0);
+    expect(acknowledged.size).to.be.at.least(60);
+    expect(acknowledged.size).to.be.lessThan(OBJECTS);
+    const lines = victim
+      .logs()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { message: string; level: string });
+    expect(lines.filter((l) => l.message === 'bodyroute stopped')).to.have.length(1);
+    expect(lines.some((l) => l.message === 'association aborted: bodyroute is stopping')).to.equal(true);
+    expect(lines.filter((l) => l.level === 'error')).to.deep.equal([]);
+
+    // the destination comes up with the restart: every object that got a success response arrives
+    scp = await startStorescp(join(tmp, 'received'), 'STORESCP', scpPort);
+    br = await startBodyroute(tmp, config, 'restarted');
+    const s = scp;
+    await waitFor(`all ${acknowledged.size} acknowledged objects at the destination`, () => [...acknowledged].every((u) => s.sopInstanceUids().has(u)), 60000, 200);
+  });
+});
