@@ -60,6 +60,14 @@ async function serve(args: string[]): Promise<number> {
       },
     );
   };
+  process.on('SIGHUP', () => {
+    try {
+      app.reload(loadConfig(values.config as string));
+    } catch (err) {
+      // an invalid new file leaves the running settings as they are
+      app.log.error('configuration not reloaded; the running settings stay', { reason: errorMessage(err).replace(/\n/g, ' ') });
+    }
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('uncaughtException', (err) => {

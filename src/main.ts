@@ -104,6 +104,35 @@ export class App {
   }
 
   /**
+   * SIGHUP: the settings that can change live (routes, access lists, log level) take effect for
+   * what arrives from now on; every other changed key is named as needing a restart. Nothing
+   * queued or in progress is dropped.
+   */
+  reload(next: Config): void {
+    const live: string[] = [];
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const newTags = new Router(next.routes).referencedTags.filter((t) => !this.router.referencedTags.includes(t));
+    if (!same(next.routes, this.cfg.routes) && newTags.length === 0) {
+      this.router.replace(next.routes);
+      this.cfg.routes = next.routes;
+      live.push('routes');
+    }
+    const l = this.cfg.listen;
+    if (!same([next.listen.allowedCallingAeTitles, next.listen.allowedPeers], [l.allowedCallingAeTitles, l.allowedPeers])) {
+      this.ingest.reloadAccess(next.listen.allowedCallingAeTitles, next.listen.allowedPeers);
+      live.push('listen.allowedCallingAeTitles', 'listen.allowedPeers');
+    }
+    if (next.logging.level !== this.cfg.logging.level) {
+      this.log.level = next.logging.level;
+      this.cfg.logging.level = next.logging.level;
+      live.push('logging.level');
+    }
+    const restart = changedKeys(this.cfg, next);
+    this.log.info('configuration reloaded', { applied: live.join(',') || 'nothing changed live' });
+    if (restart.length) this.log.warn('configuration changes that take effect only after a restart', { keys: restart.join(',') });
+  }
+
+  /**
    * Another process may now be writing the spool (our lock went unrefreshed past its stale
    * time): keep nothing running on it. Whatever was acknowledged is on disk.
    */
@@ -111,4 +140,20 @@ export class App {
     this.log.error('spool lock lost; stopping so two instances never share the spool', { spool: this.cfg.spool.dir, reason: err.message });
     process.exit(1);
   }
+}
+
+/** Keys (two levels deep) whose values differ between the running and the new configuration. */
+function changedKeys(running: Config, next: Config): string[] {
+  const out: string[] = [];
+  for (const key of Object.keys(next) as (keyof Config)[]) {
+    const a = running[key] as unknown;
+    const b = next[key] as unknown;
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
+      for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+        if (JSON.stringify((a as Record<string, unknown>)[k]) !== JSON.stringify((b as Record<string, unknown>)[k])) out.push(`${key}.${k}`);
+      }
+    } else out.push(key);
+  }
+  return out;
 }

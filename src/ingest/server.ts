@@ -16,7 +16,7 @@ export class IngestServer {
   private readonly sockets = new Set<Socket>();
   private readonly scps = new Set<IngestScp>();
   private readonly associations = { active: 0 };
-  private readonly peers: PeerFilter;
+  private peers: PeerFilter;
 
   constructor(
     private readonly listen: ListenConfig,
@@ -25,6 +25,13 @@ export class IngestServer {
     private readonly onStored: (obj: SpooledObject) => void,
   ) {
     this.peers = new PeerFilter(listen.allowedPeers);
+  }
+
+  /** New access lists for the associations accepted from now on (configuration reload). */
+  reloadAccess(allowedCallingAeTitles: string[], allowedPeers: string[]): void {
+    this.listen.allowedCallingAeTitles = allowedCallingAeTitles;
+    this.listen.allowedPeers = allowedPeers;
+    this.peers = new PeerFilter(allowedPeers);
   }
 
   /** Resolves with the bound port (useful when the config asks for port 0). */

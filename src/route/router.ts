@@ -28,19 +28,17 @@ interface CompiledRule {
  * everything. All conditions of a rule must hold; a list matches any of its values.
  */
 export class Router {
-  private readonly rules: CompiledRule[];
+  private rules: CompiledRule[];
 
   constructor(rules: readonly RouteConfig[]) {
-    this.rules = rules.map((r) => ({
-      to: r.to,
-      continue: r.continue,
-      region: r.when?.region ? new Set(r.when.region) : undefined,
-      modality: r.when?.modality ? new Set(r.when.modality.map((m) => m.toUpperCase())) : undefined,
-      callingAeTitle: r.when?.callingAeTitle ? new Set(r.when.callingAeTitle.map((a) => a.trim())) : undefined,
-      calledAeTitle: r.when?.calledAeTitle ? new Set(r.when.calledAeTitle.map((a) => a.trim())) : undefined,
-      tags: Object.entries(r.when?.tags ?? {}).map(([t, p]) => ({ tag: parseTag(t), pattern: new RegExp(p) })),
-    }));
+    this.rules = compile(rules);
   }
+
+  /** New rules for the objects routed from now on (configuration reload). */
+  replace(rules: readonly RouteConfig[]): void {
+    this.rules = compile(rules);
+  }
+
 
   /** Tags the rules need from each object. */
   get referencedTags(): number[] {
@@ -64,4 +62,16 @@ export class Router {
     }
     return out;
   }
+}
+
+function compile(rules: readonly RouteConfig[]): CompiledRule[] {
+  return rules.map((r) => ({
+    to: r.to,
+    continue: r.continue,
+    region: r.when?.region ? new Set(r.when.region) : undefined,
+    modality: r.when?.modality ? new Set(r.when.modality.map((m) => m.toUpperCase())) : undefined,
+    callingAeTitle: r.when?.callingAeTitle ? new Set(r.when.callingAeTitle.map((a) => a.trim())) : undefined,
+    calledAeTitle: r.when?.calledAeTitle ? new Set(r.when.calledAeTitle.map((a) => a.trim())) : undefined,
+    tags: Object.entries(r.when?.tags ?? {}).map(([t, p]) => ({ tag: parseTag(t), pattern: new RegExp(p) })),
+  }));
 }
