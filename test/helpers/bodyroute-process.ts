@@ -57,3 +57,12 @@ export async function startBodyroute(dir: string, config: Record<string, unknown
       }),
   };
 }
+
+/** The JSON log lines (logging.format: json) bodyroute has written so far, as data. */
+export function jsonLogLines(br: BodyrouteProcess): { level: string; message: string; [field: string]: unknown }[] {
+  return br
+    .logs()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level: string; message: string });
+}

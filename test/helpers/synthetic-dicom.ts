@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildFileMetaHeader } from '../../src/dicom/part10';
 import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from '../../src/dicom/transfer-syntax';
 
@@ -259,4 +260,18 @@ function toBigEndian(le: Buffer, els: Element[]): Buffer {
     pos += e.value.length;
   }
   return out;
+}
+
+/** `count` images of one series written into `dir` as img0000.dcm…, with each file's SOP Instance UID. */
+export function writeSyntheticSeries(dir: string, count: number, opts: CtOptions = {}): { files: string[]; uidOf: Map<string, string> } {
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  const uidOf = new Map<string, string>();
+  const seriesUid = newUid();
+  for (let i = 0; i < count; i++) {
+    const f = join(dir, `img${String(i).padStart(4, '0')}.dcm`);
+    uidOf.set(f, writeSyntheticImage(f, { seriesUid, instanceNumber: i + 1, z: i, ...opts }).sopInstanceUid);
+    files.push(f);
+  }
+  return { files, uidOf };
 }

@@ -3,18 +3,9 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { BodyrouteProcess, jsonLogLines, startBodyroute } from '../helpers/bodyroute-process';
 import { writeSyntheticImage } from '../helpers/synthetic-dicom';
 import { requireTools, run, waitFor } from '../helpers/tools';
-
-/** The JSON log lines bodyroute has written so far, as data. */
-function logLines(br: BodyrouteProcess): { level: string; message: string; [k: string]: unknown }[] {
-  return br
-    .logs()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l));
-}
 
 const filesIn = (dir: string): number => (existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.dcm')).length : 0);
 
@@ -56,10 +47,10 @@ describe('SIGHUP reloads the configuration without a restart', function () {
     // new routes and a new listen port: routes apply at once, the port is named as needing a restart
     writeFileSync(configPath, stringify({ ...base, listen: { ...base.listen, port: 11119 }, routes: [{ to: ['b'] }] }));
     br.proc.kill('SIGHUP');
-    await waitFor('the reload line', () => logLines(br as BodyrouteProcess).some((l) => l.message === 'configuration reloaded'), 5000, 20);
-    const reloaded = logLines(br).find((l) => l.message === 'configuration reloaded');
+    await waitFor('the reload line', () => jsonLogLines(br as BodyrouteProcess).some((l) => l.message === 'configuration reloaded'), 5000, 20);
+    const reloaded = jsonLogLines(br).find((l) => l.message === 'configuration reloaded');
     expect(reloaded?.applied).to.equal('routes');
-    expect(logLines(br).find((l) => l.message === 'configuration changes that take effect only after a restart')?.keys).to.equal('listen.port');
+    expect(jsonLogLines(br).find((l) => l.message === 'configuration changes that take effect only after a restart')?.keys).to.equal('listen.port');
     send('second');
     await waitFor('the second object in b', () => filesIn(join(tmp, 'b')) === 1, 10000);
     expect(filesIn(join(tmp, 'a'))).to.equal(1);
@@ -67,8 +58,8 @@ describe('SIGHUP reloads the configuration without a restart', function () {
     // an invalid file: an error naming the key, the running settings stay
     writeFileSync(configPath, stringify({ ...base, routes: [{ to: ['nowhere'] }] }));
     br.proc.kill('SIGHUP');
-    await waitFor('the refusal', () => logLines(br as BodyrouteProcess).some((l) => l.message === 'configuration not reloaded; the running settings stay'), 5000, 20);
-    expect(String(logLines(br).find((l) => l.message === 'configuration not reloaded; the running settings stay')?.reason)).to.match(/routes\[0\]\.to\[0\]: no destination named "nowhere"/);
+    await waitFor('the refusal', () => jsonLogLines(br as BodyrouteProcess).some((l) => l.message === 'configuration not reloaded; the running settings stay'), 5000, 20);
+    expect(String(jsonLogLines(br).find((l) => l.message === 'configuration not reloaded; the running settings stay')?.reason)).to.match(/routes\[0\]\.to\[0\]: no destination named "nowhere"/);
     expect(br.proc.exitCode).to.equal(null);
     send('third');
     await waitFor('the third object in b', () => filesIn(join(tmp, 'b')) === 2, 10000);

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
-import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
+import { writeSyntheticSeries } from '../helpers/synthetic-dicom';
 import { freePort, requireTools, waitFor } from '../helpers/tools';
 import { sendAndKill } from '../helpers/send-and-kill';
 
@@ -31,15 +31,7 @@ describe('kill -9 while objects arrive: every acknowledged object is delivered a
     // The destination comes up only after the restart, so every acknowledged object must
     // survive the crash in the spool and its journal, not in flight to the destination.
     const scpPort = await freePort();
-    mkdirSync(join(tmp, 'in'), { recursive: true });
-    const files: string[] = [];
-    const uidOf = new Map<string, string>();
-    const series = newUid();
-    for (let i = 0; i < OBJECTS; i++) {
-      const f = join(tmp, 'in', `img${String(i).padStart(4, '0')}.dcm`);
-      uidOf.set(f, writeSyntheticImage(f, { rows: 256, columns: 256, seriesUid: series, instanceNumber: i + 1, z: i }).sopInstanceUid);
-      files.push(f);
-    }
+    const { files, uidOf } = writeSyntheticSeries(join(tmp, 'in'), OBJECTS, { rows: 256, columns: 256 });
     const config = {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
       spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },

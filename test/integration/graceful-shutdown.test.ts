@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { BodyrouteProcess, jsonLogLines, startBodyroute } from '../helpers/bodyroute-process';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
 import { sendAndKill } from '../helpers/send-and-kill';
-import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
+import { writeSyntheticSeries } from '../helpers/synthetic-dicom';
 import { freePort, requireTools, waitFor } from '../helpers/tools';
 
 const OBJECTS = 300;
@@ -29,15 +29,7 @@ describe('SIGTERM while a study arrives: a clean stop, and every acknowledged ob
 
   it(`stops on SIGTERM with exit 0 and one "stopped" line; nothing that got a success is lost (${OBJECTS} objects)`, async () => {
     const scpPort = await freePort();
-    mkdirSync(join(tmp, 'in'), { recursive: true });
-    const files: string[] = [];
-    const uidOf = new Map<string, string>();
-    const series = newUid();
-    for (let i = 0; i < OBJECTS; i++) {
-      const f = join(tmp, 'in', `img${String(i).padStart(4, '0')}.dcm`);
-      uidOf.set(f, writeSyntheticImage(f, { rows: 256, columns: 256, seriesUid: series, instanceNumber: i + 1, z: i }).sopInstanceUid);
-      files.push(f);
-    }
+    const { files, uidOf } = writeSyntheticSeries(join(tmp, 'in'), OBJECTS, { rows: 256, columns: 256 });
     const config = {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
       spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
@@ -54,11 +46,7 @@ describe('SIGTERM while a study arrives: a clean stop, and every acknowledged ob
     expect(victim.proc.exitCode).to.equal(0);
     expect(acknowledged.size).to.be.at.least(60);
     expect(acknowledged.size).to.be.lessThan(OBJECTS);
-    const lines = victim
-      .logs()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { message: string; level: string });
+    const lines = jsonLogLines(victim);
     expect(lines.filter((l) => l.message === 'bodyroute stopped')).to.have.length(1);
     expect(lines.some((l) => l.message === 'association aborted: bodyroute is stopping')).to.equal(true);
     expect(lines.filter((l) => l.level === 'error')).to.deep.equal([]);
