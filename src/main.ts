@@ -69,7 +69,14 @@ export class App {
       tagWriter:
         this.classifier && t.enabled
           ? new TagWriter(
-              { privateGroup: t.privateGroup, privateCreator: t.privateCreator, seriesDescription: t.seriesDescription, bodyPartExamined: t.bodyPartExamined, software: `bodyroute ${VERSION}` },
+              {
+                privateGroup: t.privateGroup,
+                privateCreator: t.privateCreator,
+                seriesDescription: t.seriesDescription,
+                bodyPartExamined: t.bodyPartExamined,
+                software: `bodyroute ${VERSION}`,
+                onSkipped: (what, reason) => this.log.info(what, { component: 'tag', reason }),
+              },
               (id) => this.spool.taggedPath(id),
             )
           : undefined,

@@ -4,6 +4,7 @@ import { Edit, spliceDataset } from '../dicom/splice';
 import { tag, Tags } from '../dicom/tags';
 import { blockTag, choosePrivateBlock, creatorTag } from './private-block';
 import { bodyPartTerm } from './region-terms';
+import { labelDescription, LO_MAX } from './series-description';
 
 /** What bodyroute writes into one image. */
 export interface RegionLabel {
@@ -23,6 +24,8 @@ export interface TagOptions {
   seriesDescription: 'off' | 'append' | 'prefix';
   bodyPartExamined: 'off' | 'fill-if-empty' | 'overwrite';
   software: string;
+  /** A standard element bodyroute left alone, and why (logged by the caller). */
+  onSkipped?: (what: string, reason: string) => void;
 }
 
 /** Offsets of bodyroute's elements inside its private block (docs/conformance.md). */
@@ -33,7 +36,6 @@ export const EVIDENCE_TERMS = { image: 'IMAGE', 'image+header': 'IMAGE_HEADER' }
 
 const ORIGINAL_ATTRIBUTES_SEQUENCE = tag(0x0400, 0x0561);
 const MODIFIED_ATTRIBUTES_SEQUENCE = tag(0x0400, 0x0550);
-const LO_MAX = 64;
 
 function dicomDateTime(d: Date): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -45,18 +47,6 @@ function loSafe(s: string): string {
   return s.replace(/[\\\x00-\x1f]/g, ' ');
 }
 
-export function describeSeries(original: string, term: string, mode: 'append' | 'prefix'): string {
-  const label = `[${term}]`;
-  const orig = loSafe(original).trim();
-  if (mode === 'append') {
-    if (orig.endsWith(label)) return orig;
-    const room = LO_MAX - label.length - 1;
-    return orig ? `${orig.slice(0, room).trimEnd()} ${label}` : label;
-  }
-  if (orig.startsWith(label)) return orig;
-  const room = LO_MAX - label.length - 1;
-  return orig ? `${label} ${orig.slice(0, room).trimEnd()}` : label;
-}
 
 /**
  * Returns the dataset with bodyroute's private block, and the optional standard elements,
@@ -88,19 +78,23 @@ export function tagEdits(data: Buffer, enc: Encoding, label: RegionLabel, opts: 
   const term = label.series ? label.series.term : label.imageRegion === 'unknown' ? undefined : bodyPartTerm(label.imageRegion);
   const originals: Buffer[] = [];
   if (term) {
-    const existing = topLevel(data, enc, [Tags.SeriesDescription, Tags.BodyPartExamined]);
-    const change = (t: number, vr: string, value: string, current: { el: ElementHeader; value: string } | undefined) => {
-      if (current && current.value === value) return;
-      edits.push(set(t, vr, value));
+    const existing = topLevel(data, enc, [Tags.SpecificCharacterSet, Tags.SeriesDescription, Tags.BodyPartExamined]);
+    const change = (t: number, vr: string, value: Buffer, current: { el: ElementHeader; value: string } | undefined) => {
+      const padded = value.length % 2 ? Buffer.concat([value, Buffer.from(' ')]) : value;
+      if (current && data.subarray(current.el.valueStart, current.el.valueStart + current.el.length).equals(padded)) return;
+      edits.push({ kind: 'set', element: { tag: t, vr, value: padded } });
       if (current) originals.push(Buffer.from(data.subarray(current.el.start, current.el.end)));
     };
     if (opts.seriesDescription !== 'off') {
       const cur = existing.get(Tags.SeriesDescription);
-      change(Tags.SeriesDescription, 'LO', describeSeries(cur?.value ?? '', term, opts.seriesDescription), cur);
+      const bytes = cur ? data.subarray(cur.el.valueStart, cur.el.valueStart + cur.el.length) : undefined;
+      const edit = labelDescription(bytes, existing.get(Tags.SpecificCharacterSet)?.value, term, opts.seriesDescription);
+      if ('unchanged' in edit) opts.onSkipped?.('Series Description left unchanged', edit.unchanged);
+      else change(Tags.SeriesDescription, 'LO', edit.value, cur);
     }
     const bp = existing.get(Tags.BodyPartExamined);
     if (opts.bodyPartExamined === 'overwrite' || (opts.bodyPartExamined === 'fill-if-empty' && !bp?.value)) {
-      change(Tags.BodyPartExamined, 'CS', term, bp);
+      if (bp?.value !== term) change(Tags.BodyPartExamined, 'CS', Buffer.from(term, 'latin1'), bp);
     }
   }
   if (originals.length) {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ElementReader, stringValue } from '../../../src/dicom/element-reader';
-import { describeSeries, tagDataset, TagOptions } from '../../../src/tag/tagger';
+import { tagDataset, TagOptions } from '../../../src/tag/tagger';
+import { labelDescription } from '../../../src/tag/series-description';
 import { seriesBodyPartTerm } from '../../../src/tag/region-terms';
 import { encodeDataset, str } from '../../helpers/synthetic-dicom';
 
@@ -63,10 +64,11 @@ describe('tag/tagger', () => {
   });
 
   it('keeps Series Description within 64 characters and does not label twice', () => {
-    expect(describeSeries('X'.repeat(70), 'CHEST', 'append')).to.have.length(64);
-    expect(describeSeries('CT THORAX [CHEST]', 'CHEST', 'append')).to.equal('CT THORAX [CHEST]');
-    expect(describeSeries('CT THORAX', 'CHEST', 'prefix')).to.equal('[CHEST] CT THORAX');
-    expect(describeSeries('', 'KNEE', 'append')).to.equal('[KNEE]');
+    const text = (e: ReturnType<typeof labelDescription>) => ('value' in e ? e.value.toString('latin1') : `unchanged: ${e.unchanged}`);
+    expect(text(labelDescription(Buffer.from('X'.repeat(70)), undefined, 'CHEST', 'append'))).to.have.length(64);
+    expect(text(labelDescription(Buffer.from('CT THORAX [CHEST]'), undefined, 'CHEST', 'append'))).to.equal('CT THORAX [CHEST]');
+    expect(text(labelDescription(Buffer.from('CT THORAX'), undefined, 'CHEST', 'prefix'))).to.equal('[CHEST] CT THORAX');
+    expect(text(labelDescription(undefined, undefined, 'KNEE', 'append'))).to.equal('[KNEE]');
   });
 
   it('knows the composite Body Part Examined terms', () => {
@@ -75,5 +77,37 @@ describe('tag/tagger', () => {
     expect(seriesBodyPartTerm(['head', 'neck'], 'head')).to.equal('HEADNECK');
     expect(seriesBodyPartTerm(['knee', 'chest'], 'knee')).to.equal('KNEE');
     expect(seriesBodyPartTerm(['upperarm'], 'upperarm')).to.equal('ARM');
+  });
+
+  describe('Series Description in the object\'s character set', () => {
+    const value = (e: ReturnType<typeof labelDescription>) => {
+      if (!('value' in e)) throw new Error(`unchanged: ${e.unchanged}`);
+      return e.value;
+    };
+    it('keeps a Latin-1 description\'s accented characters', () => {
+      expect(value(labelDescription(Buffer.from('Hüfte rechts ', 'latin1'), 'ISO_IR 100', 'HIP', 'append')).toString('latin1')).to.equal('Hüfte rechts [HIP]');
+    });
+    it('shortens a long UTF-8 description at a character boundary, to 64 characters', () => {
+      const long = 'Épaule '.repeat(12);
+      const out = value(labelDescription(Buffer.from(long, 'utf8'), 'ISO_IR 192', 'SHOULDER', 'append')).toString('utf8');
+      expect([...out]).to.have.length.at.most(64);
+      expect(out.endsWith(' [SHOULDER]')).to.equal(true);
+      expect(out).not.to.contain('\ufffd');
+      expect(long.startsWith(out.slice(0, -' [SHOULDER]'.length))).to.equal(true);
+    });
+    it('keeps ISO 2022 escape sequences, and leaves a long ISO 2022 description alone with the reason', () => {
+      const jis = Buffer.concat([Buffer.from('\x1b$B', 'latin1'), Buffer.from([0x36, 0x3b, 0x49, 0x74]), Buffer.from('\x1b(B CT', 'latin1')]);
+      const labelled = value(labelDescription(jis, '\\ISO 2022 IR 87', 'CHEST', 'append'));
+      expect(labelled.equals(Buffer.concat([jis, Buffer.from(' [CHEST]')]))).to.equal(true);
+      const long = Buffer.concat([jis, Buffer.from(' '.padEnd(60, 'x'))]);
+      expect(labelDescription(long, '\\ISO 2022 IR 87', 'CHEST', 'append')).to.have.property('unchanged').that.matches(/cannot be shortened safely/);
+    });
+    it('tagging reports a description it left alone', () => {
+      const skipped: string[] = [];
+      const ds = encodeDataset([str(t(0x0008, 0x0005), 'CS', 'ISO_IR 999'), str(t(0x0008, 0x0060), 'CS', 'CT'), str(t(0x0008, 0x103e), 'LO', 'X')], true);
+      const v = values(tagDataset(ds, LE, { imageRegion: 'chest', confidence: 0.9, model: 'm 1' }, { ...opts, onSkipped: (what, why) => skipped.push(`${what}: ${why}`) }));
+      expect(v.get(t(0x0008, 0x103e))).to.equal('X');
+      expect(skipped).to.deep.equal(['Series Description left unchanged: Specific Character Set "ISO_IR 999" is not one bodyroute can decode']);
+    });
   });
 });
