@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'SPOOL_FULL'
   | 'SPOOL_IO'
   | 'SPOOL_LOCKED'
+  | 'TAG_IMPOSSIBLE'
   | 'LISTEN_FAILED'
   | 'OBJECT_TOO_LARGE'
   | 'OBJECT_MALFORMED'

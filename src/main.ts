@@ -81,6 +81,7 @@ export class App {
             )
           : undefined,
       mode: t.mode,
+      onTagFailure: t.onFailure,
       seriesStableMs: this.cfg.series.stableSeconds * 1000,
       router: this.router,
       dispatcher: this.dispatcher,

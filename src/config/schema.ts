@@ -196,6 +196,8 @@ const taggingSchema = z
     privateCreator: z.string().min(1).max(64).default('BODYROUTE 1.0'),
     seriesDescription: z.enum(['off', 'append', 'prefix']).default('off'),
     bodyPartExamined: z.enum(['off', 'fill-if-empty', 'overwrite']).default('off'),
+    /** An object the label can never be written into: forward it without the label (a label must not hold an image back) or quarantine it. */
+    onFailure: z.enum(['forward-untagged', 'quarantine']).default('forward-untagged'),
   })
   .strict();
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ClassifyOutcome } from '../classify/classification';
 import { Tags } from '../dicom/tags';
 import { Dispatcher } from '../dispatch/dispatcher';
-import { errorMessage } from '../errors';
+import { BodyrouteError, errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
 import { Router, RoutingFacts } from '../route/router';
 import { editsPathFor } from '../spool/dataset-edits';
@@ -26,6 +26,8 @@ export interface PipelineOptions {
   tagWriter?: TagWriter;
   /** series: hold each series until stable and label it as a whole. */
   mode: 'image' | 'series';
+  /** An object the label can never be written into: forwarded without it, or quarantined. */
+  onTagFailure?: 'forward-untagged' | 'quarantine';
   seriesStableMs: number;
   router: Router;
   dispatcher: Dispatcher;
@@ -148,7 +150,8 @@ export class Pipeline {
 
   private async deliver(obj: SpooledObject, label: RegionLabel | undefined, regions: string[]): Promise<void> {
     try {
-      const tagged = label && this.o.tagWriter ? await this.o.tagWriter.write(obj, label) : obj;
+      const tagged = label ? await this.tag(obj, label) : obj;
+      if (!tagged) return;
       const facts: RoutingFacts = {
         regions,
         modality: obj.modality ?? '',
@@ -170,6 +173,22 @@ export class Pipeline {
     } catch (err) {
       this.o.log.error('pipeline error; object stays in the inbox and is retried', { id: obj.id, reason: errorMessage(err), retryInMs: RETRY_AFTER_ERROR_MS });
       this.later(obj, RETRY_AFTER_ERROR_MS);
+    }
+  }
+
+  /** The tagged object; the object as received when the label cannot be written; undefined once quarantined. */
+  private async tag(obj: SpooledObject, label: RegionLabel): Promise<SpooledObject | undefined> {
+    if (!this.o.tagWriter) return obj;
+    try {
+      return await this.o.tagWriter.write(obj, label);
+    } catch (err) {
+      if (!(err instanceof BodyrouteError && err.code === 'TAG_IMPOSSIBLE')) throw err;
+      if (this.o.onTagFailure === 'quarantine') {
+        await this.quarantine(obj.id, obj.path, `tagging: ${err.message}`);
+        return undefined;
+      }
+      this.o.log.warn('forwarded without the label: it cannot be written into this object', { id: obj.id, sopInstanceUid: obj.sopInstanceUid, code: err.code, reason: err.message });
+      return obj;
     }
   }
 

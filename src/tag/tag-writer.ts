@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { BodyrouteError, errorMessage } from '../errors';
 import { headerOf, summarizeDataset } from '../dicom/header';
 import { readFileMeta } from '../dicom/part10';
 import { planSplice } from '../dicom/splice';
@@ -31,7 +32,7 @@ export class TagWriter {
     const enc = { explicitVr: ts.explicitVr, littleEndian: ts.littleEndian };
     const header = obj.header ?? (await readHeader(obj));
     const datasetBytes = obj.sizeBytes - obj.datasetOffset;
-    const edits = editsFromParts(planSplice(header, enc, tagEdits(header, enc, label, this.opts), datasetBytes));
+    const edits = impossibleIfThrows(() => editsFromParts(planSplice(header, enc, tagEdits(header, enc, label, this.opts), datasetBytes)));
     await writeEdits(editsPathFor(obj.path), edits);
     return { ...obj, edits };
   }
@@ -45,7 +46,7 @@ export class TagWriter {
     const stored = file.subarray(meta.datasetOffset);
     // a deflated dataset is inflated, tagged and deflated again: its compressed bytes change, its content only by our elements
     const dataset = ts.deflated ? inflateRawSync(stored) : stored;
-    const tagged = tagDataset(dataset, enc, label, this.opts);
+    const tagged = impossibleIfThrows(() => tagDataset(dataset, enc, label, this.opts));
     const body = ts.deflated ? deflateRawSync(tagged) : tagged;
     const path = this.taggedPathFor(obj.id);
     const handle = await fsp.open(path, 'w', 0o600);
@@ -74,5 +75,14 @@ async function readHeader(obj: SpooledObject): Promise<Buffer> {
     }
   } finally {
     await handle.close();
+  }
+}
+
+/** Planning the edits reads only the object: when it fails, no retry can succeed (I/O errors stay retryable). */
+function impossibleIfThrows<T>(plan: () => T): T {
+  try {
+    return plan();
+  } catch (err) {
+    throw new BodyrouteError('TAG_IMPOSSIBLE', `cannot write the label: ${errorMessage(err)}`, false);
   }
 }
