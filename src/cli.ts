@@ -7,7 +7,7 @@ import { DATASET_EXPORT_HELP, datasetExport } from './commands/dataset-export';
 import { EVAL_HELP, evalCommand } from './commands/eval';
 import { REQUEUE_HELP, requeueCommand } from './commands/requeue';
 import { VERSION } from './version';
-import { BodyrouteError, errorMessage } from './errors';
+import { errorMessage } from './errors';
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid configuration. */
 export const ExitCode = { Ok: 0, Failure: 1, Usage: 2, Config: 3 } as const;
@@ -76,15 +76,7 @@ async function serve(args: string[]): Promise<number> {
   process.on('unhandledRejection', (err) => {
     app.log.error('unhandled rejection', { reason: err instanceof Error ? err.message : String(err) });
   });
-  try {
-    await app.start();
-  } catch (err) {
-    if (err instanceof BodyrouteError && (err.code === 'SPOOL_LOCKED' || err.code === 'LISTEN_FAILED')) {
-      process.stderr.write(`bodyroute: ${err.message}\n`);
-      return ExitCode.Failure;
-    }
-    throw err;
-  }
+  await app.start(); // a start-up failure (spool in use, port in use) is one line and exit 1, from main()
   return new Promise<number>(() => undefined); // runs until a signal
 }
 

@@ -75,14 +75,3 @@ export function decide(
     ...(fused ? { headerRegions: (headerRegions as string[]).filter((r) => r in image) } : {}),
   };
 }
-
-/** Image only: softmax with temperature, then the region (or 'unknown' under the threshold). */
-export function interpretLogits(
-  logits: ArrayLike<number>,
-  classes: readonly string[],
-  temperature: number,
-  unknownThreshold: number,
-): { region: string; confidence: number; scores: Record<string, number> } {
-  const { region, confidence, scores } = decide(logits, classes, temperature, unknownThreshold);
-  return { region, confidence, scores };
-}

@@ -62,6 +62,7 @@ export function classifiedModality(a: Pick<ImageAttributes, 'modality' | 'sopCla
   if (CLASSIFIED_MODALITIES.has(a.modality)) return a.modality as 'CT' | 'MR';
   return IMAGE_SOP_CLASS_MODALITY[a.sopClassUid];
 }
+
 const VIDEO_OR_UNKNOWN = 'pixel data in a transfer syntax bodyroute cannot decode';
 
 /**

@@ -34,7 +34,11 @@ export function encodeElement(el: NewElement, enc: Encoding): Buffer {
 
 /** A text value padded to even length (space; UI pads with NUL). */
 export function textValue(vr: string, text: string): Buffer {
-  const b = Buffer.from(text, 'latin1');
+  return paddedValue(vr, Buffer.from(text, 'latin1'));
+}
+
+/** A value padded to even length: NUL for UI, space for the other string VRs. */
+export function paddedValue(vr: string, b: Buffer): Buffer {
   return b.length % 2 ? Buffer.concat([b, Buffer.from([vr === 'UI' ? 0 : 0x20])]) : b;
 }
 

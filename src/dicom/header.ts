@@ -1,5 +1,5 @@
-import { decodeText } from './charset';
 import { inflateRawSync, constants as zlibConstants } from 'node:zlib';
+import { decodeText } from './charset';
 import { ElementReader, hasLongLength, MalformedError, stringValue, TruncatedError, UNDEFINED_LENGTH } from './element-reader';
 import { Tags } from './tags';
 import { findTransferSyntax } from './transfer-syntax';
@@ -48,11 +48,6 @@ function inflatePrefix(bytes: Buffer): Buffer {
   return inflateRawSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
 }
 
-/**
- * Summarises a dataset. `bytes` may be a prefix: reading stops at the first element that
- * runs past it. Tags beyond `wanted` are stepped over. Throws MalformedError for bytes
- * that cannot be a dataset.
- */
 /** VRs whose values are in the Specific Character Set (PS3.5 §6.1.2.3); the others are ASCII or binary. */
 const CHARSET_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'PN', 'UC']);
 
@@ -61,6 +56,11 @@ function textOf(bytes: Buffer, vr: string | undefined, charset: string | undefin
   return charset && (vr === undefined || CHARSET_VRS.has(vr)) ? decodeText(bytes, charset) : stringValue(bytes);
 }
 
+/**
+ * Summarises a dataset. `bytes` may be a prefix: reading stops at the first element that
+ * runs past it. Tags beyond `wanted` are stepped over. Throws MalformedError for bytes
+ * that cannot be a dataset.
+ */
 export function summarizeDataset(
   bytes: Buffer,
   transferSyntaxUid: string,

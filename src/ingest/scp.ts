@@ -91,6 +91,11 @@ export class IngestScp implements PduHandler {
   drop(reason: string): void {
     if (this.state === 'closed' || this.sock.destroyed) return;
     this.ctx.log.warn('connection dropped', { peer: this.remote, callingAe: this.callingAe, reason });
+    this.sendAbort();
+  }
+
+  /** A-ABORT, then the socket is closed shortly after even if the peer does not close its side. */
+  private sendAbort(): void {
     this.sock.end(A_ABORT);
     setTimeout(() => this.sock.destroy(), 200).unref();
   }
@@ -109,8 +114,7 @@ export class IngestScp implements PduHandler {
   private abortForShutdown(): void {
     if (this.state === 'closed' || this.sock.destroyed) return;
     this.ctx.log.info('association aborted: bodyroute is stopping', { peer: this.remote, callingAe: this.callingAe, objects: this.stored });
-    this.sock.end(A_ABORT);
-    setTimeout(() => this.sock.destroy(), 200).unref();
+    this.sendAbort();
   }
 
   /** Any bytes from the peer restart the idle timer (listen.pduTimeoutMs). */

@@ -136,9 +136,11 @@ export class IngestServer {
     const server = this.server;
     this.server = undefined;
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const allClosed = Promise.all([...this.sockets].map((sock) => new Promise((resolve) => sock.once('close', resolve))));
     for (const scp of this.scps) scp.shutdown();
-    const deadline = Date.now() + graceMs;
-    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([allClosed, new Promise((resolve) => (grace = setTimeout(resolve, graceMs)))]);
+    clearTimeout(grace);
     if (this.sockets.size > 0) this.log.warn('associations cut at the end of shutdown.graceSeconds', { open: this.sockets.size });
     for (const s of this.sockets) s.destroy();
     await closed;

@@ -1,5 +1,5 @@
 import { ElementHeader, ElementReader, Encoding, stringValue, UNDEFINED_LENGTH } from '../dicom/element-reader';
-import { encodeElement, encodeItem, NewElement, textValue } from '../dicom/element-writer';
+import { encodeElement, encodeItem, NewElement, paddedValue, textValue } from '../dicom/element-writer';
 import { Edit, spliceDataset } from '../dicom/splice';
 import { tag, Tags } from '../dicom/tags';
 import { blockTag, choosePrivateBlock, creatorTag } from './private-block';
@@ -47,7 +47,6 @@ function loSafe(s: string): string {
   return s.replace(/[\\\x00-\x1f]/g, ' ');
 }
 
-
 /**
  * Returns the dataset with bodyroute's private block, and the optional standard elements,
  * spliced in; the originals of changed standard elements go into the Original Attributes
@@ -80,7 +79,7 @@ export function tagEdits(data: Buffer, enc: Encoding, label: RegionLabel, opts: 
   if (term) {
     const existing = topLevel(data, enc, [Tags.SpecificCharacterSet, Tags.SeriesDescription, Tags.BodyPartExamined]);
     const change = (t: number, vr: string, value: Buffer, current: { el: ElementHeader; value: string } | undefined) => {
-      const padded = value.length % 2 ? Buffer.concat([value, Buffer.from(' ')]) : value;
+      const padded = paddedValue(vr, value);
       if (current && data.subarray(current.el.valueStart, current.el.valueStart + current.el.length).equals(padded)) return;
       edits.push({ kind: 'set', element: { tag: t, vr, value: padded } });
       if (current) originals.push(Buffer.from(data.subarray(current.el.start, current.el.end)));
@@ -94,7 +93,7 @@ export function tagEdits(data: Buffer, enc: Encoding, label: RegionLabel, opts: 
     }
     const bp = existing.get(Tags.BodyPartExamined);
     if (opts.bodyPartExamined === 'overwrite' || (opts.bodyPartExamined === 'fill-if-empty' && !bp?.value)) {
-      if (bp?.value !== term) change(Tags.BodyPartExamined, 'CS', Buffer.from(term, 'latin1'), bp);
+      change(Tags.BodyPartExamined, 'CS', Buffer.from(term, 'latin1'), bp);
     }
   }
   if (originals.length) {

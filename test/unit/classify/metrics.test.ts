@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { interpretLogits } from '../../../src/classify/classification';
+import { decide } from '../../../src/classify/classification';
 import { bootstrapCi, evaluate, formatReport } from '../../../src/classify/metrics';
 
 describe('classify/metrics', () => {
@@ -50,10 +50,10 @@ describe('classify/metrics', () => {
   });
 
   it('answers unknown below the calibrated threshold, and applies the temperature', () => {
-    expect(interpretLogits([2, 0, 0], ['a', 'b', 'c'], 1, 0.5).region).to.equal('a');
-    expect(interpretLogits([2, 0, 0], ['a', 'b', 'c'], 1, 0.9).region).to.equal('unknown');
-    const hot = interpretLogits([2, 0, 0], ['a', 'b', 'c'], 10, 0);
-    expect(hot.confidence).to.be.below(interpretLogits([2, 0, 0], ['a', 'b', 'c'], 1, 0).confidence);
+    expect(decide([2, 0, 0], ['a', 'b', 'c'], 1, 0.5).region).to.equal('a');
+    expect(decide([2, 0, 0], ['a', 'b', 'c'], 1, 0.9).region).to.equal('unknown');
+    const hot = decide([2, 0, 0], ['a', 'b', 'c'], 10, 0);
+    expect(hot.confidence).to.be.below(decide([2, 0, 0], ['a', 'b', 'c'], 1, 0).confidence);
     expect(Object.values(hot.scores).reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-12);
   });
 });
