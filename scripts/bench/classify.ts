@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { initCodecs } from '../../src/classify/codecs';
+import { initCodecs } from '../../src/dicom/codecs';
 import { decodeForClassification } from '../../src/classify/decode';
 import { loadManifest } from '../../src/classify/manifest';
 import { preprocess } from '../../src/classify/preprocess';

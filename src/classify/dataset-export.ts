@@ -4,7 +4,7 @@ import { summarizeDataset } from '../dicom/header';
 import { readFileMeta } from '../dicom/part10';
 import { Tags } from '../dicom/tags';
 import { slicePosition } from '../dicom/geometry';
-import { initCodecs } from './codecs';
+import { initCodecs } from '../dicom/codecs';
 import { decodeForClassification } from './decode';
 import { LabelRow, readLabels } from './labels';
 import { NpyFloat32Writer } from './npy';

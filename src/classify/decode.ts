@@ -1,9 +1,10 @@
 import { inflateRawSync } from 'node:zlib';
-import { Encoding, sequenceItems, UNDEFINED_LENGTH } from '../dicom/element-reader';
+import { Encoding, UNDEFINED_LENGTH } from '../dicom/element-reader';
+import { frameBytes, frameFragments } from '../dicom/encapsulated';
 import { hasPart10Preamble, readFileMeta } from '../dicom/part10';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
 import { IMAGE_SOP_CLASS_MODALITY } from '../dicom/uids';
-import { canDecode, decodeFrame, FrameGeometry } from './codecs';
+import { canDecode, decodeFrame, FrameGeometry } from '../dicom/codecs';
 import { HeaderText } from './header-regions';
 import { ImageAttributes, readImageAttributes } from './image-attributes';
 
@@ -147,27 +148,16 @@ export function decodeForClassification(file: Buffer): DecodeOutcome {
   };
 }
 
-/** The compressed bytes of one frame: Basic Offset Table if present, else one fragment per frame, else all fragments. */
+/** The compressed bytes of one frame. */
 function encapsulatedFrame(data: Buffer, enc: Encoding, a: ImageAttributes, frameIndex: number): Buffer {
-  const el = a.pixelData;
-  if (!el || el.length !== UNDEFINED_LENGTH) throw new DecodeError('compressed pixel data must have undefined length');
-  // fragments are the items of the pixel data element; the first is the Basic Offset Table
-  const fragments = sequenceItems(data, el, enc);
-  const u32 = (at: number) => (enc.littleEndian ? data.readUInt32LE(at) : data.readUInt32BE(at));
-  const [offsetTable, ...frags] = fragments;
-  if (!offsetTable || frags.length === 0) throw new DecodeError('encapsulated pixel data without fragments');
-  const concat = (list: { start: number; end: number }[]) => Buffer.concat(list.map((f) => data.subarray(f.start, f.end)));
-  if (a.numberOfFrames === 1) return concat(frags);
-  const botLength = offsetTable.end - offsetTable.start;
-  if (botLength >= 4 * a.numberOfFrames) {
-    const offsets = Array.from({ length: a.numberOfFrames }, (_, i) => u32(offsetTable.start + 4 * i));
-    const firstItem = frags[0].start - 8;
-    const begin = firstItem + offsets[frameIndex];
-    const end = frameIndex + 1 < offsets.length ? firstItem + offsets[frameIndex + 1] : el.end;
-    return concat(frags.filter((f) => f.start - 8 >= begin && f.end <= end));
+  if (!a.pixelData) throw new DecodeError('no pixel data');
+  let frames;
+  try {
+    frames = frameFragments(data, enc, a.pixelData, a.numberOfFrames);
+  } catch (err) {
+    throw new DecodeError((err as Error).message);
   }
-  if (frags.length === a.numberOfFrames) return concat([frags[frameIndex]]);
-  throw new DecodeError(`cannot find the boundaries of frame ${frameIndex}: no offset table and ${frags.length} fragments for ${a.numberOfFrames} frames`);
+  return frameBytes(data, frames[frameIndex]);
 }
 
 /** Stored samples → pixels: grayscale indexed through a modality table; colour → luminance. */

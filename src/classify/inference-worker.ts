@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { ClassifyOutcome, decide } from './classification';
-import { initCodecs } from './codecs';
+import { initCodecs } from '../dicom/codecs';
 import { decodeForClassification, DecodeError } from './decode';
 import { headerEvidence } from './header-regions';
 import { loadManifest, modelLabel } from './manifest';

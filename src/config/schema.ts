@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { REGION_VOCABULARY } from '../classify/manifest';
 import { parseTag } from '../dicom/tags';
+import { findTransferSyntax } from '../dicom/transfer-syntax';
 import { parseCidr } from '../ingest/peer-filter';
 
 /**
@@ -116,6 +117,14 @@ const dimseDestination = z
     associations: z.number().int().min(1).max(16).default(1),
     /** DICOM TLS towards this destination; absent = plain TCP. */
     tls: destinationTlsSchema.optional(),
+    /**
+     * Transfer syntaxes the destination takes (UIDs). Absent: whatever it accepts at association.
+     * An object in another syntax is decompressed to Explicit VR Little Endian when that is listed.
+     */
+    transferSyntaxes: z
+      .array(z.string().refine((uid) => findTransferSyntax(uid) !== undefined, (uid) => ({ message: `"${uid}" is not a transfer syntax bodyroute knows` })))
+      .min(1)
+      .optional(),
   })
   .strict();
 

@@ -1,6 +1,10 @@
 import { DimseDestinationConfig } from '../config/schema';
+import { initCodecs } from '../dicom/codecs';
+import { decompressDataset, TRANSCODE_TARGET, whyNotDecompressible } from '../dicom/transcode';
+import { findTransferSyntax } from '../dicom/transfer-syntax';
 import { BodyrouteError, errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
+import { DatasetSource, InMemoryDataset, readDataset } from '../spool/dataset-edits';
 import { DeliveryItem, Sender } from './delivery-item';
 import { classifyStoreStatus, formatStatus } from './dimse-status';
 import { ScuAssociation, ScuOptions } from './scu-association';
@@ -30,25 +34,28 @@ export class DimseSender implements Sender {
   }
 
   async send(item: DeliveryItem, upcoming: readonly DeliveryItem[]): Promise<void> {
-    const key = ScuAssociation.contextKey(item.sopClassUid, item.transferSyntaxUid);
-    if (this.association && (!this.association.alive || !this.association.proposed.has(key))) {
+    const proposals = this.proposalsFor(item);
+    if (proposals.length === 0) throw this.noContext(item);
+    if (this.association && (!this.association.alive || !proposals.every((p) => this.association!.proposed.has(ScuAssociation.contextKey(p.sopClassUid, p.transferSyntaxUid))))) {
       await this.release();
     }
     if (!this.association) {
-      this.association = await this.open([item, ...upcoming]);
+      this.association = await this.open([item, ...upcoming].flatMap((i) => this.proposalsFor(i)));
       this.log.debug('association opened', { destination: this.dest.name, peer: this.description });
     }
-    const contextId = this.association.contextFor(item.sopClassUid, item.transferSyntaxUid);
-    if (contextId === undefined) {
-      throw new BodyrouteError(
-        'DEST_NO_CONTEXT',
-        `destination does not accept SOP class ${item.sopClassUid} in transfer syntax ${item.transferSyntaxUid}`,
-        false,
-      );
+    let contextId = this.association.contextFor(item.sopClassUid, item.transferSyntaxUid);
+    let source: DatasetSource | undefined;
+    if (contextId === undefined && item.transferSyntaxUid !== TRANSCODE_TARGET) {
+      const uncompressed = this.association.contextFor(item.sopClassUid, TRANSCODE_TARGET);
+      if (uncompressed !== undefined) {
+        source = await this.decompress(item);
+        contextId = uncompressed;
+      }
     }
+    if (contextId === undefined) throw this.noContext(item);
     let result;
     try {
-      result = await this.association.store(item, contextId);
+      result = await this.association.store(item, contextId, source);
     } catch (err) {
       this.association.abort();
       this.association = undefined;
@@ -65,8 +72,65 @@ export class DimseSender implements Sender {
     }
   }
 
+  private takes(transferSyntaxUid: string): boolean {
+    return !this.dest.transferSyntaxes || this.dest.transferSyntaxes.includes(transferSyntaxUid);
+  }
+
+  /**
+   * The presentation contexts to propose for an object: its own syntax where the destination takes
+   * it, and Explicit VR Little Endian where the object is compressed and can be decompressed, so a
+   * destination that refuses the compressed syntax still gets the image.
+   */
+  private proposalsFor(item: DeliveryItem): { sopClassUid: string; transferSyntaxUid: string }[] {
+    const out: { sopClassUid: string; transferSyntaxUid: string }[] = [];
+    if (this.takes(item.transferSyntaxUid)) out.push({ sopClassUid: item.sopClassUid, transferSyntaxUid: item.transferSyntaxUid });
+    if (item.transferSyntaxUid !== TRANSCODE_TARGET && this.takes(TRANSCODE_TARGET) && !whyNotDecompressible(item.transferSyntaxUid)) {
+      out.push({ sopClassUid: item.sopClassUid, transferSyntaxUid: TRANSCODE_TARGET });
+    }
+    return out;
+  }
+
+  private noContext(item: DeliveryItem): BodyrouteError {
+    const name = findTransferSyntax(item.transferSyntaxUid)?.name ?? item.transferSyntaxUid;
+    const why = item.transferSyntaxUid === TRANSCODE_TARGET ? undefined : whyNotDecompressible(item.transferSyntaxUid);
+    const listed = this.dest.transferSyntaxes ? ` (transferSyntaxes lists ${this.dest.transferSyntaxes.join(', ')})` : '';
+    return new BodyrouteError(
+      'DEST_NO_CONTEXT',
+      `destination does not accept SOP class ${item.sopClassUid} in ${name}${listed}${why ? `, and the object cannot be decompressed: ${why}` : ''}`,
+      false,
+    );
+  }
+
+  /** The dataset as it leaves bodyroute, its pixel data decompressed; logged, since the bytes now differ from what was received. */
+  private async decompress(item: DeliveryItem): Promise<DatasetSource> {
+    let original: Buffer;
+    try {
+      original = await readDataset(item);
+    } catch (err) {
+      throw new BodyrouteError('DEST_IO', errorMessage(err), true);
+    }
+    await initCodecs();
+    const from = findTransferSyntax(item.transferSyntaxUid)?.name ?? item.transferSyntaxUid;
+    let result;
+    try {
+      result = decompressDataset(original, item.transferSyntaxUid);
+    } catch (err) {
+      throw new BodyrouteError('TRANSCODE_FAILED', `destination does not accept ${from} and the object cannot be decompressed: ${errorMessage(err)}`, false);
+    }
+    this.log.info('object decompressed for destination', {
+      destination: this.dest.name,
+      id: item.id,
+      sopInstanceUid: item.sopInstanceUid,
+      from: item.transferSyntaxUid,
+      to: TRANSCODE_TARGET,
+      frames: result.frames,
+      bytes: result.dataset.length,
+    });
+    return new InMemoryDataset(result.dataset);
+  }
+
   /** Any failure to get an association says the destination is unavailable, not that the object is bad. */
-  private async open(pairs: DeliveryItem[]): Promise<ScuAssociation> {
+  private async open(pairs: { sopClassUid: string; transferSyntaxUid: string }[]): Promise<ScuAssociation> {
     try {
       return await ScuAssociation.open(
         {

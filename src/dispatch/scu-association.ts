@@ -15,7 +15,7 @@ import {
   RELEASE_RQ,
 } from '../dicom/ul/pdu';
 import { BodyrouteError, errorMessage } from '../errors';
-import { DatasetReader, StoredDataset } from '../spool/dataset-edits';
+import { DatasetReader, DatasetSource, StoredDataset } from '../spool/dataset-edits';
 
 /**
  * A DIMSE association opened by bodyroute to send objects as raw bytes: the dataset is
@@ -130,7 +130,7 @@ export class ScuAssociation {
       assoc.peerMaxPdu = ac.maxPduLength;
       for (const c of ac.contexts) {
         const proposed = contexts.find((p) => p.id === c.id);
-        // Accepted only with the one syntax we proposed; anything else would need transcoding.
+        // each context proposes one syntax; a peer that answers with another has not accepted it
         if (proposed && c.result === 0 && c.transferSyntaxUid === proposed.transferSyntaxUids[0]) {
           assoc.accepted.set(ScuAssociation.contextKey(proposed.abstractSyntaxUid, proposed.transferSyntaxUids[0]), c.id);
         }
@@ -245,14 +245,15 @@ export class ScuAssociation {
     return this.messageId;
   }
 
-  async store(obj: ObjectToSend, contextId: number): Promise<StoreResult> {
+  /** Sends the object from its spooled file, or from `source` (a transcoded copy) when given. */
+  async store(obj: ObjectToSend, contextId: number, source?: DatasetSource): Promise<StoreResult> {
     const messageId = this.nextMessageId();
     await this.write(encodePData(contextId, true, true, encodeCStoreRq(messageId, obj.sopClassUid, obj.sopInstanceUid)));
     const max = this.peerMaxPdu === 0 ? CHUNK_CAP : Math.min(this.peerMaxPdu, CHUNK_CAP);
     const pdvBytes = max - 6;
     // reused across objects: write() resolves only once the socket has taken every byte
     if (this.readBuffer.length === 0) this.readBuffer = Buffer.allocUnsafe(READ_BYTES);
-    const reader = await DatasetReader.open(obj);
+    const reader = source ?? (await DatasetReader.open(obj));
     try {
       // large windows of the dataset, each cut into PDUs and written in one go: few syscalls and awaits
       let sent = 0;

@@ -67,8 +67,33 @@ export interface StoredDataset {
   edits?: DatasetEdits;
 }
 
+/** A dataset streamed window by window (see DatasetReader.next). */
+export interface DatasetSource {
+  readonly length: number;
+  next(buffer: Buffer): Promise<Buffer[]>;
+  close(): Promise<void>;
+}
+
+/** A dataset already in memory (a transcoded one), streamed like a spooled one. */
+export class InMemoryDataset implements DatasetSource {
+  private sent = false;
+  constructor(private readonly bytes: Buffer) {}
+
+  get length(): number {
+    return this.bytes.length;
+  }
+
+  async next(): Promise<Buffer[]> {
+    if (this.sent) return [];
+    this.sent = true;
+    return [this.bytes];
+  }
+
+  async close(): Promise<void> {}
+}
+
 /** The dataset as it leaves bodyroute: received bytes with any edits spliced in, read window by window. */
-export class DatasetReader {
+export class DatasetReader implements DatasetSource {
   private readonly parts: SplicePart[];
   private part = 0;
   /** Offset inside the current part. */
@@ -173,6 +198,26 @@ export async function writeObjectFile(target: string, tmp: string, fileMeta: Buf
   } catch (err) {
     await fsp.unlink(tmp).catch(() => undefined);
     throw err;
+  }
+}
+
+/** The whole dataset as it leaves bodyroute, in memory. */
+export async function readDataset(obj: StoredDataset): Promise<Buffer> {
+  const reader = await DatasetReader.open(obj);
+  try {
+    const out = Buffer.allocUnsafe(reader.length);
+    // a window of its own: pieces can be out of place in it where edits sit between copies
+    const window = Buffer.allocUnsafe(Math.min(COPY_WINDOW, Math.max(reader.length, 1)));
+    let at = 0;
+    for (;;) {
+      const pieces = await reader.next(window);
+      if (pieces.length === 0) break;
+      for (const p of pieces) at += p.copy(out, at);
+    }
+    if (at !== reader.length) throw new Error(`spool file ${obj.path} is shorter than recorded`);
+    return out;
+  } finally {
+    await reader.close();
   }
 }
 

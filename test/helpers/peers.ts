@@ -49,11 +49,16 @@ function sopUidOrNothing(path: string): string[] {
   }
 }
 
-/** DCMTK storescp writing every received object bit-preserved (+B) into `dir`. */
-export async function startStorescp(dir: string, aeTitle = 'STORESCP', port?: number): Promise<StorescpPeer> {
+/**
+ * DCMTK storescp writing every received object bit-preserved (+B) into `dir`; it accepts every
+ * transfer syntax it knows, or with `syntaxes: 'uncompressed'` only the uncompressed ones, as
+ * picky archives do (storescp's default).
+ */
+export async function startStorescp(dir: string, aeTitle = 'STORESCP', port?: number, syntaxes: 'all' | 'uncompressed' = 'all'): Promise<StorescpPeer> {
   mkdirSync(dir, { recursive: true });
   const p = port ?? (await freePort());
-  const proc = spawn('storescp', ['-aet', aeTitle, '+xa', '+B', '-od', dir, String(p)], { env: PEER_ENV, stdio: 'ignore' });
+  const accept = syntaxes === 'all' ? ['+xa'] : [];
+  const proc = spawn('storescp', ['-aet', aeTitle, ...accept, '+B', '-od', dir, String(p)], { env: PEER_ENV, stdio: 'ignore' });
   await waitFor(`storescp on ${p}`, () => tcpReady(p), 10000);
   return {
     port: p,

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Context, NativeCodecs } from 'dcmjs-codecs';
-import { initCodecs } from '../../../src/classify/codecs';
+import { initCodecs } from '../../../src/dicom/codecs';
 import { decodeForClassification, DecodedImage, modalityValues } from '../../../src/classify/decode';
 
 type Decoded = DecodedImage & { values: Float32Array };

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initCodecs } from '../../../src/classify/codecs';
+import { initCodecs } from '../../../src/dicom/codecs';
 import { exportDataset } from '../../../src/classify/dataset-export';
 import { decodeForClassification } from '../../../src/classify/decode';
 import { readNpyFloat32 } from '../../../src/classify/npy';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { decodeForClassification, DecodedImage, DecodeError, modalityValues, paddingMask } from '../../../src/classify/decode';
-import { initCodecs } from '../../../src/classify/codecs';
+import { initCodecs } from '../../../src/dicom/codecs';
 import { rawImage, str } from '../../helpers/synthetic-dicom';
 
 function image(bytes: Buffer): DecodedImage & { values: Float32Array; padding?: Uint8Array } {

@@ -67,4 +67,11 @@ describe('config/load', () => {
   it('refuses an AE title longer than 16 characters', () => {
     expect(() => parseConfig({ ...minimal(), listen: { aeTitle: 'A'.repeat(17) } }, '/')).to.throw(ConfigError, /listen\.aeTitle/);
   });
+
+  it('takes a destination\'s transferSyntaxes as known UIDs only, naming the bad one', () => {
+    const dest = (transferSyntaxes: unknown) => ({ ...minimal(), destinations: [{ name: 'p', type: 'dimse', host: 'h', port: 104, aeTitle: 'PACS', transferSyntaxes }], routes: [{ to: ['p'] }] });
+    expect(parseConfig(dest(['1.2.840.10008.1.2.1']), '/').destinations[0]).to.deep.include({ transferSyntaxes: ['1.2.840.10008.1.2.1'] });
+    expect(() => parseConfig(dest(['1.2.840.10008.1.2.1', '1.2.3']), '/')).to.throw(ConfigError, /destinations\[0\]\.transferSyntaxes\[1\]: "1\.2\.3" is not a transfer syntax bodyroute knows/);
+    expect(() => parseConfig(dest([]), '/')).to.throw(ConfigError, /destinations\[0\]\.transferSyntaxes/);
+  });
 });
