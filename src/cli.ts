@@ -62,7 +62,7 @@ async function serve(args: string[]): Promise<number> {
   };
   process.on('SIGHUP', () => {
     try {
-      app.reload(loadConfig(values.config as string));
+      void app.reload(loadConfig(values.config as string));
     } catch (err) {
       // an invalid new file leaves the running settings as they are
       app.log.error('configuration not reloaded; the running settings stay', { reason: errorMessage(err).replace(/\n/g, ' ') });

@@ -1,4 +1,5 @@
-import { Config } from './config/schema';
+import { Config, TaggingConfig } from './config/schema';
+import { errorMessage } from './errors';
 import { Dispatcher } from './dispatch/dispatcher';
 import { IngestServer } from './ingest/server';
 import { createLogger, Logger } from './observability/logger';
@@ -52,6 +53,22 @@ export class App {
     return [new ClassifyStage(this.classifier, log)];
   }
 
+  /** Writes labels into classified images; none when nothing is classified or tagging is off. */
+  private tagWriter(t: TaggingConfig): TagWriter | undefined {
+    if (!this.classifier || !t.enabled) return undefined;
+    return new TagWriter(
+      {
+        privateGroup: t.privateGroup,
+        privateCreator: t.privateCreator,
+        seriesDescription: t.seriesDescription,
+        bodyPartExamined: t.bodyPartExamined,
+        software: `bodyroute ${VERSION}`,
+        onSkipped: (what, reason) => this.log.info(what, { component: 'tag', reason }),
+      },
+      (id) => this.spool.taggedPath(id),
+    );
+  }
+
   private spoolLock: SpoolLock | undefined;
 
   /**
@@ -66,20 +83,7 @@ export class App {
     this.pipeline = new Pipeline({
       spool: this.spool,
       stages,
-      tagWriter:
-        this.classifier && t.enabled
-          ? new TagWriter(
-              {
-                privateGroup: t.privateGroup,
-                privateCreator: t.privateCreator,
-                seriesDescription: t.seriesDescription,
-                bodyPartExamined: t.bodyPartExamined,
-                software: `bodyroute ${VERSION}`,
-                onSkipped: (what, reason) => this.log.info(what, { component: 'tag', reason }),
-              },
-              (id) => this.spool.taggedPath(id),
-            )
-          : undefined,
+      tagWriter: this.tagWriter(t),
       mode: t.mode,
       onTagFailure: t.onFailure,
       seriesStableMs: this.cfg.series.stableSeconds * 1000,
@@ -111,32 +115,55 @@ export class App {
     this.log.info('bodyroute stopped');
   }
 
+  private reloading: Promise<void> = Promise.resolve();
+
   /**
-   * SIGHUP: the settings that can change live (routes, access lists, log level) take effect for
-   * what arrives from now on; every other changed key is named as needing a restart. Nothing
-   * queued or in progress is dropped.
+   * SIGHUP: the settings that can change live — destinations, retry, routes, access lists,
+   * tagging (but its mode) and the log level — take effect for what arrives from now on; every
+   * other changed key is named as needing a restart. Nothing queued or in progress is dropped.
+   * Reloads run one after the other.
    */
-  reload(next: Config): void {
-    const live: string[] = [];
+  reload(next: Config): Promise<void> {
+    this.reloading = this.reloading
+      .then(() => this.apply(next))
+      .catch((err) => {
+        this.log.error('configuration reload failed; the running settings stay', { reason: errorMessage(err) });
+      });
+    return this.reloading;
+  }
+
+  private async apply(next: Config): Promise<void> {
+    const changed = changedKeys(this.cfg, next);
+    const live = new Set<string>();
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    // destinations first: the new routes may name a new one
+    const { applied, removed } = await this.dispatcher.reconfigure(next.destinations, next.retry);
+    if (applied.length || removed.length) live.add('destinations');
+    changed.filter((k) => k.startsWith('retry.')).forEach((k) => live.add(k));
     const newTags = new Router(next.routes).referencedTags.filter((t) => !this.router.referencedTags.includes(t));
     if (!same(next.routes, this.cfg.routes) && newTags.length === 0) {
       this.router.replace(next.routes);
       this.cfg.routes = next.routes;
-      live.push('routes');
+      live.add('routes');
     }
     const l = this.cfg.listen;
     if (!same([next.listen.allowedCallingAeTitles, next.listen.allowedPeers], [l.allowedCallingAeTitles, l.allowedPeers])) {
       this.ingest.reloadAccess(next.listen.allowedCallingAeTitles, next.listen.allowedPeers);
-      live.push('listen.allowedCallingAeTitles', 'listen.allowedPeers');
+      live.add('listen.allowedCallingAeTitles').add('listen.allowedPeers');
+    }
+    const taggingKeys = changed.filter((k) => k.startsWith('tagging.') && k !== 'tagging.mode');
+    if (taggingKeys.length) {
+      this.cfg.tagging = { ...next.tagging, mode: this.cfg.tagging.mode };
+      this.pipeline?.retag(this.tagWriter(this.cfg.tagging), this.cfg.tagging.onFailure);
+      taggingKeys.forEach((k) => live.add(k));
     }
     if (next.logging.level !== this.cfg.logging.level) {
       this.log.level = next.logging.level;
       this.cfg.logging.level = next.logging.level;
-      live.push('logging.level');
+      live.add('logging.level');
     }
-    const restart = changedKeys(this.cfg, next);
-    this.log.info('configuration reloaded', { applied: live.join(',') || 'nothing changed live' });
+    const restart = [...changed.filter((k) => !live.has(k)), ...removed.map((name) => `destinations.${name} (removed: it delivers what it holds until the restart)`)];
+    this.log.info('configuration reloaded', { applied: [...applied, ...[...live].filter((k) => k !== 'destinations')].join(',') || 'nothing changed live' });
     if (restart.length) this.log.warn('configuration changes that take effect only after a restart', { keys: restart.join(',') });
   }
 

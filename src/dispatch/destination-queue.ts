@@ -51,12 +51,12 @@ export class DestinationQueue {
   private readonly pending: Pending[] = [];
   private readonly ids = new Set<string>();
   private running = false;
-  private readonly lanes: Lane[];
+  private lanes: Lane[];
   private readonly wakers = new Set<() => void>();
   private downFailures = 0;
   private downUntil = 0;
 
-  constructor(private readonly o: DestinationQueueOptions) {
+  constructor(private o: DestinationQueueOptions) {
     this.lanes = o.senders.map((sender) => ({ sender, done: Promise.resolve(), idleSince: undefined, released: true }));
   }
 
@@ -94,6 +94,21 @@ export class DestinationQueue {
     this.wakeAll();
     await Promise.all(this.lanes.map((l) => l.done));
     await Promise.all(this.lanes.map((l) => l.sender.close()));
+  }
+
+  /**
+   * New settings (SIGHUP): each lane finishes the object it is sending, its association is
+   * released, then the lanes start again with the new senders. Nothing queued is dropped, and a
+   * destination that was down gets a fresh try at its new address.
+   */
+  async reconfigure(next: Pick<DestinationQueueOptions, 'senders' | 'idleReleaseMs' | 'retry'>): Promise<void> {
+    const wasRunning = this.running;
+    await this.stop();
+    this.o = { ...this.o, ...next };
+    this.lanes = next.senders.map((sender) => ({ sender, done: Promise.resolve(), idleSince: undefined, released: true }));
+    this.downFailures = 0;
+    this.downUntil = 0;
+    if (wasRunning) this.start();
   }
 
   private wakeAll(): void {

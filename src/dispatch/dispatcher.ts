@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { Config } from '../config/schema';
+import { Config, DestinationConfig } from '../config/schema';
 import { errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
 import { Spool } from '../spool/spool';
@@ -24,6 +24,8 @@ export class Dispatcher {
   /** id → destinations still to settle. */
   private readonly outstanding = new Map<string, number>();
   private recovered = new Map<string, string[]>();
+  private readonly deadLetters: DeadLetterBox;
+  private started = false;
   private requeueTimer: NodeJS.Timeout | undefined;
   private requeueBusy = false;
 
@@ -31,37 +33,79 @@ export class Dispatcher {
     private readonly cfg: Config,
     private readonly spool: Spool,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.deadLetters = new DeadLetterBox(join(spool.dir, 'dead'));
+  }
 
-  private makeSender(d: Config['destinations'][number]): Sender {
+  private makeSender(d: DestinationConfig): Sender {
     return d.type === 'folder' ? new FolderSender(d) : new DimseSender(d, this.cfg.listen.aeTitle, this.log.child({ component: `dispatch:${d.name}` }));
+  }
+
+  /** One sender per lane (association) of the destination. */
+  private makeSenders(d: DestinationConfig): Sender[] {
+    return Array.from({ length: d.type === 'dimse' ? d.associations : 1 }, () => this.makeSender(d));
   }
 
   /** Opens the journals; remembers which stored objects are still pending where. */
   async init(): Promise<void> {
-    const queueDir = join(this.spool.dir, 'queue');
-    await fsp.mkdir(queueDir, { recursive: true, mode: 0o700 });
-    const deadLetters = new DeadLetterBox(join(this.spool.dir, 'dead'));
+    await fsp.mkdir(join(this.spool.dir, 'queue'), { recursive: true, mode: 0o700 });
     for (const d of this.cfg.destinations) {
-      const journal = new DeliveryJournal(join(queueDir, `${d.name}.journal`));
-      for (const id of await journal.open()) {
+      for (const id of await this.addDestination(d, this.makeSenders(d))) {
         const list = this.recovered.get(id) ?? [];
         list.push(d.name);
         this.recovered.set(id, list);
       }
-      this.journals.set(d.name, journal);
-      const queue = new DestinationQueue({
-        name: d.name,
-        senders: Array.from({ length: d.type === 'dimse' ? d.associations : 1 }, () => this.makeSender(d)),
-        journal,
-        deadLetters,
-        retry: this.cfg.retry,
-        idleReleaseMs: d.type === 'dimse' ? d.idleReleaseMs : 0,
-        log: this.log.child({ component: `dispatch:${d.name}` }),
-        onSettled: (id) => this.settled(id),
-      });
-      this.queues.set(d.name, queue);
     }
+  }
+
+  /** Opens the destination's journal and makes its queue; returns the ids its journal still holds. */
+  private async addDestination(d: DestinationConfig, senders: Sender[]): Promise<string[]> {
+    const journal = new DeliveryJournal(join(this.spool.dir, 'queue', `${d.name}.journal`));
+    const pending = await journal.open();
+    this.journals.set(d.name, journal);
+    const queue = new DestinationQueue({
+      name: d.name,
+      senders,
+      journal,
+      deadLetters: this.deadLetters,
+      retry: this.cfg.retry,
+      idleReleaseMs: d.type === 'dimse' ? d.idleReleaseMs : 0,
+      log: this.log.child({ component: `dispatch:${d.name}` }),
+      onSettled: (id) => this.settled(id),
+    });
+    this.queues.set(d.name, queue);
+    return pending;
+  }
+
+  /**
+   * SIGHUP: destinations whose settings changed get new senders once their current sends finish,
+   * new ones start, and new retry settings apply to every queue; nothing queued is dropped. A
+   * destination gone from the file gets no new objects (the routes cannot name it) and keeps
+   * delivering what it holds until the restart. Returns what changed, for the reload log line.
+   */
+  async reconfigure(destinations: DestinationConfig[], retry: Config['retry']): Promise<{ applied: string[]; removed: string[] }> {
+    const before = new Map(this.cfg.destinations.map((d) => [d.name, d]));
+    const retryChanged = JSON.stringify(retry) !== JSON.stringify(this.cfg.retry);
+    // build every sender first: a certificate file that cannot be read leaves everything as it was
+    const senders = new Map(destinations.filter((d) => JSON.stringify(d) !== JSON.stringify(before.get(d.name))).map((d) => [d.name, this.makeSenders(d)]));
+    this.cfg.retry = retry;
+    const applied: string[] = [];
+    for (const d of destinations) {
+      const made = senders.get(d.name);
+      const queue = this.queues.get(d.name);
+      if (!queue) {
+        const pending = await this.addDestination(d, made!);
+        if (this.started) this.queues.get(d.name)!.start();
+        if (pending.length) this.log.warn('new destination has an old journal; its entries are left to the next restart', { destination: d.name, entries: pending.length });
+        applied.push(`destinations.${d.name} (added)`);
+      } else if (made || retryChanged) {
+        await queue.reconfigure({ senders: made ?? this.makeSenders(d), idleReleaseMs: d.type === 'dimse' ? d.idleReleaseMs : 0, retry });
+        if (made) applied.push(`destinations.${d.name}`);
+      }
+    }
+    const removed = [...before.keys()].filter((name) => !destinations.some((d) => d.name === name));
+    this.cfg.destinations = [...destinations, ...this.cfg.destinations.filter((d) => removed.includes(d.name))];
+    return { applied, removed };
   }
 
   /** Objects waiting for each destination. */
@@ -124,6 +168,7 @@ export class Dispatcher {
   }
 
   start(): void {
+    this.started = true;
     for (const q of this.queues.values()) q.start();
     this.requeueTimer = setInterval(() => void this.takeRequeued(), REQUEUE_POLL_MS);
     this.requeueTimer.unref();

@@ -55,6 +55,12 @@ export class Pipeline {
     if (o.mode === 'series') this.holder = new SeriesHolder(o.seriesStableMs, (objs) => this.track(this.finishSeries(objs)));
   }
 
+  /** SIGHUP: the label writer and failure policy for objects tagged from now on (the mode stays). */
+  retag(tagWriter: TagWriter | undefined, onTagFailure: PipelineOptions['onTagFailure']): void {
+    this.o.tagWriter = tagWriter;
+    this.o.onTagFailure = onTagFailure;
+  }
+
   /** Objects between the inbox and the dispatcher (waiting, being classified/tagged/routed). */
   get backlog(): number {
     return this.waiting.length + this.active;

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { BodyrouteProcess, jsonLogLines, startBodyroute } from '../helpers/bodyroute-process';
 import { writeSyntheticImage } from '../helpers/synthetic-dicom';
-import { requireTools, run, waitFor } from '../helpers/tools';
+import { freePort, requireTools, run, waitFor } from '../helpers/tools';
+import { startStorescp, StorescpPeer } from '../helpers/peers';
+import { readFileSync } from 'node:fs';
+import { ElementReader, stringValue } from '../../src/dicom/element-reader';
+import { readFileMeta } from '../../src/dicom/part10';
+import { Tags } from '../../src/dicom/tags';
 
 const filesIn = (dir: string): number => (existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.dcm')).length : 0);
 
@@ -13,13 +18,15 @@ describe('SIGHUP reloads the configuration without a restart', function () {
   this.timeout(60000);
   let tmp: string;
   let br: BodyrouteProcess | undefined;
+  let pacs: StorescpPeer | undefined;
 
   before(function () {
-    requireTools(this, 'storescu');
+    requireTools(this, 'storescu', 'storescp');
     tmp = mkdtempSync(join(tmpdir(), 'bodyroute-reload-'));
   });
   after(async () => {
     await br?.kill();
+    await pacs?.stop();
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -63,5 +70,63 @@ describe('SIGHUP reloads the configuration without a restart', function () {
     expect(br.proc.exitCode).to.equal(null);
     send('third');
     await waitFor('the third object in b', () => filesIn(join(tmp, 'b')) === 2, 10000);
+  });
+
+  it('moves a destination to a new address with its queued objects, adds a destination and changes tagging, all live', async () => {
+    await br?.kill();
+    const dir = join(tmp, 'live');
+    const deadPort = await freePort(); // nothing listens here: the first object waits in the queue
+    const base = {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      spool: { dir: join(dir, 'spool'), minFreeBytes: 0 },
+      logging: { format: 'json', level: 'info' },
+      retry: { initialDelayMs: 200, maxDelayMs: 400 },
+      classifier: { enabled: true },
+      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: deadPort, aeTitle: 'PACS' }] as Record<string, unknown>[],
+      routes: [{ to: ['pacs'] }] as Record<string, unknown>[],
+      tagging: { seriesDescription: 'off' },
+    };
+    br = await startBodyroute(tmp, base, 'live');
+    const send = (name: string, seriesDescription: string) => {
+      const f = join(tmp, `${name}.dcm`);
+      writeSyntheticImage(f, { rows: 32, columns: 32, seriesDescription });
+      run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String((br as BodyrouteProcess).port), f]);
+    };
+    send('queued', 'BEFORE');
+    await waitFor('the first delivery attempt to fail', () => jsonLogLines(br as BodyrouteProcess).some((l) => l.message === 'destination unavailable; objects stay queued'), 10000, 50);
+
+    pacs = await startStorescp(join(dir, 'pacs'), 'PACS');
+    writeFileSync(
+      join(tmp, 'live.yaml'),
+      stringify({
+        ...base,
+        destinations: [
+          { name: 'pacs', type: 'dimse', host: '127.0.0.1', port: pacs.port, aeTitle: 'PACS' },
+          { name: 'copy', type: 'folder', path: join(dir, 'copy') },
+        ],
+        routes: [{ to: ['pacs', 'copy'] }],
+        tagging: { seriesDescription: 'append' },
+      }),
+    );
+    br.proc.kill('SIGHUP');
+    await waitFor('the reload line', () => jsonLogLines(br as BodyrouteProcess).some((l) => l.message === 'configuration reloaded'), 10000, 20);
+    const applied = String(jsonLogLines(br).find((l) => l.message === 'configuration reloaded')?.applied).split(',');
+    expect(applied).to.include.members(['destinations.pacs', 'destinations.copy (added)', 'routes', 'tagging.seriesDescription']);
+    expect(jsonLogLines(br).some((l) => l.message === 'configuration changes that take effect only after a restart')).to.equal(false);
+
+    send('after', 'AFTER');
+    await waitFor('both objects at the moved destination', () => (pacs as StorescpPeer).files().length === 2, 15000);
+    await waitFor('the second object in the new folder destination', () => filesIn(join(dir, 'copy')) === 1, 10000);
+    const descriptions = pacs.files().map((f) => {
+      const file = readFileSync(f);
+      const data = file.subarray(readFileMeta(file).datasetOffset);
+      const reader = new ElementReader(data, { explicitVr: true, littleEndian: true });
+      const el = [...reader.elements()].find((e) => e.tag === Tags.SeriesDescription)!;
+      return stringValue(reader.valueBytes(el));
+    });
+    // labelled only from the reload on
+    expect(descriptions.sort()).to.have.members(['BEFORE', descriptions.find((d) => d.startsWith('AFTER ['))!]);
+    expect(descriptions.some((d) => /^AFTER \[[A-Z]+\]$/.test(d))).to.equal(true);
+    expect(br.proc.exitCode).to.equal(null);
   });
 });
