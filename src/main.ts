@@ -25,7 +25,10 @@ export class App {
   private classifier: Classifier | undefined;
   port = 0;
 
-  constructor(readonly cfg: Config, log?: Logger) {
+  constructor(
+    readonly cfg: Config,
+    log?: Logger,
+  ) {
     this.log = log ?? createLogger(cfg.logging);
     this.router = new Router(cfg.routes);
     this.spool = new Spool(
@@ -162,7 +165,10 @@ export class App {
       this.cfg.logging.level = next.logging.level;
       live.add('logging.level');
     }
-    const restart = [...changed.filter((k) => !live.has(k)), ...removed.map((name) => `destinations.${name} (removed: it delivers what it holds until the restart)`)];
+    const restart = [
+      ...changed.filter((k) => !live.has(k)),
+      ...removed.map((name) => `destinations.${name} (removed: it delivers what it holds until the restart)`),
+    ];
     this.log.info('configuration reloaded', { applied: [...applied, ...[...live].filter((k) => k !== 'destinations')].join(',') || 'nothing changed live' });
     if (restart.length) this.log.warn('configuration changes that take effect only after a restart', { keys: restart.join(',') });
   }

@@ -17,11 +17,26 @@ import { loadManifest } from '../../src/classify/manifest';
 import { SHIPPED_MODEL } from '../../src/config/load';
 import { syntheticImage } from '../../test/helpers/synthetic-dicom';
 
-async function modelAlone(modelPath: string, inputName: string, size: number, device: string, threads: number): Promise<{ batch: number; imagesPerSecond: number; msPerBatch: number }[]> {
-  const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: [device] });
+async function modelAlone(
+  modelPath: string,
+  inputName: string,
+  size: number,
+  device: string,
+  threads: number,
+): Promise<{ batch: number; imagesPerSecond: number; msPerBatch: number }[]> {
+  const session = await ort.InferenceSession.create(modelPath, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionProviders: [device],
+  });
   const rows = [];
   for (const batch of [1, 8, 32, 128, 256]) {
-    const input = new ort.Tensor('float32', new Float32Array(batch * size * size).map((_, i) => (i % 251) / 251), [batch, 1, size, size]);
+    const input = new ort.Tensor(
+      'float32',
+      new Float32Array(batch * size * size).map((_, i) => (i % 251) / 251),
+      [batch, 1, size, size],
+    );
     for (let i = 0; i < 3; i++) await session.run({ [inputName]: input });
     let runs = 0;
     const t0 = performance.now();
@@ -38,7 +53,17 @@ async function modelAlone(modelPath: string, inputName: string, size: number, de
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { device: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, batch: { type: 'string' }, images: { type: 'string' }, json: { type: 'string' }, model: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      device: { type: 'string' },
+      workers: { type: 'string' },
+      threads: { type: 'string' },
+      batch: { type: 'string' },
+      images: { type: 'string' },
+      json: { type: 'string' },
+      model: { type: 'string' },
+    },
+  });
   const device = (values.device ?? 'cpu') as 'cpu' | 'cuda';
   const workers = Number(values.workers ?? 1);
   const threads = Number(values.threads ?? 1);
@@ -59,7 +84,14 @@ async function main(): Promise<void> {
       return f;
     });
     let provider = '';
-    const classifier = await WorkerPoolClassifier.create({ manifestPath, device, threads, workers, maxBatch, onInfo: (_m, f) => (provider = String(f.provider)) });
+    const classifier = await WorkerPoolClassifier.create({
+      manifestPath,
+      device,
+      threads,
+      workers,
+      maxBatch,
+      onInfo: (_m, f) => (provider = String(f.provider)),
+    });
     try {
       await Promise.all(files.slice(0, 20).map((f) => classifier.classify(f))); // warm-up
       const t0 = performance.now();
@@ -68,8 +100,18 @@ async function main(): Promise<void> {
       const failed = outcomes.filter((o) => o.kind !== 'classified').length;
       if (failed) throw new Error(`${failed} of ${n} images were not classified`);
       const whole = { images: n, workers, threads, maxBatch, provider, imagesPerSecond: n / seconds };
-      console.log(`(2) the whole classifier (read + decode + preprocess + inference; ${workers} worker(s), provider ${provider}, maxBatch ${maxBatch}): ${whole.imagesPerSecond.toFixed(0)} images/s over ${n} images of 512x512 CT`);
-      if (values.json) writeFileSync(values.json, JSON.stringify({ model: `${manifest.id} ${manifest.version}`, device, cpus: cpus().length, cpu: cpus()[0]?.model, modelAlone: alone, whole }, null, 2) + '\n');
+      console.log(
+        `(2) the whole classifier (read + decode + preprocess + inference; ${workers} worker(s), provider ${provider}, maxBatch ${maxBatch}): ${whole.imagesPerSecond.toFixed(0)} images/s over ${n} images of 512x512 CT`,
+      );
+      if (values.json)
+        writeFileSync(
+          values.json,
+          JSON.stringify(
+            { model: `${manifest.id} ${manifest.version}`, device, cpus: cpus().length, cpu: cpus()[0]?.model, modelAlone: alone, whole },
+            null,
+            2,
+          ) + '\n',
+        );
     } finally {
       await classifier.close();
     }

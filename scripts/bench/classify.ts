@@ -43,10 +43,21 @@ async function main(): Promise<void> {
       return f;
     });
     const size = manifest.preprocessing.size;
-    console.log(`model ${manifest.id} ${manifest.version}, input ${size}x${size}; ${n} images of 512x512 CT per syntax; ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}`);
+    console.log(
+      `model ${manifest.id} ${manifest.version}, input ${size}x${size}; ${n} images of 512x512 CT per syntax; ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}`,
+    );
     console.log('');
     console.log('syntax                decode ms  preprocess ms  infer ms (1 thr)  infer ms (2 thr)  total ms (1 thr)');
-    const sessions = await Promise.all([1, 2].map((t) => ort.InferenceSession.create(manifest.modelPath, { intraOpNumThreads: t, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'] })));
+    const sessions = await Promise.all(
+      [1, 2].map((t) =>
+        ort.InferenceSession.create(manifest.modelPath, {
+          intraOpNumThreads: t,
+          interOpNumThreads: 1,
+          graphOptimizationLevel: 'all',
+          executionProviders: ['cpu'],
+        }),
+      ),
+    );
     const rows: Record<string, number | string>[] = [];
     for (const s of SYNTAXES) {
       if (s.tool && !have(s.tool)) {
@@ -80,10 +91,13 @@ async function main(): Promise<void> {
       }
       const row = { syntax: s.name, decode: median(decodeMs), preprocess: median(prepMs), infer1: median(inferMs[0]), infer2: median(inferMs[1]) };
       rows.push(row);
-      console.log(`${s.name.padEnd(20)}  ${row.decode.toFixed(2).padStart(9)}  ${row.preprocess.toFixed(2).padStart(13)}  ${row.infer1.toFixed(2).padStart(16)}  ${row.infer2.toFixed(2).padStart(16)}  ${(row.decode + row.preprocess + row.infer1).toFixed(2).padStart(16)}`);
+      console.log(
+        `${s.name.padEnd(20)}  ${row.decode.toFixed(2).padStart(9)}  ${row.preprocess.toFixed(2).padStart(13)}  ${row.infer1.toFixed(2).padStart(16)}  ${row.infer2.toFixed(2).padStart(16)}  ${(row.decode + row.preprocess + row.infer1).toFixed(2).padStart(16)}`,
+      );
     }
     console.log('\n(medians; decode includes reading the attributes; one image per model run)');
-    if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ model: `${manifest.id} ${manifest.version}`, images: n, rows }, null, 2));
+    if (process.env.BENCH_JSON)
+      writeFileSync(process.env.BENCH_JSON, JSON.stringify({ model: `${manifest.id} ${manifest.version}`, images: n, rows }, null, 2));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -84,10 +84,14 @@ async function startBodyroute(dir: string, config: Record<string, unknown>): Pro
       else if (l.includes('"message":"stats"')) stats.push(JSON.parse(l) as RunningBodyroute['stats'][number]);
     }
   });
-  const port = await waitFor('bodyroute', () => {
-    if (proc.exitCode !== null) throw new Error(`bodyroute exited: ${head}`);
-    return Number(/"port":(\d+)/.exec(head)?.[1] ?? 0) || undefined;
-  }, 30000).catch((err: Error) => {
+  const port = await waitFor(
+    'bodyroute',
+    () => {
+      if (proc.exitCode !== null) throw new Error(`bodyroute exited: ${head}`);
+      return Number(/"port":(\d+)/.exec(head)?.[1] ?? 0) || undefined;
+    },
+    30000,
+  ).catch((err: Error) => {
     proc.kill();
     throw new Error(`${err.message}\n${head}`);
   });
@@ -110,7 +114,16 @@ function percentile(sorted: number[], q: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { images: { type: 'string' }, json: { type: 'string' }, soak: { type: 'boolean' }, rate: { type: 'string' }, seconds: { type: 'string' }, keep: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      images: { type: 'string' },
+      json: { type: 'string' },
+      soak: { type: 'boolean' },
+      rate: { type: 'string' },
+      seconds: { type: 'string' },
+      keep: { type: 'boolean' },
+    },
+  });
   const n = Number(values.images ?? 1000);
   const tmp = mkdtempSync(join(tmpdir(), 'bodyroute-bench-'));
   const model = join(__dirname, '..', '..', '..', 'models', 'bodyregion-cnn.json');
@@ -119,12 +132,23 @@ async function main(): Promise<void> {
     mkdirSync(src);
     const study = newUid();
     const series = newUid();
-    for (let i = 0; i < n; i++) writeSyntheticImage(join(src, `ct${String(i).padStart(5, '0')}.dcm`), { rows: 512, columns: 512, studyUid: study, seriesUid: series, instanceNumber: i + 1, z: i, privateTags: true });
+    for (let i = 0; i < n; i++)
+      writeSyntheticImage(join(src, `ct${String(i).padStart(5, '0')}.dcm`), {
+        rows: 512,
+        columns: 512,
+        studyUid: study,
+        seriesUid: series,
+        instanceNumber: i + 1,
+        z: i,
+        privateTags: true,
+      });
     const bytes = readdirSync(src).reduce((a, f) => a + statSync(join(src, f)).size, 0);
     const jls = join(tmp, 'ct-jpeg-lossless');
     mkdirSync(jls);
     for (const f of readdirSync(src).slice(0, Math.min(n, 200))) spawnSync('dcmcjpeg', ['+e1', join(src, f), join(jls, f)]);
-    console.log(`${n} synthetic 512x512 CT images (${(bytes / n / 1024).toFixed(0)} KiB each); ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
+    console.log(
+      `${n} synthetic 512x512 CT images (${(bytes / n / 1024).toFixed(0)} KiB each); ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    );
     if (values.soak) return await soak(tmp, src, model, Number(values.rate ?? 100), Number(values.seconds ?? 600), values.json);
 
     // (a) storescu → storescp
@@ -170,7 +194,8 @@ async function main(): Promise<void> {
     const df = figures(n, bytes, storescu(d.port, 'BODYROUTE', src));
     await d.stop();
 
-    const row = (name: string, f: Figures) => console.log(`${name.padEnd(52)} ${f.imagesPerSecond.toFixed(0).padStart(8)} ${f.mbPerSecond.toFixed(1).padStart(8)}`);
+    const row = (name: string, f: Figures) =>
+      console.log(`${name.padEnd(52)} ${f.imagesPerSecond.toFixed(0).padStart(8)} ${f.mbPerSecond.toFixed(1).padStart(8)}`);
     console.log('');
     console.log(`${'path'.padEnd(52)} ${'img/s'.padStart(8)} ${'MB/s'.padStart(8)}`);
     row('(a) storescu → storescp', a);
@@ -180,9 +205,25 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`(c)/(a) = ${(cf.imagesPerSecond / a.imagesPerSecond).toFixed(2)}   (c)/(b) = ${(cf.imagesPerSecond / b.imagesPerSecond).toFixed(2)}`);
     console.log(`(c) acknowledged by bodyroute after ${(ackMs / 1000).toFixed(2)} s, all delivered after ${(cMs / 1000).toFixed(2)} s`);
-    console.log(`(c) receive→delivered latency ms: p50 ${percentile(lat, 50)}  p95 ${percentile(lat, 95)}  p99 ${percentile(lat, 99)}  (burst of ${n}, so it includes queueing)`);
-    console.log(`(c) bodyroute peak RSS ${Math.max(peakRss, after.hwmMb).toFixed(0)} MB, CPU ${((after.cpuSeconds - before.cpuSeconds) / n * 1000).toFixed(2)} ms per image`);
-    const result = { machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: totalmem() / 2 ** 30 }, images: n, bytesPerImage: bytes / n, a, b, c: cf, d: df, ratios: { cOverA: cf.imagesPerSecond / a.imagesPerSecond, cOverB: cf.imagesPerSecond / b.imagesPerSecond }, latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99) }, peakRssMb: Math.max(peakRss, after.hwmMb), cpuMsPerImage: ((after.cpuSeconds - before.cpuSeconds) / n) * 1000 };
+    console.log(
+      `(c) receive→delivered latency ms: p50 ${percentile(lat, 50)}  p95 ${percentile(lat, 95)}  p99 ${percentile(lat, 99)}  (burst of ${n}, so it includes queueing)`,
+    );
+    console.log(
+      `(c) bodyroute peak RSS ${Math.max(peakRss, after.hwmMb).toFixed(0)} MB, CPU ${(((after.cpuSeconds - before.cpuSeconds) / n) * 1000).toFixed(2)} ms per image`,
+    );
+    const result = {
+      machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: totalmem() / 2 ** 30 },
+      images: n,
+      bytesPerImage: bytes / n,
+      a,
+      b,
+      c: cf,
+      d: df,
+      ratios: { cOverA: cf.imagesPerSecond / a.imagesPerSecond, cOverB: cf.imagesPerSecond / b.imagesPerSecond },
+      latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99) },
+      peakRssMb: Math.max(peakRss, after.hwmMb),
+      cpuMsPerImage: ((after.cpuSeconds - before.cpuSeconds) / n) * 1000,
+    };
     if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
   } finally {
     if (!values.keep) rmSync(tmp, { recursive: true, force: true });
@@ -201,7 +242,18 @@ async function soak(tmp: string, src: string, model: string, rate: number, secon
     logging: { level: 'debug', format: 'json', statsIntervalSeconds: 30 },
   });
   const files = readdirSync(src).map((f) => join(src, f));
-  const assoc = await ScuAssociation.open({ host: '127.0.0.1', port: br.port, callingAeTitle: 'SOAK', calledAeTitle: 'BODYROUTE', maxPduLength: 262144, connectTimeoutMs: 5000, responseTimeoutMs: 30000 }, [{ sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1' }]);
+  const assoc = await ScuAssociation.open(
+    {
+      host: '127.0.0.1',
+      port: br.port,
+      callingAeTitle: 'SOAK',
+      calledAeTitle: 'BODYROUTE',
+      maxPduLength: 262144,
+      connectTimeoutMs: 5000,
+      responseTimeoutMs: 30000,
+    },
+    [{ sopClassUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1' }],
+  );
   const ctx = assoc.contextFor('1.2.840.10008.5.1.4.1.1.2', '1.2.840.10008.1.2.1') as number;
   const start = performance.now();
   const samples: { t: number; rssMb: number; p50: number; p99: number; sent: number }[] = [];
@@ -216,15 +268,35 @@ async function soak(tmp: string, src: string, model: string, rate: number, secon
     const bytes = readFileSync(f);
     const meta = readFileMeta(bytes);
     // a new SOP Instance UID each time would need re-encoding; the same instances repeat, which the destination overwrites
-    await assoc.store({ path: f, datasetOffset: meta.datasetOffset, sizeBytes: bytes.length, sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid }, ctx);
+    await assoc.store(
+      {
+        path: f,
+        datasetOffset: meta.datasetOffset,
+        sizeBytes: bytes.length,
+        sopClassUid: meta.sopClassUid,
+        sopInstanceUid: meta.sopInstanceUid,
+        transferSyntaxUid: meta.transferSyntaxUid,
+      },
+      ctx,
+    );
     sent++;
     if (performance.now() - start >= nextReport) {
       const lat = br.latencies.slice(seen).sort((x, y) => x - y);
       seen += lat.length;
       const heap = br.stats[br.stats.length - 1];
-      const s = { t: Math.round((performance.now() - start) / 1000), rssMb: procStats(br.proc.pid as number).rssMb, heapUsedMb: heap?.heapUsedMb, externalMb: heap?.externalMb, p50: percentile(lat, 50), p99: percentile(lat, 99), sent };
+      const s = {
+        t: Math.round((performance.now() - start) / 1000),
+        rssMb: procStats(br.proc.pid as number).rssMb,
+        heapUsedMb: heap?.heapUsedMb,
+        externalMb: heap?.externalMb,
+        p50: percentile(lat, 50),
+        p99: percentile(lat, 99),
+        sent,
+      };
       samples.push(s);
-      console.log(`t=${s.t}s sent=${s.sent} rss=${s.rssMb.toFixed(0)}MB heapUsed=${s.heapUsedMb ?? '?'}MB external=${s.externalMb ?? '?'}MB latency p50=${s.p50}ms p99=${s.p99}ms`);
+      console.log(
+        `t=${s.t}s sent=${s.sent} rss=${s.rssMb.toFixed(0)}MB heapUsed=${s.heapUsedMb ?? '?'}MB external=${s.externalMb ?? '?'}MB latency p50=${s.p50}ms p99=${s.p99}ms`,
+      );
       nextReport += 30000;
     }
   }

@@ -67,7 +67,13 @@ export class WorkerPoolClassifier implements Classifier {
       for (let i = 0; i < opts.workers; i++) {
         const ready = await pool.startWorker();
         if (i === 0) {
-          opts.onInfo?.('classifier ready', { model: `${manifest.id} ${manifest.version}`, provider: ready.provider, workers: opts.workers, threads: opts.threads, ...(ready.fallbackReason ? { cudaUnavailable: ready.fallbackReason } : {}) });
+          opts.onInfo?.('classifier ready', {
+            model: `${manifest.id} ${manifest.version}`,
+            provider: ready.provider,
+            workers: opts.workers,
+            threads: opts.threads,
+            ...(ready.fallbackReason ? { cudaUnavailable: ready.fallbackReason } : {}),
+          });
         }
       }
     } catch (err) {

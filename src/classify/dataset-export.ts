@@ -56,7 +56,13 @@ export interface ExportSummary {
   errors: number;
 }
 
-export async function exportDataset(opts: { labels: string; images: string; out: string; params: PreprocessParams; onProgress?: (done: number, total: number) => void }): Promise<ExportSummary> {
+export async function exportDataset(opts: {
+  labels: string;
+  images: string;
+  out: string;
+  params: PreprocessParams;
+  onProgress?: (done: number, total: number) => void;
+}): Promise<ExportSummary> {
   await initCodecs();
   const rows = readLabels(opts.labels);
   mkdirSync(opts.out, { recursive: true });

@@ -121,7 +121,8 @@ export function decodeForClassification(file: Buffer): DecodeOutcome {
       const el = a.pixelData;
       if (el.length === UNDEFINED_LENGTH) throw new DecodeError('native pixel data with undefined length');
       const start = el.valueStart + frameIndex * frameBytes;
-      if (start + frameBytes > el.valueStart + el.length) throw new DecodeError(`pixel data holds ${el.length} bytes, frame ${frameIndex} needs ${start + frameBytes - el.valueStart}`);
+      if (start + frameBytes > el.valueStart + el.length)
+        throw new DecodeError(`pixel data holds ${el.length} bytes, frame ${frameIndex} needs ${start + frameBytes - el.valueStart}`);
       samples = data.subarray(start, start + frameBytes);
       littleEndian = ts.littleEndian;
     }

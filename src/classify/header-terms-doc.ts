@@ -16,7 +16,10 @@ export function headerTermsMarkdown(): string {
     return [...groups.entries()].sort((a, b) => a[0].localeCompare(b[0]));
   };
   lines.push('# Header terms: how bodyroute reads the region a header names', '');
-  lines.push('_Generated from `src/classify/header-regions.ts` by `headerTermsMarkdown()`; `test/unit/classify/header-terms-doc.test.ts` fails when the two differ._', '');
+  lines.push(
+    '_Generated from `src/classify/header-regions.ts` by `headerTermsMarkdown()`; `test/unit/classify/header-terms-doc.test.ts` fails when the two differ._',
+    '',
+  );
   lines.push(
     'With `classifier.useHeaders: true` (the default) the classifier reads, in this order, and stops at the first that names a region:',
     '',
@@ -24,12 +27,18 @@ export function headerTermsMarkdown(): string {
     '2. Series Description (0008,103E), then Protocol Name (0018,1030), word by word;',
     '3. Study Description (0008,1030), word by word.',
     '',
-    'Text is decoded in the object\'s Specific Character Set (0008,0005), upper-cased, accents and ß folded, and split at anything that is not a letter or a digit. Two-word phrases are read first. A term may name several regions; all of them get the prior (`HEADER_PRIOR_WEIGHT` in `src/classify/classification.ts`), and the image decides between them. Regions the model does not cover (e.g. hand) are ignored.',
+    "Text is decoded in the object's Specific Character Set (0008,0005), upper-cased, accents and ß folded, and split at anything that is not a letter or a digit. Two-word phrases are read first. A term may name several regions; all of them get the prior (`HEADER_PRIOR_WEIGHT` in `src/classify/classification.ts`), and the image decides between them. Regions the model does not cover (e.g. hand) are ignored.",
     '',
   );
   const table = (title: string, t: Record<string, Region[]>) => {
     lines.push(`## ${title}`, '', '| region(s) | terms |', '|---|---|');
-    for (const [regions, terms] of byRegion(t)) lines.push(`| ${regions} | ${terms.sort().map((x) => `\`${x}\``).join(', ')} |`);
+    for (const [regions, terms] of byRegion(t))
+      lines.push(
+        `| ${regions} | ${terms
+          .sort()
+          .map((x) => `\`${x}\``)
+          .join(', ')} |`,
+      );
     lines.push('');
   };
   table('Body Part Examined terms (also read as words in descriptions)', HEADER_TABLES.bodyPart);

@@ -35,7 +35,11 @@ async function createSession(modelPath: string, init: WorkerInit): Promise<{ ses
       return { session: await ort.InferenceSession.create(modelPath, { ...base, logSeverityLevel: 4, executionProviders: ['cuda'] }), provider: 'cuda' };
     } catch (err) {
       if (init.device === 'cuda') throw new Error(`CUDA execution provider unavailable: ${(err as Error).message}`);
-      return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] }), provider: 'cpu', fallbackReason: (err as Error).message.split('\n')[0] };
+      return {
+        session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] }),
+        provider: 'cpu',
+        fallbackReason: (err as Error).message.split('\n')[0],
+      };
     }
   }
   return { session: await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
@@ -56,18 +60,40 @@ async function main(): Promise<void> {
   port.on('message', (req: WorkerRequest) => {
     void (async () => {
       const results: { id: number; outcome: ClassifyOutcome; ms: number }[] = [];
-      const images: { id: number; tensor: Float32Array; started: number; sop: string; modality: string; frameIndex: number; numberOfFrames: number; headerRegions?: string[] }[] = [];
+      const images: {
+        id: number;
+        tensor: Float32Array;
+        started: number;
+        sop: string;
+        modality: string;
+        frameIndex: number;
+        numberOfFrames: number;
+        headerRegions?: string[];
+      }[] = [];
       for (const job of req.jobs) {
         const started = performance.now();
         try {
           const decoded = decodeForClassification(readInto(job.path));
           if (decoded.kind === 'skipped') {
-            results.push({ id: job.id, outcome: { kind: 'skipped', reason: decoded.reason, sopInstanceUid: decoded.sopInstanceUid, modality: decoded.modality }, ms: performance.now() - started });
+            results.push({
+              id: job.id,
+              outcome: { kind: 'skipped', reason: decoded.reason, sopInstanceUid: decoded.sopInstanceUid, modality: decoded.modality },
+              ms: performance.now() - started,
+            });
             continue;
           }
           const img = decoded.image;
           const headerRegions = init.useHeaders ? headerEvidence(img.header)?.regions : undefined;
-          images.push({ id: job.id, tensor: preprocess(img, manifest.preprocessing), started, sop: img.sopInstanceUid, modality: img.modality, frameIndex: img.frameIndex, numberOfFrames: img.numberOfFrames, headerRegions });
+          images.push({
+            id: job.id,
+            tensor: preprocess(img, manifest.preprocessing),
+            started,
+            sop: img.sopInstanceUid,
+            modality: img.modality,
+            frameIndex: img.frameIndex,
+            numberOfFrames: img.numberOfFrames,
+            headerRegions,
+          });
         } catch (err) {
           const message = err instanceof DecodeError ? err.message : `cannot read: ${(err as Error).message}`;
           results.push({ id: job.id, outcome: { kind: 'error', message }, ms: performance.now() - started });
@@ -84,12 +110,21 @@ async function main(): Promise<void> {
             const r = decide(logits.subarray(k * n, (k + 1) * n), manifest.classes, manifest.temperature, manifest.unknownThreshold, im.headerRegions);
             results.push({
               id: im.id,
-              outcome: { kind: 'classified', sopInstanceUid: im.sop, modality: im.modality, ...r, model: label, frameIndex: im.frameIndex, numberOfFrames: im.numberOfFrames },
+              outcome: {
+                kind: 'classified',
+                sopInstanceUid: im.sop,
+                modality: im.modality,
+                ...r,
+                model: label,
+                frameIndex: im.frameIndex,
+                numberOfFrames: im.numberOfFrames,
+              },
               ms: performance.now() - im.started,
             });
           });
         } catch (err) {
-          for (const im of images) results.push({ id: im.id, outcome: { kind: 'error', message: `inference failed: ${(err as Error).message}` }, ms: performance.now() - im.started });
+          for (const im of images)
+            results.push({ id: im.id, outcome: { kind: 'error', message: `inference failed: ${(err as Error).message}` }, ms: performance.now() - im.started });
         }
       }
       port.postMessage({ type: 'results', results } satisfies WorkerMessage);

@@ -111,13 +111,17 @@ export function formatReport(r: EvalReport, modelLabel: string): string {
   lines.push(`model: ${modelLabel}`);
   lines.push(`images: ${r.n}   accuracy: ${pct(r.accuracy)}  (95% CI ${pct(r.ci95[0])} – ${pct(r.ci95[1])})   unknown: ${pct(r.unknownRate)}`);
   lines.push(`top-1 (no unknown): ${pct(r.top1)}   coverage: ${pct(r.coverage)}   accuracy of covered images: ${pct(r.coveredAccuracy)}`);
-  lines.push(`on regions the model covers: ${r.covered.n} images, accuracy ${pct(r.covered.accuracy)} (95% CI ${pct(r.covered.ci95[0])} – ${pct(r.covered.ci95[1])})`);
+  lines.push(
+    `on regions the model covers: ${r.covered.n} images, accuracy ${pct(r.covered.accuracy)} (95% CI ${pct(r.covered.ci95[0])} – ${pct(r.covered.ci95[1])})`,
+  );
   lines.push('');
   lines.push('region      precision  recall      F1  support');
-  for (const [k, s] of Object.entries(r.perRegion)) lines.push(`${k.padEnd(10)}  ${pct(s.precision)}   ${pct(s.recall)}  ${pct(s.f1)}  ${String(s.support).padStart(7)}`);
+  for (const [k, s] of Object.entries(r.perRegion))
+    lines.push(`${k.padEnd(10)}  ${pct(s.precision)}   ${pct(s.recall)}  ${pct(s.f1)}  ${String(s.support).padStart(7)}`);
   lines.push('');
   lines.push('modality   images  accuracy  95% CI');
-  for (const [m, s] of Object.entries(r.perModality)) lines.push(`${m.padEnd(9)}  ${String(s.n).padStart(6)}  ${pct(s.accuracy)}   ${pct(s.ci95[0])} – ${pct(s.ci95[1])}`);
+  for (const [m, s] of Object.entries(r.perModality))
+    lines.push(`${m.padEnd(9)}  ${String(s.n).padStart(6)}  ${pct(s.accuracy)}   ${pct(s.ci95[0])} – ${pct(s.ci95[1])}`);
   lines.push('');
   const cols = [...new Set(Object.values(r.confusion).flatMap((row) => Object.keys(row)))].sort();
   lines.push('confusion (rows: truth, columns: predicted)');

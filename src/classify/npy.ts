@@ -48,7 +48,11 @@ export function readNpyFloat32(buf: Buffer): { shape: number[]; data: Float32Arr
   const header = buf.toString('latin1', 10, 10 + headerLength);
   if (!header.includes("'<f4'")) throw new Error('not a little-endian float32 array');
   const m = /'shape': \(([^)]*)\)/.exec(header);
-  const shape = (m?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = (m?.[1] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const start = 10 + headerLength;
   const copy = Buffer.from(buf.subarray(start));
   return { shape, data: new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4) };

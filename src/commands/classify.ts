@@ -50,7 +50,12 @@ export function outcomeJson(file: string, o: ClassifyOutcome): Record<string, un
 }
 
 /** Classifies many files with a bounded number in flight, in input order. */
-export async function classifyAll(classifier: WorkerPoolClassifier, files: string[], onResult: (file: string, o: ClassifyOutcome) => void, window = 64): Promise<void> {
+export async function classifyAll(
+  classifier: WorkerPoolClassifier,
+  files: string[],
+  onResult: (file: string, o: ClassifyOutcome) => void,
+  window = 64,
+): Promise<void> {
   const pending: Promise<ClassifyOutcome>[] = [];
   let next = 0;
   for (let i = 0; i < files.length; i++) {
@@ -76,7 +81,9 @@ function readPathList(from: string): string[] {
 /** The same command in a child process whose command line holds no paths. */
 function runWithPathsOnStdin(options: string[], paths: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], 'classify', ...options, '--files-from', '-'], { stdio: ['pipe', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], 'classify', ...options, '--files-from', '-'], {
+      stdio: ['pipe', 'inherit', 'inherit'],
+    });
     child.stdin.end(paths.join('\n') + '\n');
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });

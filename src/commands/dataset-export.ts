@@ -25,6 +25,8 @@ export async function datasetExport(args: string[]): Promise<number> {
     params,
     onProgress: (done, total) => process.stderr.write(`  ${done}/${total}\n`),
   });
-  process.stderr.write(`exported ${s.count} rows (${s.ok} images, ${s.skipped} skipped, ${s.errors} errors) in ${((Date.now() - started) / 1000).toFixed(1)} s to ${values.out}\n`);
+  process.stderr.write(
+    `exported ${s.count} rows (${s.ok} images, ${s.skipped} skipped, ${s.errors} errors) in ${((Date.now() - started) / 1000).toFixed(1)} s to ${values.out}\n`,
+  );
   return s.errors > 0 ? 1 : 0;
 }

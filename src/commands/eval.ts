@@ -66,7 +66,14 @@ export async function evalCommand(args: string[]): Promise<number> {
   }
   const rows = readLabels(values.labels);
   const useHeaders = !values['image-only'];
-  const classifier = await WorkerPoolClassifier.create({ manifestPath: values.model ?? DEFAULT_MODEL, device: 'cpu', threads: Number(values.threads ?? 1), workers: 1, maxBatch: 32, useHeaders });
+  const classifier = await WorkerPoolClassifier.create({
+    manifestPath: values.model ?? DEFAULT_MODEL,
+    device: 'cpu',
+    threads: Number(values.threads ?? 1),
+    workers: 1,
+    maxBatch: 32,
+    useHeaders,
+  });
   const preds: Prediction[] = [];
   const seriesImages: SeriesEvalImage[] = [];
   let skipped = 0;
@@ -80,7 +87,12 @@ export async function evalCommand(args: string[]): Promise<number> {
       if (o.kind === 'skipped') skipped++;
       if (o.kind === 'error') errors++;
       if (o.kind === 'classified' && o.evidence === 'image+header') decidedWithHeader++;
-      preds.push({ truth: row.region, predicted: o.kind === 'classified' ? o.region : 'unclassified', top: topRegion(o), modality: (o.kind === 'classified' ? o.modality : row.modality ?? '').toUpperCase() || '?' });
+      preds.push({
+        truth: row.region,
+        predicted: o.kind === 'classified' ? o.region : 'unclassified',
+        top: topRegion(o),
+        modality: (o.kind === 'classified' ? o.modality : (row.modality ?? '')).toUpperCase() || '?',
+      });
       if (values.series) seriesImages.push({ ...seriesFacts(file), truth: row.region, scores: o.kind === 'classified' ? o.scores : undefined });
     });
   } finally {
@@ -101,7 +113,15 @@ export async function evalCommand(args: string[]): Promise<number> {
   }
   if (skipped || errors) process.stdout.write(`\n${skipped} skipped and ${errors} unreadable images count as wrong ("unclassified").\n`);
   if (values.json) {
-    const doc = { model: modelLabel(classifier.manifest), evidence: useHeaders ? 'image+header' : 'image', imagesWithHeaderEvidence: decidedWithHeader, ...report, skipped, errors, ...(series ? { series } : {}) };
+    const doc = {
+      model: modelLabel(classifier.manifest),
+      evidence: useHeaders ? 'image+header' : 'image',
+      imagesWithHeaderEvidence: decidedWithHeader,
+      ...report,
+      skipped,
+      errors,
+      ...(series ? { series } : {}),
+    };
     writeFileSync(values.json, JSON.stringify(doc, null, 2) + '\n');
   }
   return 0;

@@ -12,7 +12,11 @@ export const REQUEUE_HELP = `bodyroute requeue (--all | ID...) [--destination NA
 export async function requeueCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { all: { type: 'boolean', default: false }, destination: { type: 'string' }, config: { type: 'string', short: 'c', default: 'config/bodyroute.yaml' } },
+    options: {
+      all: { type: 'boolean', default: false },
+      destination: { type: 'string' },
+      config: { type: 'string', short: 'c', default: 'config/bodyroute.yaml' },
+    },
     allowPositionals: true,
     strict: true,
   });

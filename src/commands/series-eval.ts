@@ -46,7 +46,9 @@ export function evaluateSeries(images: SeriesEvalImage[]): SeriesEvalReport {
   let rightSeries = 0;
   let rightImages = 0;
   for (const list of bySeries.values()) {
-    const label = labelSeries(list.map((im) => ({ position: slicePosition(im.imagePosition, im.imageOrientation), instanceNumber: im.instanceNumber, scores: im.scores })));
+    const label = labelSeries(
+      list.map((im) => ({ position: slicePosition(im.imagePosition, im.imageOrientation), instanceNumber: im.instanceNumber, scores: im.scores })),
+    );
     if (!label) continue;
     list.forEach((im, i) => {
       if (label.perImage[i] === im.truth) rightImages++;

@@ -82,4 +82,3 @@ export function loadConfig(file: string, baseDir = dirname(resolve(file))): Conf
     throw err;
   }
 }
-

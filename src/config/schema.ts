@@ -52,15 +52,22 @@ const listenSchema = z
     /** Calling AE titles allowed to associate; empty = any. */
     allowedCallingAeTitles: z.array(aeTitle).default([]),
     /** Peer addresses allowed to associate, as CIDR blocks or single addresses; empty = any. */
-    allowedPeers: z
-      .array(z.string().refine((c) => parseCidr(c) !== undefined, 'not an IPv4/IPv6 address or CIDR block (e.g. 10.1.0.0/16)'))
-      .default([]),
+    allowedPeers: z.array(z.string().refine((c) => parseCidr(c) !== undefined, 'not an IPv4/IPv6 address or CIDR block (e.g. 10.1.0.0/16)')).default([]),
     /** Largest P-DATA PDU bodyroute accepts (bytes), announced in A-ASSOCIATE-AC. */
-    maxPduLength: z.number().int().min(4096).max(16 * 1024 * 1024).default(262144),
+    maxPduLength: z
+      .number()
+      .int()
+      .min(4096)
+      .max(16 * 1024 * 1024)
+      .default(262144),
     /** Concurrent associations; one more is rejected (transient, local limit exceeded). */
     maxAssociations: z.number().int().min(1).default(32),
     /** Objects larger than this are answered with A700 (out of resources). */
-    maxObjectBytes: z.number().int().min(1024).default(4 * 1024 * 1024 * 1024),
+    maxObjectBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(4 * 1024 * 1024 * 1024),
     /** Accept SOP classes outside the standard storage list (vendor-private storage). */
     acceptNonStandardSopClasses: z.boolean().default(false),
     /** ARTIM: how long a connection may stay without an association request, and the idle limit between PDUs (ms). */
@@ -77,7 +84,11 @@ const spoolSchema = z
   .object({
     dir: z.string().min(1).default('./var/spool'),
     /** C-STORE is answered A700 when less than this is free on the spool's filesystem. */
-    minFreeBytes: z.number().int().nonnegative().default(1024 * 1024 * 1024),
+    minFreeBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(1024 * 1024 * 1024),
   })
   .strict();
 
@@ -112,7 +123,12 @@ const dimseDestination = z
     responseTimeoutMs: duration.default(60000),
     /** Keep an idle association open this long for the next object (ms). */
     idleReleaseMs: duration.default(2000),
-    maxPduLength: z.number().int().min(4096).max(16 * 1024 * 1024).default(262144),
+    maxPduLength: z
+      .number()
+      .int()
+      .min(4096)
+      .max(16 * 1024 * 1024)
+      .default(262144),
     /** Associations used at once towards this destination (objects are then not delivered strictly in order). */
     associations: z.number().int().min(1).max(16).default(1),
     /** DICOM TLS towards this destination; absent = plain TCP. */
@@ -122,7 +138,12 @@ const dimseDestination = z
      * An object in another syntax is decompressed to Explicit VR Little Endian when that is listed.
      */
     transferSyntaxes: z
-      .array(z.string().refine((uid) => findTransferSyntax(uid) !== undefined, (uid) => ({ message: `"${uid}" is not a transfer syntax bodyroute knows` })))
+      .array(
+        z.string().refine(
+          (uid) => findTransferSyntax(uid) !== undefined,
+          (uid) => ({ message: `"${uid}" is not a transfer syntax bodyroute knows` }),
+        ),
+      )
       .min(1)
       .optional(),
   })
@@ -137,7 +158,10 @@ const ROUTE_REGIONS = [...REGION_VOCABULARY, 'unknown', 'unclassified'] as const
 const whenSchema = z
   .object({
     /** Vocabulary regions, 'unknown' (below the model's threshold) or 'unclassified' (not a CT/MR image). */
-    region: z.union([z.enum(ROUTE_REGIONS), z.array(z.enum(ROUTE_REGIONS)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])).optional(),
+    region: z
+      .union([z.enum(ROUTE_REGIONS), z.array(z.enum(ROUTE_REGIONS)).min(1)])
+      .transform((v) => (Array.isArray(v) ? v : [v]))
+      .optional(),
     modality: oneOrMany.optional(),
     callingAeTitle: oneOrMany.optional(),
     calledAeTitle: oneOrMany.optional(),

@@ -32,7 +32,7 @@ const ESCAPES: Record<string, string> = {
   '(B': 'latin1', // ASCII in G0
   '(J': 'latin1', // JIS X 0201 Romaji (ASCII but yen/overline)
   ')I': 'shift_jis', // JIS X 0201 Katakana in G1: single bytes 0xA1–0xDF, as in Shift_JIS
-  '$B': 'iso-2022-jp', // JIS X 0208 in G0 (decoded with its escape kept)
+  $B: 'iso-2022-jp', // JIS X 0208 in G0 (decoded with its escape kept)
   '$@': 'iso-2022-jp',
   '$)C': 'euc-kr', // KS X 1001 in G1
   '$)A': 'gbk', // GB 2312 in G1
@@ -86,7 +86,8 @@ function decodeIso2022(bytes: Buffer, first: string): string {
   const flush = (end: number) => {
     if (end <= start) return;
     const part = bytes.subarray(start, end);
-    out += current === 'iso-2022-jp' ? decoder(current).decode(Buffer.concat([Buffer.from(`\x1b${escapeText}`, 'latin1'), part])) : decoder(current).decode(part);
+    out +=
+      current === 'iso-2022-jp' ? decoder(current).decode(Buffer.concat([Buffer.from(`\x1b${escapeText}`, 'latin1'), part])) : decoder(current).decode(part);
   };
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];

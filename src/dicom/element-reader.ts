@@ -169,7 +169,8 @@ export function stringValue(bytes: Buffer): string {
 /** The items of a sequence element, each as [start, end) of its nested dataset. */
 export function sequenceItems(buf: Buffer, el: ElementHeader, enc: Encoding): { start: number; end: number }[] {
   const u32 = (at: number) => (enc.littleEndian ? buf.readUInt32LE(at) : buf.readUInt32BE(at));
-  const tagAt = (at: number) => (((enc.littleEndian ? buf.readUInt16LE(at) : buf.readUInt16BE(at)) << 16) | (enc.littleEndian ? buf.readUInt16LE(at + 2) : buf.readUInt16BE(at + 2))) >>> 0;
+  const tagAt = (at: number) =>
+    (((enc.littleEndian ? buf.readUInt16LE(at) : buf.readUInt16BE(at)) << 16) | (enc.littleEndian ? buf.readUInt16LE(at + 2) : buf.readUInt16BE(at + 2))) >>> 0;
   const items: { start: number; end: number }[] = [];
   const stop = el.length === UNDEFINED_LENGTH ? el.end : el.valueStart + el.length;
   let pos = el.valueStart;

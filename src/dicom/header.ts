@@ -61,11 +61,7 @@ function textOf(bytes: Buffer, vr: string | undefined, charset: string | undefin
  * runs past it. Tags beyond `wanted` are stepped over. Throws MalformedError for bytes
  * that cannot be a dataset.
  */
-export function summarizeDataset(
-  bytes: Buffer,
-  transferSyntaxUid: string,
-  wanted: readonly number[] = SUMMARY_TAGS,
-): DatasetSummary {
+export function summarizeDataset(bytes: Buffer, transferSyntaxUid: string, wanted: readonly number[] = SUMMARY_TAGS): DatasetSummary {
   const ts = findTransferSyntax(transferSyntaxUid);
   const explicitVr = ts ? ts.explicitVr : true;
   const littleEndian = ts ? ts.littleEndian : true;
@@ -124,12 +120,7 @@ export function headerOf(bytes: Buffer, summary: DatasetSummary, datasetLength: 
   return Buffer.from(bytes.subarray(0, len));
 }
 
-function headerOnly(
-  data: Buffer,
-  at: number,
-  explicitVr: boolean,
-  littleEndian: boolean,
-): DatasetSummary['openElement'] {
+function headerOnly(data: Buffer, at: number, explicitVr: boolean, littleEndian: boolean): DatasetSummary['openElement'] {
   const u16 = (o: number) => (littleEndian ? data.readUInt16LE(o) : data.readUInt16BE(o));
   const u32 = (o: number) => (littleEndian ? data.readUInt32LE(o) : data.readUInt32BE(o));
   if (at + 12 > data.length) return undefined;

@@ -58,4 +58,3 @@ export function findTransferSyntax(uid: string): TransferSyntax | undefined {
 export function isSupportedTransferSyntax(uid: string): boolean {
   return BY_UID.has(uid);
 }
-

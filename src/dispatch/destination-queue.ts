@@ -177,7 +177,12 @@ export class DestinationQueue {
     if (this.downFailures > 0) this.o.log.info('destination available again', { destination: this.o.name });
     this.downFailures = 0;
     this.remove(p);
-    this.o.log.debug('delivered', { destination: this.o.name, id: p.item.id, sopInstanceUid: p.item.sopInstanceUid, latencyMs: Date.now() - Spool.receivedAt(p.item.id) });
+    this.o.log.debug('delivered', {
+      destination: this.o.name,
+      id: p.item.id,
+      sopInstanceUid: p.item.sopInstanceUid,
+      latencyMs: Date.now() - Spool.receivedAt(p.item.id),
+    });
     await this.o.journal.delivered(p.item.id);
     await this.o.journal.truncateIfIdle(this.pending.length);
     this.o.onSettled(p.item.id);
@@ -196,7 +201,14 @@ export class DestinationQueue {
       this.downFailures++;
       const delay = backoffDelay(this.o.retry, this.downFailures);
       this.downUntil = now + delay;
-      this.o.log.warn('destination unavailable; objects stay queued', { destination: this.o.name, peer: lane.sender.description, queued: this.pending.length, retryInMs: delay, code: e.code, reason: e.message });
+      this.o.log.warn('destination unavailable; objects stay queued', {
+        destination: this.o.name,
+        peer: lane.sender.description,
+        queued: this.pending.length,
+        retryInMs: delay,
+        code: e.code,
+        reason: e.message,
+      });
       return;
     }
     p.attempts++;
@@ -204,7 +216,15 @@ export class DestinationQueue {
       this.remove(p);
       const record = await this.o.deadLetters.put(this.o.name, p.item, e, p.attempts);
       await this.o.journal.deadLettered(p.item.id);
-      this.o.log.error('object dead-lettered', { destination: this.o.name, id: p.item.id, sopInstanceUid: p.item.sopInstanceUid, attempts: p.attempts, code: record.code, status: record.status, reason: record.reason });
+      this.o.log.error('object dead-lettered', {
+        destination: this.o.name,
+        id: p.item.id,
+        sopInstanceUid: p.item.sopInstanceUid,
+        attempts: p.attempts,
+        code: record.code,
+        status: record.status,
+        reason: record.reason,
+      });
       this.o.onSettled(p.item.id);
       return;
     }
@@ -213,6 +233,15 @@ export class DestinationQueue {
     // Behind everything else, so one failing object never holds up the rest.
     this.pending.splice(this.pending.indexOf(p), 1);
     this.pending.push(p);
-    this.o.log.warn('delivery failed; will retry', { destination: this.o.name, id: p.item.id, sopInstanceUid: p.item.sopInstanceUid, attempt: p.attempts, retryInMs: delay, code: e.code, status: e.dimseStatus !== undefined ? formatStatus(e.dimseStatus) : undefined, reason: e.message });
+    this.o.log.warn('delivery failed; will retry', {
+      destination: this.o.name,
+      id: p.item.id,
+      sopInstanceUid: p.item.sopInstanceUid,
+      attempt: p.attempts,
+      retryInMs: delay,
+      code: e.code,
+      status: e.dimseStatus !== undefined ? formatStatus(e.dimseStatus) : undefined,
+      reason: e.message,
+    });
   }
 }

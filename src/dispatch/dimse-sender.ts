@@ -36,7 +36,10 @@ export class DimseSender implements Sender {
   async send(item: DeliveryItem, upcoming: readonly DeliveryItem[]): Promise<void> {
     const proposals = this.proposalsFor(item);
     if (proposals.length === 0) throw this.noContext(item);
-    if (this.association && (!this.association.alive || !proposals.every((p) => this.association!.proposed.has(ScuAssociation.contextKey(p.sopClassUid, p.transferSyntaxUid))))) {
+    if (
+      this.association &&
+      (!this.association.alive || !proposals.every((p) => this.association!.proposed.has(ScuAssociation.contextKey(p.sopClassUid, p.transferSyntaxUid))))
+    ) {
       await this.release();
     }
     if (!this.association) {

@@ -96,7 +96,8 @@ export class Dispatcher {
       if (!queue) {
         const pending = await this.addDestination(d, made!);
         if (this.started) this.queues.get(d.name)!.start();
-        if (pending.length) this.log.warn('new destination has an old journal; its entries are left to the next restart', { destination: d.name, entries: pending.length });
+        if (pending.length)
+          this.log.warn('new destination has an old journal; its entries are left to the next restart', { destination: d.name, entries: pending.length });
         applied.push(`destinations.${d.name} (added)`);
       } else if (made || retryChanged) {
         await queue.reconfigure({ senders: made ?? this.makeSenders(d), idleReleaseMs: d.type === 'dimse' ? d.idleReleaseMs : 0, retry });

@@ -21,7 +21,12 @@ export class FolderSender implements Sender {
 
   targetPath(item: DeliveryItem): string {
     const safe = (uid: string | undefined, fallback: string) => (uid && isSafeUid(uid) ? uid : fallback);
-    return join(this.dest.path, safe(item.studyInstanceUid, 'unknown-study'), safe(item.seriesInstanceUid, 'unknown-series'), `${safe(item.sopInstanceUid, item.id)}.dcm`);
+    return join(
+      this.dest.path,
+      safe(item.studyInstanceUid, 'unknown-study'),
+      safe(item.seriesInstanceUid, 'unknown-series'),
+      `${safe(item.sopInstanceUid, item.id)}.dcm`,
+    );
   }
 
   async send(item: DeliveryItem): Promise<void> {

@@ -93,7 +93,16 @@ export class ScuAssociation {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const t = opts.tls;
       const s = t
-        ? tlsConnect({ host: opts.host, port: opts.port, ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.rejectUnauthorized, servername: t.servername ?? (isIP(opts.host) ? undefined : opts.host), minVersion: 'TLSv1.2' })
+        ? tlsConnect({
+            host: opts.host,
+            port: opts.port,
+            ca: t.ca,
+            cert: t.cert,
+            key: t.key,
+            rejectUnauthorized: t.rejectUnauthorized,
+            servername: t.servername ?? (isIP(opts.host) ? undefined : opts.host),
+            minVersion: 'TLSv1.2',
+          })
         : connect({ host: opts.host, port: opts.port, noDelay: true });
       const timer = setTimeout(() => {
         s.destroy();
@@ -125,7 +134,8 @@ export class ScuAssociation {
         const rj = decodeRejectOrAbort(answer.body);
         throw new BodyrouteError('DEST_REJECTED_ASSOCIATION', `association rejected (result ${rj.result}, source ${rj.source}, reason ${rj.reason})`, true);
       }
-      if (answer.type !== PduType.AssociateAc) throw new BodyrouteError('DEST_PROTOCOL', `unexpected PDU type ${answer.type} in answer to A-ASSOCIATE-RQ`, true);
+      if (answer.type !== PduType.AssociateAc)
+        throw new BodyrouteError('DEST_PROTOCOL', `unexpected PDU type ${answer.type} in answer to A-ASSOCIATE-RQ`, true);
       const ac = decodeAssociateAc(answer.body);
       assoc.peerMaxPdu = ac.maxPduLength;
       for (const c of ac.contexts) {

@@ -1,9 +1,5 @@
 import { isStandardStorageSopClass, VERIFICATION_SOP_CLASS } from '../dicom/uids';
-import {
-  EXPLICIT_VR_LITTLE_ENDIAN,
-  IMPLICIT_VR_LITTLE_ENDIAN,
-  isSupportedTransferSyntax,
-} from '../dicom/transfer-syntax';
+import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, isSupportedTransferSyntax } from '../dicom/transfer-syntax';
 
 /** Who may associate and which presentation contexts are accepted: pure decisions, no I/O. */
 
@@ -22,9 +18,7 @@ export interface Rejection {
   why: string;
 }
 
-export type ContextDecision =
-  | { accept: true; transferSyntaxUid: string }
-  | { accept: false; result: 3 | 4; why: string }; // 3 abstract syntax, 4 transfer syntaxes not supported
+export type ContextDecision = { accept: true; transferSyntaxUid: string } | { accept: false; result: 3 | 4; why: string }; // 3 abstract syntax, 4 transfer syntaxes not supported
 
 export function checkAssociation(
   opts: PolicyOptions,
@@ -54,11 +48,7 @@ export function checkAssociation(
  * forwarded in the syntax it was sent in; verification needs no dataset, any
  * uncompressed syntax does.
  */
-export function decideContext(
-  opts: PolicyOptions,
-  abstractSyntaxUid: string,
-  proposed: readonly string[],
-): ContextDecision {
+export function decideContext(opts: PolicyOptions, abstractSyntaxUid: string, proposed: readonly string[]): ContextDecision {
   if (abstractSyntaxUid === VERIFICATION_SOP_CLASS) {
     const ts = proposed.find((t) => t === IMPLICIT_VR_LITTLE_ENDIAN || t === EXPLICIT_VR_LITTLE_ENDIAN);
     return ts ? { accept: true, transferSyntaxUid: ts } : { accept: false, result: 4, why: 'verification needs an uncompressed little-endian syntax' };
@@ -66,5 +56,7 @@ export function decideContext(
   const storage = isStandardStorageSopClass(abstractSyntaxUid) || (opts.acceptNonStandardSopClasses && !abstractSyntaxUid.startsWith('1.2.840.10008.'));
   if (!storage) return { accept: false, result: 3, why: `abstract syntax ${abstractSyntaxUid} is not a storage SOP class` };
   const ts = proposed.find(isSupportedTransferSyntax);
-  return ts ? { accept: true, transferSyntaxUid: ts } : { accept: false, result: 4, why: `none of the proposed transfer syntaxes is supported (${proposed.join(', ')})` };
+  return ts
+    ? { accept: true, transferSyntaxUid: ts }
+    : { accept: false, result: 4, why: `none of the proposed transfer syntaxes is supported (${proposed.join(', ')})` };
 }

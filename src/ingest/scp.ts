@@ -150,7 +150,13 @@ export class IngestScp implements PduHandler {
     }
     this.callingAe = rq.callingAeTitle;
     this.calledAe = rq.calledAeTitle;
-    const rejection = checkAssociation(this.ctx.policy, this.calledAe, this.callingAe, this.ctx.associations.active, this.ctx.peers.allows(this.sock.remoteAddress));
+    const rejection = checkAssociation(
+      this.ctx.policy,
+      this.calledAe,
+      this.callingAe,
+      this.ctx.associations.active,
+      this.ctx.peers.allows(this.sock.remoteAddress),
+    );
     if (rejection) {
       this.ctx.log.warn('association rejected', { peer: this.remote, callingAe: this.callingAe, calledAe: this.calledAe, reason: rejection.why });
       this.state = 'releasing';
@@ -222,7 +228,9 @@ export class IngestScp implements PduHandler {
     } else if (cmd.commandField === CommandField.CStoreRq && cmd.hasDataset) {
       this.beginStore(pdv.contextId, cmd);
     } else {
-      throw new PduProtocolError(`unsupported DIMSE command 0x${(cmd.commandField ?? 0).toString(16).padStart(4, '0')}${cmd.commandField === CommandField.CStoreRq ? ' without a dataset' : ''}`);
+      throw new PduProtocolError(
+        `unsupported DIMSE command 0x${(cmd.commandField ?? 0).toString(16).padStart(4, '0')}${cmd.commandField === CommandField.CStoreRq ? ' without a dataset' : ''}`,
+      );
     }
   }
 
@@ -231,14 +239,27 @@ export class IngestScp implements PduHandler {
     const id = this.ctx.spool.newId();
     const sopClassUid = cmd.affectedSopClassUid ?? '';
     const sopInstanceUid = cmd.affectedSopInstanceUid ?? '';
-    const origin = { callingAeTitle: this.callingAe, calledAeTitle: this.calledAe, remoteAddress: this.sock.remoteAddress ?? '', receivedAt: new Date().toISOString() };
+    const origin = {
+      callingAeTitle: this.callingAe,
+      calledAeTitle: this.calledAe,
+      remoteAddress: this.sock.remoteAddress ?? '',
+      receivedAt: new Date().toISOString(),
+    };
     const refusal =
       isSafeUid(sopClassUid) && isSafeUid(sopInstanceUid)
         ? undefined
-        : new BodyrouteError('UID_INVALID', `invalid UID in C-STORE-RQ (class ${JSON.stringify(sopClassUid.slice(0, 80))}, instance ${JSON.stringify(sopInstanceUid.slice(0, 80))})`, false, StoreStatus.CannotUnderstand);
+        : new BodyrouteError(
+            'UID_INVALID',
+            `invalid UID in C-STORE-RQ (class ${JSON.stringify(sopClassUid.slice(0, 80))}, instance ${JSON.stringify(sopInstanceUid.slice(0, 80))})`,
+            false,
+            StoreStatus.CannotUnderstand,
+          );
     const writer = this.ctx.spool.beginReceive(id, sopClassUid, sopInstanceUid, context.transferSyntaxUid, origin, refusal);
     writer.onPressure((paused) => (paused ? this.sock.pause() : this.sock.resume()));
-    this.objectTimer = setTimeout(() => this.drop(`object not received within listen.objectTimeoutMs (${this.ctx.timeouts.objectMs} ms)`), this.ctx.timeouts.objectMs);
+    this.objectTimer = setTimeout(
+      () => this.drop(`object not received within listen.objectTimeoutMs (${this.ctx.timeouts.objectMs} ms)`),
+      this.ctx.timeouts.objectMs,
+    );
     this.objectTimer.unref();
     this.incoming = { id, contextId, messageId: cmd.messageId ?? 0, writer, sopClassUid, sopInstanceUid, transferSyntaxUid: context.transferSyntaxUid, origin };
   }

@@ -24,12 +24,8 @@ const textFormat = winston.format.printf((info) => {
 export function createLogger(opts: LoggerOptions): Logger {
   return winston.createLogger({
     level: opts.level,
-    format: winston.format.combine(
-      winston.format.timestamp(),
-      opts.format === 'json' ? winston.format.json() : textFormat,
-    ),
+    format: winston.format.combine(winston.format.timestamp(), opts.format === 'json' ? winston.format.json() : textFormat),
     // stderr for everything keeps stdout free for command output (classify --json, later).
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
   });
 }
-

@@ -18,7 +18,12 @@ export class ClassifyStage implements Stage {
   async run(obj: SpooledObject): Promise<StageResult> {
     const outcome = await this.classifier.classify(obj.path);
     if (outcome.kind === 'classified') {
-      this.log.debug('classified', { id: obj.id, sopInstanceUid: obj.sopInstanceUid, region: outcome.region, confidence: Number(outcome.confidence.toFixed(3)) });
+      this.log.debug('classified', {
+        id: obj.id,
+        sopInstanceUid: obj.sopInstanceUid,
+        region: outcome.region,
+        confidence: Number(outcome.confidence.toFixed(3)),
+      });
     } else if (outcome.kind === 'skipped') {
       this.log.debug('not classified', { id: obj.id, sopInstanceUid: obj.sopInstanceUid, reason: outcome.reason });
     } else {

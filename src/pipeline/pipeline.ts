@@ -142,12 +142,21 @@ export class Pipeline {
       }),
     );
     if (series) {
-      this.o.log.info('series labelled', { seriesInstanceUid: objs[0].seriesInstanceUid, images: objs.length, regions: series.regions.join(','), term: series.term });
+      this.o.log.info('series labelled', {
+        seriesInstanceUid: objs[0].seriesInstanceUid,
+        images: objs.length,
+        regions: series.regions.join(','),
+        term: series.term,
+      });
     }
     for (const obj of objs) {
       const c = obj.classification;
       if (c?.kind === 'classified' && series) {
-        await this.deliver(obj, { imageRegion: c.region, confidence: c.confidence, model: c.model, evidence: c.evidence, series: { regions: series.regions, term: series.term } }, series.regions);
+        await this.deliver(
+          obj,
+          { imageRegion: c.region, confidence: c.confidence, model: c.model, evidence: c.evidence, series: { regions: series.regions, term: series.term } },
+          series.regions,
+        );
       } else {
         await this.deliver(obj, undefined, regionsOf(c));
       }
@@ -193,7 +202,12 @@ export class Pipeline {
         await this.quarantine(obj.id, obj.path, `tagging: ${err.message}`);
         return undefined;
       }
-      this.o.log.warn('forwarded without the label: it cannot be written into this object', { id: obj.id, sopInstanceUid: obj.sopInstanceUid, code: err.code, reason: err.message });
+      this.o.log.warn('forwarded without the label: it cannot be written into this object', {
+        id: obj.id,
+        sopInstanceUid: obj.sopInstanceUid,
+        code: err.code,
+        reason: err.message,
+      });
       return obj;
     }
   }

@@ -39,7 +39,6 @@ export class Router {
     this.rules = compile(rules);
   }
 
-
   /** Tags the rules need from each object. */
   get referencedTags(): number[] {
     return [...new Set(this.rules.flatMap((r) => r.tags.map((t) => t.tag)))];

@@ -29,7 +29,11 @@ export function editsFromParts(parts: SplicePart[]): DatasetEdits {
 
 /** Writes the edits durably (the caller makes the directory entry durable). */
 export async function writeEdits(path: string, edits: DatasetEdits): Promise<void> {
-  const doc: EditsFile = { version: 1, datasetBytes: edits.datasetBytes, parts: edits.parts.map((p) => ('bytes' in p ? { bytes: p.bytes.toString('base64') } : { copy: p.copy })) };
+  const doc: EditsFile = {
+    version: 1,
+    datasetBytes: edits.datasetBytes,
+    parts: edits.parts.map((p) => ('bytes' in p ? { bytes: p.bytes.toString('base64') } : { copy: p.copy })),
+  };
   const handle = await fsp.open(path, 'w', 0o600);
   try {
     await handle.write(JSON.stringify(doc) + '\n');
@@ -52,7 +56,8 @@ export async function readEdits(path: string, originalDatasetBytes: number): Pro
   if (doc.version !== 1 || !Array.isArray(doc.parts)) throw new Error(`${path} is not a bodyroute edits file`);
   const parts: SplicePart[] = doc.parts.map((p) => ('bytes' in p ? { bytes: Buffer.from(p.bytes, 'base64') } : { copy: [p.copy[0], p.copy[1]] }));
   for (const p of parts) {
-    if ('copy' in p && !(p.copy[0] >= 0 && p.copy[0] <= p.copy[1] && p.copy[1] <= originalDatasetBytes)) throw new Error(`${path} copies bytes the object does not have`);
+    if ('copy' in p && !(p.copy[0] >= 0 && p.copy[0] <= p.copy[1] && p.copy[1] <= originalDatasetBytes))
+      throw new Error(`${path} copies bytes the object does not have`);
   }
   const edits = editsFromParts(parts);
   if (edits.datasetBytes !== doc.datasetBytes) throw new Error(`${path} is inconsistent`);

@@ -22,4 +22,3 @@ export async function writeFileAtomic(path: string, data: Buffer | string, mode 
   }
   await fsp.rename(tmp, path);
 }
-

@@ -116,7 +116,9 @@ export class SpoolWriter extends Writable {
   private observe(chunk: Buffer): void {
     this.datasetBytes += chunk.length;
     if (this.datasetBytes > this.opts.maxObjectBytes && !this.failure) {
-      this.fail(new BodyrouteError('OBJECT_TOO_LARGE', `object exceeds listen.maxObjectBytes (${this.opts.maxObjectBytes})`, false, StoreStatus.OutOfResources));
+      this.fail(
+        new BodyrouteError('OBJECT_TOO_LARGE', `object exceeds listen.maxObjectBytes (${this.opts.maxObjectBytes})`, false, StoreStatus.OutOfResources),
+      );
     }
     if (this.capturedBytes < this.opts.captureBytes) {
       this.captured.push(chunk);
@@ -196,7 +198,12 @@ export class SpoolWriter extends Writable {
           throw new BodyrouteError('OBJECT_TRUNCATED', 'undefined-length element is not closed at the end of the dataset', false, StoreStatus.CannotUnderstand);
         }
       } else if (open.valueStart + open.length > this.datasetBytes) {
-        throw new BodyrouteError('OBJECT_TRUNCATED', `dataset ends ${open.valueStart + open.length - this.datasetBytes} bytes early`, false, StoreStatus.CannotUnderstand);
+        throw new BodyrouteError(
+          'OBJECT_TRUNCATED',
+          `dataset ends ${open.valueStart + open.length - this.datasetBytes} bytes early`,
+          false,
+          StoreStatus.CannotUnderstand,
+        );
       }
     }
     if (!summary.values.has(Tags.SopInstanceUid)) {

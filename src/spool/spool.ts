@@ -137,13 +137,22 @@ export class Spool {
       this.freeCheckedAt = now;
     }
     if (this.freeBytes < this.opts.minFreeBytes) {
-      return new BodyrouteError('SPOOL_FULL', `spool has ${this.freeBytes} bytes free, below spool.minFreeBytes (${this.opts.minFreeBytes})`, true, StoreStatus.OutOfResources);
+      return new BodyrouteError(
+        'SPOOL_FULL',
+        `spool has ${this.freeBytes} bytes free, below spool.minFreeBytes (${this.opts.minFreeBytes})`,
+        true,
+        StoreStatus.OutOfResources,
+      );
     }
     return undefined;
   }
 
   /** Moves a durable temporary file into the inbox. After this resolves the object may be acknowledged. */
-  async commit(id: string, written: WrittenObject, meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; origin: ReceiveContext; headerBytes: number }): Promise<SpooledObject> {
+  async commit(
+    id: string,
+    written: WrittenObject,
+    meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; origin: ReceiveContext; headerBytes: number },
+  ): Promise<SpooledObject> {
     const path = this.inboxPath(id);
     try {
       await fsp.rename(written.tmpPath, path);
@@ -238,7 +247,13 @@ export class Spool {
     const path = this.storePath(id);
     try {
       // a dead letter is the whole object as it was to be sent: no edits apply to it
-      if (await fsp.stat(path).then(() => false, () => true)) await fsp.unlink(editsPathFor(path)).catch(() => undefined);
+      if (
+        await fsp.stat(path).then(
+          () => false,
+          () => true,
+        )
+      )
+        await fsp.unlink(editsPathFor(path)).catch(() => undefined);
       await fsp.link(from, path);
       await this.storeSync.sync();
     } catch (err) {

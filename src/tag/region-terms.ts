@@ -1,7 +1,27 @@
 import { BODY_PART_TERMS, Region, REGION_VOCABULARY } from '../classify/manifest';
 
 /** Anatomical order, head to foot (limbs after the trunk they attach to). */
-const HEAD_TO_FOOT: Region[] = ['head', 'neck', 'cspine', 'shoulder', 'upperarm', 'elbow', 'forearm', 'hand', 'breast', 'chest', 'tspine', 'abdomen', 'lspine', 'pelvis', 'hip', 'thigh', 'knee', 'lowerleg', 'foot'];
+const HEAD_TO_FOOT: Region[] = [
+  'head',
+  'neck',
+  'cspine',
+  'shoulder',
+  'upperarm',
+  'elbow',
+  'forearm',
+  'hand',
+  'breast',
+  'chest',
+  'tspine',
+  'abdomen',
+  'lspine',
+  'pelvis',
+  'hip',
+  'thigh',
+  'knee',
+  'lowerleg',
+  'foot',
+];
 
 export function isRegion(r: string): r is Region {
   return (REGION_VOCABULARY as readonly string[]).includes(r);

@@ -15,11 +15,17 @@ export type DescriptionEdit = { value: Buffer } | { unchanged: string };
 /** Multi-byte character sets whose bytes are cut by decoding growing prefixes. */
 const PREFIX_CUTTABLE = new Set(['ISO_IR_192', 'GB18030', 'GBK', 'ISO_IR_13']);
 
-export function labelDescription(original: Buffer | undefined, specificCharacterSet: string | undefined, term: string, mode: 'append' | 'prefix'): DescriptionEdit {
+export function labelDescription(
+  original: Buffer | undefined,
+  specificCharacterSet: string | undefined,
+  term: string,
+  mode: 'append' | 'prefix',
+): DescriptionEdit {
   const label = Buffer.from(`[${term}]`, 'latin1');
   const bytes = trimPadding(original ?? Buffer.alloc(0));
   if (!isSupportedCharacterSet(specificCharacterSet)) return { unchanged: `Specific Character Set "${specificCharacterSet}" is not one bodyroute can decode` };
   const text = decodeText(bytes, specificCharacterSet);
+  // eslint-disable-next-line no-control-regex -- control characters are what this looks for
   if (/[\\\x00-\x08\x0a-\x1a\x1c-\x1f]/.test(text)) return { unchanged: 'the description holds a backslash or control characters' };
   const already = mode === 'append' ? text.endsWith(`[${term}]`) : text.startsWith(`[${term}]`);
   if (already) return { value: bytes };

@@ -21,7 +21,6 @@ export interface SeriesLabel {
 const WINDOW = 2; // neighbours on each side
 const MIN_SHARE = 0.1;
 
-
 /**
  * Combines image predictions into the series' regions. Anatomy runs without gaps along the
  * patient axis, so each image's scores are summed with its neighbours' (in slice order) before
@@ -32,9 +31,7 @@ export function labelSeries(images: SeriesImage[]): SeriesLabel | undefined {
   const scored = images.map((im, i) => ({ im, i })).filter((x) => x.im.scores && Object.keys(x.im.scores).length);
   if (scored.length === 0) return undefined;
   const hasPositions = scored.every((x) => x.im.position !== undefined);
-  scored.sort((a, b) =>
-    hasPositions ? (b.im.position as number) - (a.im.position as number) : (a.im.instanceNumber ?? a.i) - (b.im.instanceNumber ?? b.i),
-  );
+  scored.sort((a, b) => (hasPositions ? (b.im.position as number) - (a.im.position as number) : (a.im.instanceNumber ?? a.i) - (b.im.instanceNumber ?? b.i)));
   const classes = Object.keys(scored[0].im.scores as Record<string, number>);
   const perImage: (Region | undefined)[] = images.map(() => undefined);
   const counts = new Map<Region, number>();

@@ -44,6 +44,7 @@ function dicomDateTime(d: Date): string {
 
 /** LO: no backslash or control characters, at most 64 characters. */
 function loSafe(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this replaces
   return s.replace(/[\\\x00-\x1f]/g, ' ');
 }
 

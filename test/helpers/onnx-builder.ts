@@ -89,7 +89,11 @@ export function buildConvModel(opts: { size: number; classes: number; layers: nu
 }
 
 /** Writes <dir>/<id>.onnx and its manifest; returns the manifest path. */
-export function writeTestModel(dir: string, id: string, opts: { size?: number; layers: number; channels: number; kernel: number; classes?: string[]; unknownThreshold?: number }): string {
+export function writeTestModel(
+  dir: string,
+  id: string,
+  opts: { size?: number; layers: number; channels: number; kernel: number; classes?: string[]; unknownThreshold?: number },
+): string {
   const classes = opts.classes ?? ['head', 'chest', 'abdomen', 'pelvis', 'knee'];
   const size = opts.size ?? 64;
   writeFileSync(`${dir}/${id}.onnx`, buildConvModel({ size, classes: classes.length, layers: opts.layers, channels: opts.channels, kernel: opts.kernel }));

@@ -64,8 +64,16 @@ export async function startStorescp(dir: string, aeTitle = 'STORESCP', port?: nu
     port: p,
     aeTitle,
     dir,
-    files: () => readdirSync(dir).filter((f) => !f.startsWith('.')).map((f) => join(dir, f)),
-    sopInstanceUids: () => new Set(readdirSync(dir).filter((f) => !f.startsWith('.')).flatMap((f) => sopUidOrNothing(join(dir, f)))),
+    files: () =>
+      readdirSync(dir)
+        .filter((f) => !f.startsWith('.'))
+        .map((f) => join(dir, f)),
+    sopInstanceUids: () =>
+      new Set(
+        readdirSync(dir)
+          .filter((f) => !f.startsWith('.'))
+          .flatMap((f) => sopUidOrNothing(join(dir, f))),
+      ),
     stop: () => stopProcess(proc),
   };
 }

@@ -3,7 +3,14 @@ import { BodyrouteProcess } from './bodyroute-process';
 import { PEER_ENV } from './tools';
 
 /** Sends `files` with storescu -v; sends `signal` (default SIGKILL) to `victim` after `killAfter` success responses. Returns the acknowledged UIDs. */
-export async function sendAndKill(port: number, files: string[], uidOf: Map<string, string>, victim: BodyrouteProcess, killAfter: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<Set<string>> {
+export async function sendAndKill(
+  port: number,
+  files: string[],
+  uidOf: Map<string, string>,
+  victim: BodyrouteProcess,
+  killAfter: number,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<Set<string>> {
   const acknowledged = new Set<string>();
   const sender = spawn('storescu', ['-v', '-aec', 'BODYROUTE', '127.0.0.1', String(port), ...files], { env: PEER_ENV });
   let current = '';
@@ -31,4 +38,3 @@ export async function sendAndKill(port: number, files: string[], uidOf: Map<stri
   await new Promise((resolve) => sender.once('exit', resolve));
   return acknowledged;
 }
-

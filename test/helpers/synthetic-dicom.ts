@@ -157,7 +157,12 @@ export function syntheticImage(opts: CtOptions = {}): SyntheticObject {
     { tag: t(0x7fe0, 0x0010), vr: 'OW', value: phantomPixels(rows, columns, z) },
   ];
   if (modality === 'MR') {
-    elements.push(str(t(0x0018, 0x0020), 'CS', 'SE'), str(t(0x0018, 0x0021), 'CS', 'NONE'), str(t(0x0018, 0x0022), 'CS', ''), str(t(0x0018, 0x0023), 'CS', '2D'));
+    elements.push(
+      str(t(0x0018, 0x0020), 'CS', 'SE'),
+      str(t(0x0018, 0x0021), 'CS', 'NONE'),
+      str(t(0x0018, 0x0022), 'CS', ''),
+      str(t(0x0018, 0x0023), 'CS', '2D'),
+    );
   }
   if (opts.privateTags) {
     elements.push(
@@ -204,8 +209,11 @@ export function rawImage(o: RawImageOptions): { bytes: Buffer; sopInstanceUid: s
   const be = o.bigEndian ?? false;
   const u16 = (tagv: number, v: number, signed = false): Element => {
     const b = Buffer.alloc(2);
-    if (signed) (be ? b.writeInt16BE(v, 0) : b.writeInt16LE(v, 0));
-    else (be ? b.writeUInt16BE(v, 0) : b.writeUInt16LE(v, 0));
+    if (signed) {
+      if (be) b.writeInt16BE(v, 0);
+      else b.writeInt16LE(v, 0);
+    } else if (be) b.writeUInt16BE(v, 0);
+    else b.writeUInt16LE(v, 0);
     return { tag: tagv, vr: signed ? 'SS' : 'US', value: b };
   };
   const px = Buffer.alloc(o.stored.length * (ba / 8));

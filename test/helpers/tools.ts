@@ -17,7 +17,7 @@ export function requireTools(ctx: Mocha.Context, ...names: string[]): void {
   if (missing.length === 0) return;
   const msg = `missing ${missing.join(', ')}: run scripts/install-test-deps.sh`;
   if (process.env.CI) throw new Error(msg);
-  // eslint-disable-next-line no-console
+
   console.warn(`    skipped: ${msg}`);
   ctx.skip();
 }
@@ -60,13 +60,17 @@ function datasetLines(dump: string): string[] {
 
 /** Resolves once `path` exists and is not empty (a folder destination writes atomically, so then it is whole). */
 export function waitForFile(what: string, path: string, timeoutMs = 20000): Promise<true> {
-  return waitFor(what, () => {
-    try {
-      return statSync(path).size > 0;
-    } catch {
-      return false;
-    }
-  }, timeoutMs);
+  return waitFor(
+    what,
+    () => {
+      try {
+        return statSync(path).size > 0;
+      } catch {
+        return false;
+      }
+    },
+    timeoutMs,
+  );
 }
 
 /** How many .dcm files lie anywhere under `dir` (0 while it does not exist). */
@@ -88,7 +92,9 @@ export function dumpDatasets(paths: string[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (let i = 0; i < paths.length; i += 100) {
     const batch = paths.slice(i, i + 100);
-    const dumps = run('dcmdump', ['-q', '-dc', ...batch]).split('# Dicom-File-Format').slice(1);
+    const dumps = run('dcmdump', ['-q', '-dc', ...batch])
+      .split('# Dicom-File-Format')
+      .slice(1);
     if (dumps.length !== batch.length) throw new Error(`dcmdump printed ${dumps.length} dumps for ${batch.length} files`);
     batch.forEach((p, k) => out.set(p, datasetLines(dumps[k])));
   }
@@ -103,7 +109,7 @@ export function requirePythonModules(ctx: Mocha.Context, ...modules: string[]): 
   if (ok) return;
   const msg = `${PYTHON} lacks ${modules.join(', ')}: run scripts/install-test-deps.sh`;
   if (process.env.CI) throw new Error(msg);
-  // eslint-disable-next-line no-console
+
   console.warn(`    skipped: ${msg}`);
   ctx.skip();
 }
@@ -115,7 +121,7 @@ export function requireSharedData(ctx: Mocha.Context): void {
   if (existsSync(join(SHARED_DATA, 'manifest.csv'))) return;
   const msg = `no real images at ${SHARED_DATA} (set BODYROUTE_SHARED_DATA)`;
   if (process.env.CI) throw new Error(msg);
-  // eslint-disable-next-line no-console
+
   console.warn(`    skipped: ${msg}`);
   ctx.skip();
 }

@@ -65,8 +65,15 @@ describe('SIGHUP reloads the configuration without a restart', function () {
     // an invalid file: an error naming the key, the running settings stay
     writeFileSync(configPath, stringify({ ...base, routes: [{ to: ['nowhere'] }] }));
     br.proc.kill('SIGHUP');
-    await waitFor('the refusal', () => jsonLogLines(br as BodyrouteProcess).some((l) => l.message === 'configuration not reloaded; the running settings stay'), 5000, 20);
-    expect(String(jsonLogLines(br).find((l) => l.message === 'configuration not reloaded; the running settings stay')?.reason)).to.match(/routes\[0\]\.to\[0\]: no destination named "nowhere"/);
+    await waitFor(
+      'the refusal',
+      () => jsonLogLines(br as BodyrouteProcess).some((l) => l.message === 'configuration not reloaded; the running settings stay'),
+      5000,
+      20,
+    );
+    expect(String(jsonLogLines(br).find((l) => l.message === 'configuration not reloaded; the running settings stay')?.reason)).to.match(
+      /routes\[0\]\.to\[0\]: no destination named "nowhere"/,
+    );
     expect(br.proc.exitCode).to.equal(null);
     send('third');
     await waitFor('the third object in b', () => filesIn(join(tmp, 'b')) === 2, 10000);
@@ -93,7 +100,12 @@ describe('SIGHUP reloads the configuration without a restart', function () {
       run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String((br as BodyrouteProcess).port), f]);
     };
     send('queued', 'BEFORE');
-    await waitFor('the first delivery attempt to fail', () => jsonLogLines(br as BodyrouteProcess).some((l) => l.message === 'destination unavailable; objects stay queued'), 10000, 50);
+    await waitFor(
+      'the first delivery attempt to fail',
+      () => jsonLogLines(br as BodyrouteProcess).some((l) => l.message === 'destination unavailable; objects stay queued'),
+      10000,
+      50,
+    );
 
     pacs = await startStorescp(join(dir, 'pacs'), 'PACS');
     writeFileSync(

@@ -53,10 +53,15 @@ describe('kill -9 while objects arrive: every acknowledged object is delivered a
     await br.waitForLog(/recovered pending deliveries|re-processing acknowledged objects/);
     scp = await startStorescp(join(tmp, 'received'), 'STORESCP', scpPort);
     const s = scp;
-    await waitFor(`${acknowledged.size} acknowledged objects at the destination`, () => {
-      const delivered = s.sopInstanceUids();
-      return [...acknowledged].every((u) => delivered.has(u));
-    }, 60000, 250);
+    await waitFor(
+      `${acknowledged.size} acknowledged objects at the destination`,
+      () => {
+        const delivered = s.sopInstanceUids();
+        return [...acknowledged].every((u) => delivered.has(u));
+      },
+      60000,
+      250,
+    );
     // nothing half-received survives the restart
     expect(readdirSync(join(tmp, 'spool', 'tmp'))).to.deep.equal([]);
   });

@@ -57,14 +57,20 @@ describe(`crash durability: ${ROUNDS} rounds of kill -9 while ${OBJECTS} objects
       await waitFor('bodyroute to die', () => victim.proc.signalCode === 'SIGKILL', 10000);
     }
     br = await startBodyroute(tmp, config, 'final');
-    await waitFor(`${acknowledged.size} acknowledged objects delivered`, () => [...acknowledged].every((u) => dest.calls.has(u)), 120000, 250).catch((err: Error) => {
-      const missing = [...acknowledged].filter((u) => !dest.calls.has(u));
-      throw new Error(`${err.message}: ${missing.length} missing (e.g. ${missing.slice(0, 3).join(', ')}); spool holds ${['inbox', 'store'].map((d) => `${d} ${readdirSync(join(tmp, 'spool', d)).length}`).join(', ')}\n${br?.logs().split('\n').slice(-15).join('\n')}`);
-    });
+    await waitFor(`${acknowledged.size} acknowledged objects delivered`, () => [...acknowledged].every((u) => dest.calls.has(u)), 120000, 250).catch(
+      (err: Error) => {
+        const missing = [...acknowledged].filter((u) => !dest.calls.has(u));
+        throw new Error(
+          `${err.message}: ${missing.length} missing (e.g. ${missing.slice(0, 3).join(', ')}); spool holds ${['inbox', 'store'].map((d) => `${d} ${readdirSync(join(tmp, 'spool', d)).length}`).join(', ')}\n${br?.logs().split('\n').slice(-15).join('\n')}`,
+        );
+      },
+    );
     await new Promise((r) => setTimeout(r, 1000));
     const duplicates = [...dest.calls.values()].filter((n) => n > 1).length;
-    // eslint-disable-next-line no-console
-    console.log(`      ${ROUNDS} kills after ${kills.join(', ')} acknowledgements; ${acknowledged.size} acknowledged, all delivered; ${duplicates} delivered twice (at-least-once)`);
+
+    console.log(
+      `      ${ROUNDS} kills after ${kills.join(', ')} acknowledgements; ${acknowledged.size} acknowledged, all delivered; ${duplicates} delivered twice (at-least-once)`,
+    );
     expect(acknowledged.size).to.be.at.least(kills.reduce((a, b) => a + b, 0));
     expect(readdirSync(join(tmp, 'spool', 'tmp'))).to.deep.equal([]);
   });

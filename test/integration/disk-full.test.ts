@@ -79,13 +79,17 @@ describe('a full spool disk: refused with 0xA700, nothing half-written, service 
     const d = await startScriptedScp(() => 0);
     dest = d;
     await br.kill();
-    br = await startBodyroute(tmp, {
-      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(mountPoint, 'spool'), minFreeBytes: 0 },
-      retry: { initialDelayMs: 100, maxDelayMs: 300 },
-      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: d.port, aeTitle: 'PACS' }],
-      routes: [{ to: ['pacs'] }],
-    }, 'with-destination');
+    br = await startBodyroute(
+      tmp,
+      {
+        listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+        spool: { dir: join(mountPoint, 'spool'), minFreeBytes: 0 },
+        retry: { initialDelayMs: 100, maxDelayMs: 300 },
+        destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: d.port, aeTitle: 'PACS' }],
+        routes: [{ to: ['pacs'] }],
+      },
+      'with-destination',
+    );
     await waitFor('the acknowledged objects delivered', () => first.ok.every((u) => d.stored.includes(u)), 20000);
     const rest = files.filter((f) => !first.ok.includes(uidOf.get(f) as string));
     const second = sendEach(br.port, rest, uidOf);
@@ -101,6 +105,5 @@ describe('a full spool disk: refused with 0xA700, nothing half-written, service 
     rmSync(spoolTmp);
     mkdirSync(spoolTmp, { mode: 0o700 });
     expect(sendEach(br.port, [files[0]], uidOf).failed, 'writable again').to.equal(0);
-
   });
 });

@@ -88,7 +88,11 @@ describe('dispatch: destination statuses, retries and dead letters', function ()
     const record = JSON.parse(readFileSync(join(tmp, 'spool', 'dead', 'pacs', `${id}.json`), 'utf8'));
     expect(record).to.include({ destination: 'pacs', code: 'DEST_STATUS_FATAL', status: '0xA900', attempts: 1 });
     expect(existsSync(join(tmp, 'spool', 'dead', 'pacs', `${id}.dcm`))).to.equal(true);
-    await br.waitForLog(new RegExp(`object dead-lettered destination=pacs id=${id} sopInstanceUid=${fatalUid.replace(/\./g, '\\.')} attempts=1 code=DEST_STATUS_FATAL status=0xA900`));
+    await br.waitForLog(
+      new RegExp(
+        `object dead-lettered destination=pacs id=${id} sopInstanceUid=${fatalUid.replace(/\./g, '\\.')} attempts=1 code=DEST_STATUS_FATAL status=0xA900`,
+      ),
+    );
   });
 
   it('dead-letters a retryable status after retry.maxAttempts', async () => {

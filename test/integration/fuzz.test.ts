@@ -93,8 +93,14 @@ describe(`fuzzing the listener (seed ${SEED}, ${CASES} cases)`, function () {
     const img = syntheticImage({ rows: 32, columns: 32 });
     const meta = readFileMeta(img.bytes);
     const dataset = img.bytes.subarray(meta.datasetOffset);
-    const rq = encodeAssociateRq({ callingAeTitle: 'FUZZ', calledAeTitle: 'BODYROUTE', maxPduLength: 16384, contexts: [{ id: 1, abstractSyntaxUid: CT, transferSyntaxUids: [EXPLICIT] }] });
-    const store = (uid: string, body: Buffer) => Buffer.concat([...encodePData(1, true, true, encodeCStoreRq(1, CT, uid)), ...encodePData(1, false, true, body)]);
+    const rq = encodeAssociateRq({
+      callingAeTitle: 'FUZZ',
+      calledAeTitle: 'BODYROUTE',
+      maxPduLength: 16384,
+      contexts: [{ id: 1, abstractSyntaxUid: CT, transferSyntaxUids: [EXPLICIT] }],
+    });
+    const store = (uid: string, body: Buffer) =>
+      Buffer.concat([...encodePData(1, true, true, encodeCStoreRq(1, CT, uid)), ...encodePData(1, false, true, body)]);
     const valid = () => Buffer.concat([rq, store(meta.sopInstanceUid, dataset), RELEASE_RQ]);
     const hostileUids = ['../../../../tmp/bodyroute-fuzz-owned', '1.2.' + '3'.repeat(120), 'abc.def', '', '1..2', '1.2.3\0/etc/passwd'];
     const deepSequence = () => {
@@ -102,20 +108,42 @@ describe(`fuzzing the listener (seed ${SEED}, ${CASES} cases)`, function () {
       let body = Buffer.alloc(0);
       for (let i = 0; i < 200; i++) {
         const item = Buffer.concat([Buffer.from([0xfe, 0xff, 0x00, 0xe0, 0xff, 0xff, 0xff, 0xff]), body, Buffer.from([0xfe, 0xff, 0x0d, 0xe0, 0, 0, 0, 0])]);
-        body = Buffer.concat([Buffer.from([0x08, 0x00, 0x15, 0x11, 0x53, 0x51, 0, 0, 0xff, 0xff, 0xff, 0xff]), item, Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0])]);
+        body = Buffer.concat([
+          Buffer.from([0x08, 0x00, 0x15, 0x11, 0x53, 0x51, 0, 0, 0xff, 0xff, 0xff, 0xff]),
+          item,
+          Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]),
+        ]);
       }
       return Buffer.concat([body, dataset]);
     };
     const mutations: ((b: Buffer) => Buffer)[] = [
-      (b) => { for (let k = 0, n = 1 + int(20); k < n; k++) b[int(b.length)] ^= 1 << int(8); return b; }, // bit flips anywhere
+      (b) => {
+        for (let k = 0, n = 1 + int(20); k < n; k++) b[int(b.length)] ^= 1 << int(8);
+        return b;
+      }, // bit flips anywhere
       (b) => b.subarray(0, int(b.length)), // truncated
-      (b) => { const at = int(Math.min(b.length, rq.length + 200)); b.writeUInt32BE(int(2) ? 0xffffff00 + int(255) : int(1 << 30), Math.max(0, Math.min(b.length - 4, at))); return b; }, // absurd lengths
-      (b) => { b[0] = int(256); return b; }, // wrong PDU type
+      (b) => {
+        const at = int(Math.min(b.length, rq.length + 200));
+        b.writeUInt32BE(int(2) ? 0xffffff00 + int(255) : int(1 << 30), Math.max(0, Math.min(b.length - 4, at)));
+        return b;
+      }, // absurd lengths
+      (b) => {
+        b[0] = int(256);
+        return b;
+      }, // wrong PDU type
       () => Buffer.concat([store(meta.sopInstanceUid, dataset), rq]), // out of order
       () => Buffer.concat([RELEASE_RQ, rq]),
       () => Buffer.concat([rq, store(hostileUids[int(hostileUids.length)], dataset)]), // hostile UIDs
-      () => { const d = Buffer.from(dataset); for (let k = 0; k < 10; k++) d[int(Math.min(d.length, 600))] = int(256); return Buffer.concat([rq, store(meta.sopInstanceUid, d)]); }, // header garbage: wrong VRs, impossible lengths
-      () => { const d = Buffer.from(dataset); d.writeUInt32LE(0xffffffff, 8 + int(40)); return Buffer.concat([rq, store(meta.sopInstanceUid, d)]); }, // undefined lengths in odd places
+      () => {
+        const d = Buffer.from(dataset);
+        for (let k = 0; k < 10; k++) d[int(Math.min(d.length, 600))] = int(256);
+        return Buffer.concat([rq, store(meta.sopInstanceUid, d)]);
+      }, // header garbage: wrong VRs, impossible lengths
+      () => {
+        const d = Buffer.from(dataset);
+        d.writeUInt32LE(0xffffffff, 8 + int(40));
+        return Buffer.concat([rq, store(meta.sopInstanceUid, d)]);
+      }, // undefined lengths in odd places
       () => Buffer.concat([rq, store(meta.sopInstanceUid, deepSequence())]), // deep nesting
       () => Buffer.from(Array.from({ length: 1 + int(3000) }, () => int(256))), // noise
     ];
@@ -130,7 +158,7 @@ describe(`fuzzing the listener (seed ${SEED}, ${CASES} cases)`, function () {
         peakRssMb = Math.max(peakRssMb, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
       }
     }
-    // eslint-disable-next-line no-console
+
     console.log(`      ${CASES} cases: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; peak RSS ${peakRssMb.toFixed(0)} MB`);
     expect(br.proc.exitCode).to.equal(null);
     const echo = spawnSync('echoscu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port)], { env: PEER_ENV });

@@ -55,6 +55,11 @@ describe('SIGTERM while a study arrives: a clean stop, and every acknowledged ob
     scp = await startStorescp(join(tmp, 'received'), 'STORESCP', scpPort);
     br = await startBodyroute(tmp, config, 'restarted');
     const s = scp;
-    await waitFor(`all ${acknowledged.size} acknowledged objects at the destination`, () => [...acknowledged].every((u) => s.sopInstanceUids().has(u)), 60000, 200);
+    await waitFor(
+      `all ${acknowledged.size} acknowledged objects at the destination`,
+      () => [...acknowledged].every((u) => s.sopInstanceUids().has(u)),
+      60000,
+      200,
+    );
   });
 });

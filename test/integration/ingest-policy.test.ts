@@ -82,7 +82,15 @@ describe('ingest policy: AE titles and hostile bytes', function () {
 
   it('rejects an association over listen.maxAssociations as transient "local limit exceeded"', async () => {
     const held = await ScuAssociation.open(
-      { host: '127.0.0.1', port: br.port, callingAeTitle: 'CT01', calledAeTitle: 'BODYROUTE', maxPduLength: 16384, connectTimeoutMs: 5000, responseTimeoutMs: 5000 },
+      {
+        host: '127.0.0.1',
+        port: br.port,
+        callingAeTitle: 'CT01',
+        calledAeTitle: 'BODYROUTE',
+        maxPduLength: 16384,
+        connectTimeoutMs: 5000,
+        responseTimeoutMs: 5000,
+      },
       [{ sopClassUid: '1.2.840.10008.1.1', transferSyntaxUid: '1.2.840.10008.1.2' }],
     );
     try {
@@ -98,7 +106,10 @@ describe('ingest policy: AE titles and hostile bytes', function () {
   });
 
   it('writes JSON log lines when logging.format is json', () => {
-    const line = br.logs().split('\n').find((l) => l.includes('association rejected'));
+    const line = br
+      .logs()
+      .split('\n')
+      .find((l) => l.includes('association rejected'));
     expect(JSON.parse(line as string)).to.include({ level: 'warn', message: 'association rejected', component: 'ingest', callingAe: 'INTRUDER' });
   });
 

@@ -47,7 +47,14 @@ class RawPeer {
     const socket = connect({ host: '127.0.0.1', port });
     await new Promise((resolve) => socket.once('connect', resolve));
     const peer = new RawPeer(socket);
-    socket.write(encodeAssociateRq({ callingAeTitle: 'RAWSCU', calledAeTitle: 'BODYROUTE', maxPduLength: 65536, contexts: [{ id: 1, abstractSyntaxUid: CT, transferSyntaxUids: [EXPLICIT_LE] }] }));
+    socket.write(
+      encodeAssociateRq({
+        callingAeTitle: 'RAWSCU',
+        calledAeTitle: 'BODYROUTE',
+        maxPduLength: 65536,
+        contexts: [{ id: 1, abstractSyntaxUid: CT, transferSyntaxUids: [EXPLICIT_LE] }],
+      }),
+    );
     const ac = await peer.next();
     expect(ac.type).to.equal(PduType.AssociateAc);
     expect(decodeAssociateAc(ac.body).contexts[0]).to.deep.include({ id: 1, result: 0, transferSyntaxUid: EXPLICIT_LE });
@@ -101,7 +108,12 @@ describe('ingest protocol: bodyroute upper layer, PDU by PDU', function () {
     expect(rsp.type).to.equal(PduType.PData);
     const [item] = decodePData(rsp.body);
     expect(item).to.deep.include({ contextId: 1, isCommand: true, isLast: true });
-    expect(decodeCommand(item.data)).to.deep.include({ commandField: CommandField.CStoreRsp, messageIdBeingRespondedTo: 5, status: 0, affectedSopInstanceUid: img.sopInstanceUid });
+    expect(decodeCommand(item.data)).to.deep.include({
+      commandField: CommandField.CStoreRsp,
+      messageIdBeingRespondedTo: 5,
+      status: 0,
+      affectedSopInstanceUid: img.sopInstanceUid,
+    });
     peer.send(RELEASE_RQ);
     expect((await peer.next()).type).to.equal(PduType.ReleaseRp);
     peer.destroy();

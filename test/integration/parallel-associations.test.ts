@@ -30,12 +30,16 @@ describe('dispatch: several associations per destination (destinations[].associa
       await dest?.stop();
       // a slow destination: each answer takes 300 ms, so objects pile up behind it
       dest = await startScriptedScp(() => 0, { delayMs: 300 });
-      br = await startBodyroute(tmp, {
-        listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-        spool: { dir: join(tmp, `spool${associations}`), minFreeBytes: 0 },
-        destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: dest.port, aeTitle: 'PACS', associations }],
-        routes: [{ to: ['pacs'] }],
-      }, `bodyroute-${associations}`);
+      br = await startBodyroute(
+        tmp,
+        {
+          listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+          spool: { dir: join(tmp, `spool${associations}`), minFreeBytes: 0 },
+          destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: dest.port, aeTitle: 'PACS', associations }],
+          routes: [{ to: ['pacs'] }],
+        },
+        `bodyroute-${associations}`,
+      );
       const dir = join(tmp, `in${associations}`);
       mkdirSync(dir);
       const uids = Array.from({ length: 9 }, (_, i) => {

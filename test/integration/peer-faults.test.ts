@@ -17,7 +17,14 @@ async function associate(port: number): Promise<Socket> {
     s.once('connect', () => resolve());
     s.once('error', reject);
   });
-  s.write(encodeAssociateRq({ callingAeTitle: 'FAULTY', calledAeTitle: 'BODYROUTE', maxPduLength: 16384, contexts: [{ id: 1, abstractSyntaxUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUids: ['1.2.840.10008.1.2.1'] }] }));
+  s.write(
+    encodeAssociateRq({
+      callingAeTitle: 'FAULTY',
+      calledAeTitle: 'BODYROUTE',
+      maxPduLength: 16384,
+      contexts: [{ id: 1, abstractSyntaxUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUids: ['1.2.840.10008.1.2.1'] }],
+    }),
+  );
   const first = await new Promise<Buffer>((resolve) => s.once('data', resolve));
   if (first[0] !== 0x02) throw new Error(`expected A-ASSOCIATE-AC, got PDU type ${first[0]}`);
   return s;

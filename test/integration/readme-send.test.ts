@@ -32,7 +32,9 @@ describe('README: dcmsend sends compressed files in their own transfer syntax', 
     const r = spawnSync('dcmsend', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), rle, jpeg], { env: PEER_ENV, encoding: 'utf8' });
     expect(r.status, r.stderr).to.equal(0);
     await waitFor('both objects in the archive', () => dicomFilesUnder(join(tmp, 'archive')) === 2, 15000);
-    const archived = readdirSync(join(tmp, 'archive'), { recursive: true }).map(String).filter((f) => f.endsWith('.dcm'));
+    const archived = readdirSync(join(tmp, 'archive'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.dcm'));
     const syntaxes = archived.map((f) => readFileMeta(readFileSync(join(tmp, 'archive', f))).transferSyntaxUid).sort();
     expect(syntaxes).to.deep.equal(['1.2.840.10008.1.2.4.70', '1.2.840.10008.1.2.5']);
   });

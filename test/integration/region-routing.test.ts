@@ -59,13 +59,23 @@ describe('region tagging and routing end to end (series mode, real images, real 
     for (const [name, s] of Object.entries(SERIES) as [Name, (typeof SERIES)[Name]][]) {
       const dir = join(tmp, 'send', name);
       mkdirSync(dir, { recursive: true });
-      const files = readdirSync(join(SHARED_DATA, s.dir)).sort().slice(s.from, s.from + s.count);
+      const files = readdirSync(join(SHARED_DATA, s.dir))
+        .sort()
+        .slice(s.from, s.from + s.count);
       for (const f of files) {
         const out = join(dir, f);
         if (s.prepare.length) run(s.prepare[0], [...s.prepare.slice(1), join(SHARED_DATA, s.dir, f), out]);
         else copyFileSync(join(SHARED_DATA, s.dir, f), out);
         // one study, as a scanner would send it, with the descriptions scanners write
-        run('dcmodify', ['-nb', '-m', `(0020,000d)=${study}`, '-i', `(0008,103e)=${name.toUpperCase()} 3MM`, ...(name === 'chest' ? ['-i', '(0018,0015)=THORAX'] : []), out]);
+        run('dcmodify', [
+          '-nb',
+          '-m',
+          `(0020,000d)=${study}`,
+          '-i',
+          `(0008,103e)=${name.toUpperCase()} 3MM`,
+          ...(name === 'chest' ? ['-i', '(0018,0015)=THORAX'] : []),
+          out,
+        ]);
         sent.set(readFileMeta(readFileSync(out)).sopInstanceUid, { name, path: out });
       }
     }
@@ -83,13 +93,10 @@ describe('region tagging and routing end to end (series mode, real images, real 
         { name: 'neuro', type: 'dimse', host: '127.0.0.1', port: headScp.port, aeTitle: 'NEUROPACS' },
         { name: 'archive', type: 'dimse', host: '127.0.0.1', port: orthanc.port, aeTitle: orthanc.aeTitle },
       ],
-      routes: [
-        { when: { region: 'chest' }, to: ['chest'], continue: true },
-        { when: { region: 'head' }, to: ['neuro'], continue: true },
-        { to: ['archive'] },
-      ],
+      routes: [{ when: { region: 'chest' }, to: ['chest'], continue: true }, { when: { region: 'head' }, to: ['neuro'], continue: true }, { to: ['archive'] }],
     });
-    for (const [name, s] of Object.entries(SERIES)) run('storescu', ['-aec', 'BODYROUTE', ...s.propose, '+sd', '127.0.0.1', String(br.port), join(tmp, 'send', name)]);
+    for (const [name, s] of Object.entries(SERIES))
+      run('storescu', ['-aec', 'BODYROUTE', ...s.propose, '+sd', '127.0.0.1', String(br.port), join(tmp, 'send', name)]);
     await waitFor('all series in Orthanc', async () => (await orthanc.instanceIds()).length >= sent.size, 120000, 500);
     await waitFor('chest series at the chest PACS', () => chestScp.sopInstanceUids().size >= SERIES.chest.count, 30000);
     await waitFor('head series at the neuro PACS', () => headScp.sopInstanceUids().size >= SERIES.head.count, 30000);
@@ -113,7 +120,10 @@ describe('region tagging and routing end to end (series mode, real images, real 
   });
 
   it('every instance carries the private block, and each series one label, Series Description and Body Part Examined', () => {
-    for (const [scp, name] of [[chestScp, 'chest'], [headScp, 'head']] as [StorescpPeer, Name][]) {
+    for (const [scp, name] of [
+      [chestScp, 'chest'],
+      [headScp, 'head'],
+    ] as [StorescpPeer, Name][]) {
       const parsed = scp.files().map(parse);
       const labels = new Set(parsed.map((p) => p.values.get(0x00771004)));
       expect([...labels], name).to.deep.equal([TERMS[name]]);
@@ -165,7 +175,10 @@ describe('region tagging and routing end to end (series mode, real images, real 
         expect((got.elements.get(t) as Buffer).equals(bytes), `${f} element ${t.toString(16)}`).to.equal(true);
       }
       const added = [...got.elements.keys()].filter((t) => !want.elements.has(t));
-      expect(added.every((t) => t >>> 16 === 0x0077 || t === 0x04000561 || t === 0x00180015 || t === 0x0008103e), added.map((t) => t.toString(16)).join(',')).to.equal(true);
+      expect(
+        added.every((t) => t >>> 16 === 0x0077 || t === 0x04000561 || t === 0x00180015 || t === 0x0008103e),
+        added.map((t) => t.toString(16)).join(','),
+      ).to.equal(true);
     }
   });
 

@@ -62,7 +62,8 @@ describe('store and forward: storescu → bodyroute → storescp + Orthanc', fun
       ],
       routes: [{ to: ['scp', 'orthanc'] }],
     });
-    const send = (opts: string[], files: string[]) => run('storescu', ['-aet', 'MODALITY', '-aec', 'BODYROUTE', ...opts, '127.0.0.1', String(br.port), ...files]);
+    const send = (opts: string[], files: string[]) =>
+      run('storescu', ['-aet', 'MODALITY', '-aec', 'BODYROUTE', ...opts, '127.0.0.1', String(br.port), ...files]);
     send(['-xi'], fixtures.implicit);
     send([], fixtures.explicit);
     for (const [name, file] of Object.entries(fixtures.encoded)) send(PROPOSE[name], [file]);
@@ -124,7 +125,10 @@ describe('store and forward: storescu → bodyroute → storescp + Orthanc', fun
       if (o.transferSyntaxUid !== d.transferSyntaxUid) continue;
       // a deflated stream is re-deflated by storescu on the way in: compare what it inflates to
       const inflate = (b: Buffer) => (findTransferSyntax(o.transferSyntaxUid)?.deflated ? inflateRawSync(b) : b);
-      expect(inflate(forwarded.subarray(d.datasetOffset)).equals(inflate(original.subarray(o.datasetOffset))), `dataset bytes of ${originals.get(uid)}`).to.equal(true);
+      expect(
+        inflate(forwarded.subarray(d.datasetOffset)).equals(inflate(original.subarray(o.datasetOffset))),
+        `dataset bytes of ${originals.get(uid)}`,
+      ).to.equal(true);
       const orthancCopy = readFileSync(orthancFiles.get(uid) as string);
       expect(pixelData(orthancCopy), `Orthanc pixel data of ${originals.get(uid)}`).to.deep.equal(pixelData(original));
       compared++;

@@ -15,7 +15,12 @@ function fullPrivateGroup(path: string): Buffer {
   return bytes;
 }
 
-const dcmFiles = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.dcm')) : []);
+const dcmFiles = (dir: string): string[] =>
+  existsSync(dir)
+    ? readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.dcm'))
+    : [];
 
 describe('tagging.onFailure: an object the label cannot be written into is never held back', function () {
   this.timeout(60000);
@@ -36,15 +41,19 @@ describe('tagging.onFailure: an object the label cannot be written into is never
     it(`${onFailure}: no retry loop, one log line, the object ${onFailure === 'quarantine' ? 'quarantined with the reason' : 'forwarded unchanged'}`, async () => {
       const dir = join(tmp, onFailure);
       const model = writeTestModel(tmp, `tiny-${onFailure}`, { layers: 1, channels: 4, kernel: 3, unknownThreshold: 0 });
-      br = await startBodyroute(tmp, {
-        listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-        spool: { dir: join(dir, 'spool'), minFreeBytes: 0 },
-        classifier: { enabled: true, model },
-        tagging: { mode: 'image', onFailure },
-        logging: { format: 'json', level: 'info' },
-        destinations: [{ name: 'archive', type: 'folder', path: join(dir, 'archive') }],
-        routes: [{ to: ['archive'] }],
-      }, onFailure);
+      br = await startBodyroute(
+        tmp,
+        {
+          listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+          spool: { dir: join(dir, 'spool'), minFreeBytes: 0 },
+          classifier: { enabled: true, model },
+          tagging: { mode: 'image', onFailure },
+          logging: { format: 'json', level: 'info' },
+          destinations: [{ name: 'archive', type: 'folder', path: join(dir, 'archive') }],
+          routes: [{ to: ['archive'] }],
+        },
+        onFailure,
+      );
       const input = join(tmp, `${onFailure}-full.dcm`);
       const sent = fullPrivateGroup(input);
       run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), input]);

@@ -95,7 +95,11 @@ describe('tagging (image mode): every syntax tagged in place, non-images untouch
     run('storescu', ['-aec', 'BODYROUTE', '-xt', '127.0.0.1', String(br.port), file]);
     const out = join(archive(), img.studyUid, img.seriesUid, `${img.sopInstanceUid}.dcm`);
     await waitForFile('JPEG-LS archived', out);
-    expect(elements(out).get(0x7fe00010)?.bytes.equals(elements(file).get(0x7fe00010)?.bytes as Buffer)).to.equal(true);
+    expect(
+      elements(out)
+        .get(0x7fe00010)
+        ?.bytes.equals(elements(file).get(0x7fe00010)?.bytes as Buffer),
+    ).to.equal(true);
     expect(elements(out).get(0x00770010)?.value).to.equal('BODYROUTE 1.0');
   });
 
@@ -105,7 +109,7 @@ describe('tagging (image mode): every syntax tagged in place, non-images untouch
     writeFileSync(file, sc.bytes);
     run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), file]);
     const meta = readFileMeta(sc.bytes);
-    const series = [...elements(file).get(0x0020000e)?.value ?? ''].join('');
+    const series = [...(elements(file).get(0x0020000e)?.value ?? '')].join('');
     const study = elements(file).get(0x0020000d)?.value ?? '';
     const out = join(archive(), study, series, `${sc.sopInstanceUid}.dcm`);
     await waitForFile('OT archived', out);
@@ -161,7 +165,10 @@ describe('series mode: a restart neither loses nor doubles a held series', funct
     br = await startBodyroute(tmp, { ...config, series: { stableSeconds: 1 } }, 'restarted');
     await waitFor('the series delivered', () => dest.stored.length >= uids.length, 30000);
     await new Promise((r) => setTimeout(r, 1500));
-    expect([...dest.calls.values()].every((n) => n === 1), JSON.stringify([...dest.calls.values()])).to.equal(true);
+    expect(
+      [...dest.calls.values()].every((n) => n === 1),
+      JSON.stringify([...dest.calls.values()]),
+    ).to.equal(true);
     expect(new Set(dest.stored)).to.deep.equal(new Set(uids));
     await br.waitForLog(/series labelled .*images=12/);
   });

@@ -23,11 +23,29 @@ describe('DICOM TLS: storescu → bodyroute → storescp, all over TLS with clie
     certs = makeCertificates(tmp, ['bodyroute', 'storescp', 'storescu']);
     mkdirSync(received());
     const scpPort = await freePort();
-    storescp = spawn('storescp', ['+tls', certs.key('storescp'), certs.cert('storescp'), '+cf', certs.ca, '-aet', 'TLSPACS', '+xa', '-od', received(), String(scpPort)], { env: PEER_ENV, stdio: 'ignore' });
+    storescp = spawn(
+      'storescp',
+      ['+tls', certs.key('storescp'), certs.cert('storescp'), '+cf', certs.ca, '-aet', 'TLSPACS', '+xa', '-od', received(), String(scpPort)],
+      { env: PEER_ENV, stdio: 'ignore' },
+    );
     br = await startBodyroute(tmp, {
-      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE', tls: { cert: certs.cert('bodyroute'), key: certs.key('bodyroute'), ca: certs.ca, requireClientCertificate: true } },
+      listen: {
+        host: '127.0.0.1',
+        port: 0,
+        aeTitle: 'BODYROUTE',
+        tls: { cert: certs.cert('bodyroute'), key: certs.key('bodyroute'), ca: certs.ca, requireClientCertificate: true },
+      },
       spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
-      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpPort, aeTitle: 'TLSPACS', tls: { ca: certs.ca, cert: certs.cert('bodyroute'), key: certs.key('bodyroute') } }],
+      destinations: [
+        {
+          name: 'pacs',
+          type: 'dimse',
+          host: '127.0.0.1',
+          port: scpPort,
+          aeTitle: 'TLSPACS',
+          tls: { ca: certs.ca, cert: certs.cert('bodyroute'), key: certs.key('bodyroute') },
+        },
+      ],
       routes: [{ to: ['pacs'] }],
     });
   });
@@ -44,7 +62,11 @@ describe('DICOM TLS: storescu → bodyroute → storescp, all over TLS with clie
       writeSyntheticImage(f, { rows: 64, columns: 64, seriesUid: newUid(), instanceNumber: i + 1 });
       return f;
     });
-    const r = spawnSync('storescu', ['+tls', certs.key('storescu'), certs.cert('storescu'), '+cf', certs.ca, '-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files], { env: PEER_ENV, encoding: 'latin1' });
+    const r = spawnSync(
+      'storescu',
+      ['+tls', certs.key('storescu'), certs.cert('storescu'), '+cf', certs.ca, '-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files],
+      { env: PEER_ENV, encoding: 'latin1' },
+    );
     expect(r.status, r.stderr).to.equal(0);
     await waitFor('5 objects at the TLS storescp', () => readdirSync(received()).length === 5, 20000);
     const got = new Set(readdirSync(received()).map((f) => readFileMeta(readFileSync(join(received(), f))).sopInstanceUid));
@@ -55,7 +77,10 @@ describe('DICOM TLS: storescu → bodyroute → storescp, all over TLS with clie
   it('refuses a peer without a client certificate, and a plain-TCP peer, at the handshake', async () => {
     const f = join(tmp, 'anon.dcm');
     writeFileSync(f, readFileSync(join(tmp, 'tls0.dcm')));
-    const anonymous = spawnSync('storescu', ['+tla', '+cf', certs.ca, '-aec', 'BODYROUTE', '127.0.0.1', String(br.port), f], { env: PEER_ENV, encoding: 'latin1' });
+    const anonymous = spawnSync('storescu', ['+tla', '+cf', certs.ca, '-aec', 'BODYROUTE', '127.0.0.1', String(br.port), f], {
+      env: PEER_ENV,
+      encoding: 'latin1',
+    });
     expect(anonymous.status).to.not.equal(0);
     const plain = spawnSync('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), f], { env: PEER_ENV, encoding: 'latin1', timeout: 20000 });
     expect(plain.status).to.not.equal(0);

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
-const PKG = require(join(__dirname, '..', '..', '..', 'package.json')) as { version: string };
+const PKG = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 
 describe('cli', () => {
@@ -59,7 +59,10 @@ describe('cli', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cli-'));
     try {
       const f = join(dir, 'c.yaml');
-      writeFileSync(f, `classifier: { enabled: true, model: ${join(dir, 'nope.json')} }\ndestinations: [{ name: a, type: folder, path: x }]\nroutes: [{ to: [a] }]\n`);
+      writeFileSync(
+        f,
+        `classifier: { enabled: true, model: ${join(dir, 'nope.json')} }\ndestinations: [{ name: a, type: folder, path: x }]\nroutes: [{ to: [a] }]\n`,
+      );
       const r = cli('serve', '--config', f);
       expect(r.status).to.equal(3);
       expect(r.stderr).to.match(/^bodyroute: invalid configuration: .*c\.yaml:\nclassifier\.model: cannot read model manifest .*nope\.json/);
@@ -77,7 +80,10 @@ describe('cli', () => {
     const port = (blocker.address() as { port: number }).port;
     try {
       const f = join(dir, 'c.yaml');
-      writeFileSync(f, `listen: { host: 127.0.0.1, port: ${port} }\nspool: { dir: ${join(dir, 'spool')}, minFreeBytes: 0 }\ndestinations: [{ name: a, type: folder, path: ${join(dir, 'out')} }]\nroutes: [{ to: [a] }]\n`);
+      writeFileSync(
+        f,
+        `listen: { host: 127.0.0.1, port: ${port} }\nspool: { dir: ${join(dir, 'spool')}, minFreeBytes: 0 }\ndestinations: [{ name: a, type: folder, path: ${join(dir, 'out')} }]\nroutes: [{ to: [a] }]\n`,
+      );
       const child = spawn(process.execPath, [CLI, 'serve', '--config', f], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -98,7 +104,10 @@ describe('cli', () => {
       const r = cli('classify', '--json', join(dir, 'missing.dcm'), join(dir, 'notes.txt'));
       expect(r.status).to.equal(1);
       expect(r.stderr).to.equal('');
-      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines).to.deep.equal([
         { file: join(dir, 'missing.dcm'), error: 'no such file or folder' },
         { file: join(dir, 'notes.txt'), skipped: 'not a DICOM Part-10 file' },
@@ -117,11 +126,19 @@ describe('cli', () => {
       expect(paths.join(' ').length).to.be.greaterThan(40000);
       const r = cli('classify', '--json', '--image-only', ...paths);
       expect(r.status, r.stderr).to.equal(0);
-      const files = r.stdout.trim().split('\n').map((l) => JSON.parse(l).file);
+      const files = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).file);
       expect(files).to.deep.equal(paths);
       writeFileSync(join(dir, 'list'), paths.slice(0, 3).join('\n') + '\n');
       const listed = cli('classify', '--json', '--files-from', join(dir, 'list'));
-      expect(listed.stdout.trim().split('\n').map((l) => JSON.parse(l).file)).to.deep.equal(paths.slice(0, 3));
+      expect(
+        listed.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).file),
+      ).to.deep.equal(paths.slice(0, 3));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

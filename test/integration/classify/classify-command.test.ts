@@ -51,8 +51,18 @@ describe('bodyroute classify / eval on real CT and MR images from many scanners'
     });
     // objects that are not CT/MR images
     const t = (g: number, e: number) => ((g << 16) | e) >>> 0;
-    writeFileSync(join(images, 'zz-secondary-capture-ot.dcm'), rawImage({ rows: 8, columns: 8, bitsAllocated: 8, stored: new Array(64).fill(9), modality: 'OT', sopClassUid: '1.2.840.10008.5.1.4.1.1.7' }).bytes);
-    const sr = rawImage({ rows: 1, columns: 1, stored: [0], modality: 'SR', sopClassUid: '1.2.840.10008.5.1.4.1.1.88.11', extra: [str(t(0x0040, 0xa040), 'CS', 'CONTAINER')] }).bytes;
+    writeFileSync(
+      join(images, 'zz-secondary-capture-ot.dcm'),
+      rawImage({ rows: 8, columns: 8, bitsAllocated: 8, stored: new Array(64).fill(9), modality: 'OT', sopClassUid: '1.2.840.10008.5.1.4.1.1.7' }).bytes,
+    );
+    const sr = rawImage({
+      rows: 1,
+      columns: 1,
+      stored: [0],
+      modality: 'SR',
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.88.11',
+      extra: [str(t(0x0040, 0xa040), 'CS', 'CONTAINER')],
+    }).bytes;
     writeFileSync(join(images, 'zz-structured-report.dcm'), sr);
     writeFileSync(join(images, 'zz-notes.txt'), 'not DICOM\n');
   });
@@ -62,8 +72,14 @@ describe('bodyroute classify / eval on real CT and MR images from many scanners'
   it('returns a region for every image in every syntax, a reason for every non-image, and no error', () => {
     const r = spawnSync(process.execPath, [CLI, 'classify', '--json', images], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     expect(r.status, r.stderr).to.equal(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.filter((l) => 'error' in l), JSON.stringify(lines.filter((l) => 'error' in l))).to.deep.equal([]);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(
+      lines.filter((l) => 'error' in l),
+      JSON.stringify(lines.filter((l) => 'error' in l)),
+    ).to.deep.equal([]);
     const byName = new Map(lines.map((l) => [String(l.file).split('/').pop() as string, l]));
     for (const [file, t] of truth) {
       const l = byName.get(file) as Record<string, unknown>;
@@ -111,7 +127,9 @@ describe('bodyroute classify / eval on real CT and MR images from many scanners'
   it('bodyroute eval --series --image-only: series-level accuracy and smoothed image accuracy beside the image figures', () => {
     const csv = join(tmp, 'labels.csv');
     const jsonPath = join(tmp, 'series.json');
-    const r = spawnSync(process.execPath, [CLI, 'eval', '--labels', csv, '--images', images, '--series', '--image-only', '--json', jsonPath], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'eval', '--labels', csv, '--images', images, '--series', '--image-only', '--json', jsonPath], {
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^evidence: image only/);
     expect(r.stdout).to.match(/series: \d+ +series accuracy: \d+\.\d% +image accuracy after smoothing: \d+\.\d%/);
@@ -127,7 +145,12 @@ describe('bodyroute classify / eval on real CT and MR images from many scanners'
     const classify = (...args: string[]) => {
       const r = spawnSync(process.execPath, [CLI, 'classify', '--json', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
       expect(r.status, r.stderr).to.equal(0);
-      return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; region: string; confidence: number; evidence: string; imageRegion: string; scores: Record<string, number> });
+      return r.stdout
+        .trim()
+        .split('\n')
+        .map(
+          (l) => JSON.parse(l) as { file: string; region: string; confidence: number; evidence: string; imageRegion: string; scores: Record<string, number> },
+        );
     };
     const plain = classify('--image-only', images).filter((l) => l.scores);
     const sure = plain.sort((a, b) => b.confidence - a.confidence)[0];

@@ -67,7 +67,17 @@ describe('classify: decoding every transfer syntax the router accepts', function
     const els = [...reader.elements()];
     const pixel = els.find((e) => e.tag === 0x7fe00010);
     if (!pixel) throw new Error('no pixel data');
-    const ctx = new Context({ width: 256, height: 192, bitsAllocated: 16, bitsStored: 16, samplesPerPixel: 1, pixelRepresentation: 1, planarConfiguration: 0, photometricInterpretation: 'MONOCHROME2', decodedBuffer: new Uint8Array(reader.valueBytes(pixel)) });
+    const ctx = new Context({
+      width: 256,
+      height: 192,
+      bitsAllocated: 16,
+      bitsStored: 16,
+      samplesPerPixel: 1,
+      pixelRepresentation: 1,
+      planarConfiguration: 0,
+      photometricInterpretation: 'MONOCHROME2',
+      decodedBuffer: new Uint8Array(reader.valueBytes(pixel)),
+    });
     const encoded = Buffer.from(NativeCodecs.encodeHtJpeg2000(ctx, {}).getEncodedBuffer() as Uint8Array);
     const frag = encoded.length % 2 ? Buffer.concat([encoded, Buffer.alloc(1)]) : encoded;
     const item = (b: Buffer) => {
@@ -75,10 +85,22 @@ describe('classify: decoding every transfer syntax the router accepts', function
       h.writeUInt32LE(b.length, 4);
       return Buffer.concat([h, b]);
     };
-    const encapsulated = Buffer.concat([Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, 0xff, 0xff, 0xff, 0xff]), item(Buffer.alloc(0)), item(frag), Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0])]);
+    const encapsulated = Buffer.concat([
+      Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, 0xff, 0xff, 0xff, 0xff]),
+      item(Buffer.alloc(0)),
+      item(frag),
+      Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]),
+    ]);
     const ts = '1.2.840.10008.1.2.4.201';
     const out = join(tmp, 'htj2k.dcm');
-    writeFileSync(out, Buffer.concat([buildFileMetaHeader({ sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: ts }), data.subarray(0, pixel.start), encapsulated]));
+    writeFileSync(
+      out,
+      Buffer.concat([
+        buildFileMetaHeader({ sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: ts }),
+        data.subarray(0, pixel.start),
+        encapsulated,
+      ]),
+    );
     const img = decoded(out);
     expect(Buffer.from(img.values.buffer).equals(Buffer.from(original.values.buffer))).to.equal(true);
   });

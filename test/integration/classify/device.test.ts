@@ -19,7 +19,14 @@ describe('classify: device selection and micro-batching', function () {
 
   it('auto uses CUDA when its provider loads, else the CPU, and says which once', async () => {
     const info: Record<string, unknown>[] = [];
-    const c = await WorkerPoolClassifier.create({ manifestPath: manifest, device: 'auto', threads: 1, workers: 2, maxBatch: 8, onInfo: (_m, f) => info.push(f) });
+    const c = await WorkerPoolClassifier.create({
+      manifestPath: manifest,
+      device: 'auto',
+      threads: 1,
+      workers: 2,
+      maxBatch: 8,
+      onInfo: (_m, f) => info.push(f),
+    });
     await c.close();
     expect(info).to.have.length(1);
     expect(info[0].provider).to.be.oneOf(['cpu', 'cuda']);

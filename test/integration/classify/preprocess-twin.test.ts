@@ -33,7 +33,14 @@ describe('classify: training preprocessing equals runtime preprocessing', functi
     const ramp = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
     const fixtures: Record<string, Buffer> = {
       'ct.dcm': syntheticImage({ rows: 300, columns: 512 }).bytes,
-      'ct-padded.dcm': rawImage({ rows: 64, columns: 64, pixelRepresentation: 1, pixelPaddingValue: -2000, rescale: { slope: 1, intercept: -1024 }, stored: ramp(4096, (i) => ((i % 64) < 8 ? -2000 : (i * 7) % 1500) & 0xffff) }).bytes,
+      'ct-padded.dcm': rawImage({
+        rows: 64,
+        columns: 64,
+        pixelRepresentation: 1,
+        pixelPaddingValue: -2000,
+        rescale: { slope: 1, intercept: -1024 },
+        stored: ramp(4096, (i) => (i % 64 < 8 ? -2000 : (i * 7) % 1500) & 0xffff),
+      }).bytes,
       'mr.dcm': rawImage({ rows: 100, columns: 80, modality: 'MR', stored: ramp(8000, (i) => (i * 37) % 3000) }).bytes,
       'mono1.dcm': rawImage({ rows: 50, columns: 50, modality: 'MR', photometric: 'MONOCHROME1', stored: ramp(2500, (i) => (i * 11) % 999) }).bytes,
       'eight.dcm': rawImage({ rows: 64, columns: 40, bitsAllocated: 8, modality: 'CT', stored: ramp(2560, (i) => (i * 3) % 256) }).bytes,

@@ -36,7 +36,15 @@ describe('classify/classifier: worker pool when a worker dies', function () {
     const script = join(tmp, 'fake-worker.js');
     writeFileSync(script, FAKE_WORKER);
     warnings.length = 0;
-    pool = await WorkerPoolClassifier.create({ manifestPath: SHIPPED_MODEL, device: 'cpu', threads: 1, workers: 2, maxBatch: 8, workerScript: script, onWarn: (m) => warnings.push(m) });
+    pool = await WorkerPoolClassifier.create({
+      manifestPath: SHIPPED_MODEL,
+      device: 'cpu',
+      threads: 1,
+      workers: 2,
+      maxBatch: 8,
+      workerScript: script,
+      onWarn: (m) => warnings.push(m),
+    });
   });
   afterEach(async () => {
     await pool?.close();
@@ -49,7 +57,8 @@ describe('classify/classifier: worker pool when a worker dies', function () {
     const paths = ['a', 'b', 'c', 'crash-me', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'].map((n) => join(tmp, n));
     const outcomes = await Promise.all(paths.map((p) => (pool as WorkerPoolClassifier).classify(p)));
     outcomes.forEach((o, i) => {
-      if (paths[i].endsWith('crash-me')) expect(reasonOf(o)).to.match(new RegExp(`^error: classifier worker died ${MAX_CRASHES_PER_OBJECT} times on this object`));
+      if (paths[i].endsWith('crash-me'))
+        expect(reasonOf(o)).to.match(new RegExp(`^error: classifier worker died ${MAX_CRASHES_PER_OBJECT} times on this object`));
       else expect(reasonOf(o), paths[i]).to.equal(`fake ${paths[i].split('/').pop()}`);
     });
     expect(warnings.filter((w) => w.startsWith('classifier worker died'))).to.have.length(MAX_CRASHES_PER_OBJECT);

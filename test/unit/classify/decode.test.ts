@@ -26,7 +26,9 @@ describe('classify/decode (native pixel data)', () => {
   });
 
   it('reads 8-bit secondary-capture style images', () => {
-    const img = image(rawImage({ rows: 1, columns: 4, bitsAllocated: 8, stored: [0, 10, 200, 255], sopClassUid: '1.2.840.10008.5.1.4.1.1.7', modality: 'MR' }).bytes);
+    const img = image(
+      rawImage({ rows: 1, columns: 4, bitsAllocated: 8, stored: [0, 10, 200, 255], sopClassUid: '1.2.840.10008.5.1.4.1.1.7', modality: 'MR' }).bytes,
+    );
     expect(Array.from(img.values)).to.deep.equal([0, 10, 200, 255]);
     expect(img.modality).to.equal('MR');
   });
@@ -36,7 +38,16 @@ describe('classify/decode (native pixel data)', () => {
   });
 
   it('marks Pixel Padding Value pixels', () => {
-    const img = image(rawImage({ rows: 1, columns: 3, pixelRepresentation: 1, stored: [-2000 & 0xffff, 40, 100], pixelPaddingValue: -2000, rescale: { slope: 1, intercept: 0 } }).bytes);
+    const img = image(
+      rawImage({
+        rows: 1,
+        columns: 3,
+        pixelRepresentation: 1,
+        stored: [-2000 & 0xffff, 40, 100],
+        pixelPaddingValue: -2000,
+        rescale: { slope: 1, intercept: 0 },
+      }).bytes,
+    );
     expect(Array.from(img.padding as Uint8Array)).to.deep.equal([1, 0, 0]);
   });
 
@@ -72,14 +83,16 @@ describe('classify/decode (native pixel data)', () => {
     expect(mri.kind === 'image' && mri.image.modality).to.equal('MR');
     const empty = decodeForClassification(rawImage({ rows: 1, columns: 1, stored: [0], modality: '', sopClassUid: '1.2.840.10008.5.1.4.1.1.2.1' }).bytes);
     expect(empty.kind === 'image' && empty.image.modality).to.equal('CT');
-    const enhancedMr = decodeForClassification(rawImage({ rows: 1, columns: 1, stored: [0], modality: 'MRI', sopClassUid: '1.2.840.10008.5.1.4.1.1.4.1' }).bytes);
+    const enhancedMr = decodeForClassification(
+      rawImage({ rows: 1, columns: 1, stored: [0], modality: 'MRI', sopClassUid: '1.2.840.10008.5.1.4.1.1.4.1' }).bytes,
+    );
     expect(enhancedMr.kind === 'image' && enhancedMr.image.modality).to.equal('MR');
     // a secondary capture that says "MRI" is not an MR image
     const sc = decodeForClassification(rawImage({ rows: 1, columns: 1, stored: [0], modality: 'MRI', sopClassUid: '1.2.840.10008.5.1.4.1.1.7' }).bytes);
     expect(sc).to.deep.include({ kind: 'skipped', reason: 'modality MRI: only CT and MR are classified' });
   });
 
-  it('reads the header text that may name the region, in the object\'s character set', () => {
+  it("reads the header text that may name the region, in the object's character set", () => {
     const t = (g: number, e: number) => ((g << 16) | e) >>> 0;
     const utf8 = (tagv: number, vr: string, s: string) => {
       const b = Buffer.from(s, 'utf8');
@@ -93,7 +106,12 @@ describe('classify/decode (native pixel data)', () => {
       utf8(t(0x0018, 0x1030), 'LO', 'sag_PD_fs'),
     ];
     const o = decodeForClassification(rawImage({ rows: 1, columns: 1, stored: [0], extra }).bytes);
-    expect(o.kind === 'image' && o.image.header).to.deep.equal({ bodyPartExamined: 'SHOULDER', seriesDescription: 'Épaule T1 cor', protocolName: 'sag_PD_fs', studyDescription: 'IRM genou' });
+    expect(o.kind === 'image' && o.image.header).to.deep.equal({
+      bodyPartExamined: 'SHOULDER',
+      seriesDescription: 'Épaule T1 cor',
+      protocolName: 'sag_PD_fs',
+      studyDescription: 'IRM genou',
+    });
   });
 
   it('raises a DecodeError (not a crash) for pixel data shorter than the image', () => {

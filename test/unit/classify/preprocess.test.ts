@@ -31,7 +31,12 @@ const indexed = (stored: number[], table: (s: number) => number, rows: number, c
 
 describe('classify/preprocess', () => {
   it('area weights of each output sum to one (down and up)', () => {
-    for (const [n, m] of [[512, 128], [100, 128], [7, 3], [256, 256]]) {
+    for (const [n, m] of [
+      [512, 128],
+      [100, 128],
+      [7, 3],
+      [256, 256],
+    ]) {
       const w = areaWeights(n, m);
       for (let j = 0; j < m; j++) {
         let sum = 0;
@@ -83,7 +88,12 @@ describe('classify/preprocess', () => {
     const stored = Array.from({ length: rows * columns }, (_, i) => (i % 11 === 0 ? 0 : (i * 997) % 4096));
     const toHu = (s: number) => s * 2 - 3000;
     const p = { size: 16, ctClampHu: [-1024, 3071] as [number, number], percentiles: [0.5, 99.5] as [number, number] };
-    for (const [modality, pad] of [['CT', 0], ['CT', undefined], ['MR', 0], ['MR', undefined]] as [string, number | undefined][]) {
+    for (const [modality, pad] of [
+      ['CT', 0],
+      ['CT', undefined],
+      ['MR', 0],
+      ['MR', undefined],
+    ] as [string, number | undefined][]) {
       const fromTable = preprocess(indexed(stored, toHu, rows, columns, pad, modality), p);
       const padding = pad === undefined ? undefined : Uint8Array.from(stored, (s) => (s === pad ? 1 : 0));
       const fromValues = preprocess(base(stored.map(toHu), rows, columns, { modality, padding }), p);
@@ -107,15 +117,18 @@ describe('classify/preprocess', () => {
 
   it('finds percentiles by selection exactly as by sorting', () => {
     let seed = 3;
-    const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+    const rnd = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
     for (const n of [1, 2, 3, 10, 1000, 16384]) {
       const values = Float64Array.from({ length: n }, () => Math.round(rnd() * 50) - 25);
       const sorted = Float64Array.from(values).sort();
-      for (const q of [0, 0.5, 1, 50, 99, 99.5, 100]) expect(percentileBySelection(Float64Array.from(values), q), `n=${n} q=${q}`).to.equal(percentileOfSorted(sorted, q));
+      for (const q of [0, 0.5, 1, 50, 99, 99.5, 100])
+        expect(percentileBySelection(Float64Array.from(values), q), `n=${n} q=${q}`).to.equal(percentileOfSorted(sorted, q));
     }
   });
 
   it('maps a flat image to zeros instead of dividing by zero', () => {
-    expect(Array.from(preprocess(base([5, 5, 5, 5], 2, 2, { modality: 'MR' }), { size: 2, ctClampHu: [-1024, 3071], percentiles: [1, 99] }))).to.deep.equal([0, 0, 0, 0]);
+    expect(Array.from(preprocess(base([5, 5, 5, 5], 2, 2, { modality: 'MR' }), { size: 2, ctClampHu: [-1024, 3071], percentiles: [1, 99] }))).to.deep.equal([
+      0, 0, 0, 0,
+    ]);
   });
 });

@@ -18,7 +18,7 @@ describe('config/load', () => {
     expect(cfg.classifier).to.include({ enabled: true, device: 'cpu', model: join(ROOT, 'models', 'bodyregion-cnn.json') });
   });
 
-  it('resolves a config file\'s relative paths against its own folder, whatever the working directory', () => {
+  it("resolves a config file's relative paths against its own folder, whatever the working directory", () => {
     const cwd = process.cwd();
     try {
       process.chdir('/');
@@ -36,7 +36,8 @@ describe('config/load', () => {
   });
 
   it('loads every example in config/', () => {
-    for (const f of ['bodyroute.yaml', 'examples/forward-to-pacs.yaml', 'examples/route-by-region.yaml']) expect(() => loadConfig(join(ROOT, 'config', f)), f).not.to.throw();
+    for (const f of ['bodyroute.yaml', 'examples/forward-to-pacs.yaml', 'examples/route-by-region.yaml'])
+      expect(() => loadConfig(join(ROOT, 'config', f)), f).not.to.throw();
   });
 
   it('fills defaults and resolves relative paths against the base directory', () => {
@@ -56,22 +57,38 @@ describe('config/load', () => {
 
   it('names a missing required key', () => {
     expect(() => parseConfig({ routes: [{ to: ['x'] }] }, '/')).to.throw(ConfigError, /destinations: required key is missing/);
-    expect(() => parseConfig({ ...minimal(), destinations: [{ name: 'p', type: 'dimse', host: 'h', port: 104 }] }, '/')).to.throw(ConfigError, /destinations\[0\]\.aeTitle: required key is missing/);
+    expect(() => parseConfig({ ...minimal(), destinations: [{ name: 'p', type: 'dimse', host: 'h', port: 104 }] }, '/')).to.throw(
+      ConfigError,
+      /destinations\[0\]\.aeTitle: required key is missing/,
+    );
   });
 
   it('refuses a route to a destination that does not exist, and duplicate names', () => {
-    expect(() => parseConfig({ ...minimal(), routes: [{ to: ['nowhere'] }] }, '/')).to.throw(ConfigError, /routes\[0\]\.to\[0\]: no destination named "nowhere"/);
-    expect(() => parseConfig({ ...minimal(), destinations: [minimal().destinations[0], minimal().destinations[0]] }, '/')).to.throw(ConfigError, /duplicate destination name/);
+    expect(() => parseConfig({ ...minimal(), routes: [{ to: ['nowhere'] }] }, '/')).to.throw(
+      ConfigError,
+      /routes\[0\]\.to\[0\]: no destination named "nowhere"/,
+    );
+    expect(() => parseConfig({ ...minimal(), destinations: [minimal().destinations[0], minimal().destinations[0]] }, '/')).to.throw(
+      ConfigError,
+      /duplicate destination name/,
+    );
   });
 
   it('refuses an AE title longer than 16 characters', () => {
     expect(() => parseConfig({ ...minimal(), listen: { aeTitle: 'A'.repeat(17) } }, '/')).to.throw(ConfigError, /listen\.aeTitle/);
   });
 
-  it('takes a destination\'s transferSyntaxes as known UIDs only, naming the bad one', () => {
-    const dest = (transferSyntaxes: unknown) => ({ ...minimal(), destinations: [{ name: 'p', type: 'dimse', host: 'h', port: 104, aeTitle: 'PACS', transferSyntaxes }], routes: [{ to: ['p'] }] });
+  it("takes a destination's transferSyntaxes as known UIDs only, naming the bad one", () => {
+    const dest = (transferSyntaxes: unknown) => ({
+      ...minimal(),
+      destinations: [{ name: 'p', type: 'dimse', host: 'h', port: 104, aeTitle: 'PACS', transferSyntaxes }],
+      routes: [{ to: ['p'] }],
+    });
     expect(parseConfig(dest(['1.2.840.10008.1.2.1']), '/').destinations[0]).to.deep.include({ transferSyntaxes: ['1.2.840.10008.1.2.1'] });
-    expect(() => parseConfig(dest(['1.2.840.10008.1.2.1', '1.2.3']), '/')).to.throw(ConfigError, /destinations\[0\]\.transferSyntaxes\[1\]: "1\.2\.3" is not a transfer syntax bodyroute knows/);
+    expect(() => parseConfig(dest(['1.2.840.10008.1.2.1', '1.2.3']), '/')).to.throw(
+      ConfigError,
+      /destinations\[0\]\.transferSyntaxes\[1\]: "1\.2\.3" is not a transfer syntax bodyroute knows/,
+    );
     expect(() => parseConfig(dest([]), '/')).to.throw(ConfigError, /destinations\[0\]\.transferSyntaxes/);
   });
 });

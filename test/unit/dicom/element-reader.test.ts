@@ -72,7 +72,14 @@ describe('dicom/element-reader', () => {
   });
 
   it('steps over encapsulated pixel data (undefined-length OB with fragments)', () => {
-    const pixel = Buffer.concat([tagBytes(0x7fe0, 0x0010), Buffer.from('OB\0\0', 'latin1'), u32(0xffffffff), item(Buffer.alloc(0)), item(Buffer.alloc(100, 7)), seqDelim]);
+    const pixel = Buffer.concat([
+      tagBytes(0x7fe0, 0x0010),
+      Buffer.from('OB\0\0', 'latin1'),
+      u32(0xffffffff),
+      item(Buffer.alloc(0)),
+      item(Buffer.alloc(100, 7)),
+      seqDelim,
+    ]);
     const [el] = [...new ElementReader(pixel, LE_EXPLICIT).elements()];
     expect(el.length).to.equal(0xffffffff);
     expect(el.end).to.equal(pixel.length);

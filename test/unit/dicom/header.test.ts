@@ -23,16 +23,27 @@ describe('dicom/header', () => {
     const t = (g: number, e: number) => ((g << 16) | e) >>> 0;
     const raw = (tagv: number, vr: string, b: Buffer) => ({ tag: tagv, vr, value: b.length % 2 ? Buffer.concat([b, Buffer.from(' ')]) : b });
     const jis = Buffer.concat([Buffer.from('\x1b$B', 'latin1'), Buffer.from([0x36, 0x3b, 0x49, 0x74]), Buffer.from('\x1b(B CT', 'latin1')]); // 胸部 CT
-    const utf8 = encodeDataset([raw(t(0x0008, 0x0005), 'CS', Buffer.from('ISO_IR 192')), raw(t(0x0008, 0x103e), 'LO', Buffer.from('Thorax Übersicht', 'utf8'))], true);
+    const utf8 = encodeDataset(
+      [raw(t(0x0008, 0x0005), 'CS', Buffer.from('ISO_IR 192')), raw(t(0x0008, 0x103e), 'LO', Buffer.from('Thorax Übersicht', 'utf8'))],
+      true,
+    );
     const japanese = encodeDataset([raw(t(0x0008, 0x0005), 'CS', Buffer.from('\\ISO 2022 IR 87')), raw(t(0x0008, 0x103e), 'LO', jis)], true);
-    const latin1 = encodeDataset([raw(t(0x0008, 0x0005), 'CS', Buffer.from('ISO_IR 100')), raw(t(0x0008, 0x103e), 'LO', Buffer.from('Thorax Übersicht', 'latin1'))], true);
+    const latin1 = encodeDataset(
+      [raw(t(0x0008, 0x0005), 'CS', Buffer.from('ISO_IR 100')), raw(t(0x0008, 0x103e), 'LO', Buffer.from('Thorax Übersicht', 'latin1'))],
+      true,
+    );
     const EXPLICIT = '1.2.840.10008.1.2.1';
     const desc = (d: Buffer) => summarizeDataset(d, EXPLICIT).values.get(Tags.SeriesDescription) as string;
     expect(desc(utf8)).to.equal('Thorax Übersicht');
     expect(desc(latin1)).to.equal('Thorax Übersicht');
     expect(desc(japanese)).to.equal('胸部 CT');
-    const dests = [{ name: 'chest', type: 'folder', path: '/x/c' }, { name: 'other', type: 'folder', path: '/x/o' }];
-    const r = new Router(parseConfig({ destinations: dests, routes: [{ when: { tags: { '(0008,103E)': 'Übersicht|胸部' } }, to: ['chest'] }, { to: ['other'] }] }, '/').routes);
+    const dests = [
+      { name: 'chest', type: 'folder', path: '/x/c' },
+      { name: 'other', type: 'folder', path: '/x/o' },
+    ];
+    const r = new Router(
+      parseConfig({ destinations: dests, routes: [{ when: { tags: { '(0008,103E)': 'Übersicht|胸部' } }, to: ['chest'] }, { to: ['other'] }] }, '/').routes,
+    );
     const route = (d: Buffer) => r.route({ regions: [], modality: 'CT', callingAeTitle: 'A', calledAeTitle: 'B', tags: summarizeDataset(d, EXPLICIT).values });
     expect(route(utf8)).to.deep.equal(['chest']);
     expect(route(japanese)).to.deep.equal(['chest']);

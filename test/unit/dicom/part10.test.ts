@@ -4,10 +4,20 @@ import { MalformedError } from '../../../src/dicom/element-reader';
 
 describe('dicom/part10', () => {
   it('writes a file meta header that reads back, odd-length UIDs padded with NUL', () => {
-    const header = buildFileMetaHeader({ sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: '1.2.3', transferSyntaxUid: '1.2.840.10008.1.2', sourceAeTitle: 'CT01' });
+    const header = buildFileMetaHeader({
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+      sopInstanceUid: '1.2.3',
+      transferSyntaxUid: '1.2.840.10008.1.2',
+      sourceAeTitle: 'CT01',
+    });
     expect(header.toString('latin1', 128, 132)).to.equal('DICM');
     const meta = readFileMeta(header);
-    expect(meta).to.include({ sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: '1.2.3', transferSyntaxUid: '1.2.840.10008.1.2', sourceAeTitle: 'CT01' });
+    expect(meta).to.include({
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+      sopInstanceUid: '1.2.3',
+      transferSyntaxUid: '1.2.840.10008.1.2',
+      sourceAeTitle: 'CT01',
+    });
     expect(meta.datasetOffset).to.equal(header.length);
     const uidAt = header.indexOf('1.2.3');
     expect(header[uidAt + 5]).to.equal(0); // NUL pad

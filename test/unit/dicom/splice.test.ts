@@ -20,7 +20,10 @@ function without(data: Buffer, enc: Encoding, drop: number[]): Buffer {
 describe('dicom/splice', () => {
   const base = [str(t(0x0008, 0x0060), 'CS', 'CT'), str(t(0x0010, 0x0010), 'PN', 'A^B'), { tag: t(0x7fe0, 0x0010), vr: 'OW', value: Buffer.alloc(64, 3) }];
 
-  for (const [name, enc] of [['explicit', LE], ['implicit', IMPLICIT]] as [string, Encoding][]) {
+  for (const [name, enc] of [
+    ['explicit', LE],
+    ['implicit', IMPLICIT],
+  ] as [string, Encoding][]) {
     it(`inserts elements in tag order and leaves every other byte as it was (${name} VR)`, () => {
       const data = encodeDataset(base, enc.explicitVr);
       const out = spliceDataset(data, enc, [
@@ -53,7 +56,13 @@ describe('dicom/splice', () => {
 
   it('appends an item to an existing undefined-length sequence before its delimiter, and creates one otherwise', () => {
     const item = Buffer.from([0xfe, 0xff, 0x00, 0xe0, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0x0d, 0xe0, 0, 0, 0, 0]);
-    const seq = Buffer.concat([Buffer.from([0x00, 0x04, 0x61, 0x05]), Buffer.from('SQ\0\0'), Buffer.from([0xff, 0xff, 0xff, 0xff]), item, Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0])]);
+    const seq = Buffer.concat([
+      Buffer.from([0x00, 0x04, 0x61, 0x05]),
+      Buffer.from('SQ\0\0'),
+      Buffer.from([0xff, 0xff, 0xff, 0xff]),
+      item,
+      Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]),
+    ]);
     const data = Buffer.concat([encodeDataset(base.slice(0, 2), true), seq, encodeDataset(base.slice(2), true)]);
     const body = encodeDataset([str(t(0x0400, 0x0563), 'LO', 'BODYROUTE')], true);
     const out = spliceDataset(data, LE, [{ kind: 'appendItem', tag: t(0x0400, 0x0561), itemBody: body }]);

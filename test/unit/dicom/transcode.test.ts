@@ -48,7 +48,16 @@ function header(rows: number, columns: number, frames: number, samplesPerPixel =
 }
 
 function rleFrame(pixels: Buffer, rows: number, columns: number): Buffer {
-  const ctx = new Context({ width: columns, height: rows, bitsAllocated: 16, bitsStored: 12, samplesPerPixel: 1, pixelRepresentation: 0, photometricInterpretation: 'MONOCHROME2', decodedBuffer: new Uint8Array(pixels) });
+  const ctx = new Context({
+    width: columns,
+    height: rows,
+    bitsAllocated: 16,
+    bitsStored: 12,
+    samplesPerPixel: 1,
+    pixelRepresentation: 0,
+    photometricInterpretation: 'MONOCHROME2',
+    decodedBuffer: new Uint8Array(pixels),
+  });
   return Buffer.from(NativeCodecs.encodeRle(ctx).getEncodedBuffer()!);
 }
 
@@ -72,7 +81,14 @@ describe('dicom/transcode', () => {
       });
       const trailing = encodeDataset([str(t(0xfffa, 0xfffa), 'OB', 'xy')], true); // Digital Signatures Sequence stand-in after Pixel Data
       const before = header(rows, columns, 3);
-      const dataset = Buffer.concat([before, encapsulated(frames.map((f) => rleFrame(f, rows, columns)), withOffsets), trailing]);
+      const dataset = Buffer.concat([
+        before,
+        encapsulated(
+          frames.map((f) => rleFrame(f, rows, columns)),
+          withOffsets,
+        ),
+        trailing,
+      ]);
       const out = decompressDataset(dataset, RLE);
       expect(out.frames).to.equal(3);
       expect(out.dataset.subarray(0, before.length).equals(before)).to.equal(true);
@@ -85,7 +101,9 @@ describe('dicom/transcode', () => {
 
   it('refuses colour, native pixel data and frames it cannot delimit, saying why', () => {
     const frame = rleFrame(Buffer.alloc(4 * 4 * 2), 4, 4);
-    expect(() => decompressDataset(Buffer.concat([header(4, 4, 1, 3), encapsulated([frame], false)]), RLE)).to.throw(/3 samples per pixel \(RGB\): only grayscale/);
+    expect(() => decompressDataset(Buffer.concat([header(4, 4, 1, 3), encapsulated([frame], false)]), RLE)).to.throw(
+      /3 samples per pixel \(RGB\): only grayscale/,
+    );
     const nativePixels = encodeDataset([{ tag: Tags.PixelData, vr: 'OW', value: Buffer.alloc(32) }], true);
     expect(() => decompressDataset(Buffer.concat([header(4, 4, 1), nativePixels]), RLE)).to.throw(/not encapsulated/);
     expect(() => decompressDataset(header(4, 4, 1), RLE)).to.throw(/no Pixel Data/);

@@ -16,7 +16,10 @@ describe('ingest/association-policy', () => {
   });
 
   it('keeps the SCU first supported syntax for storage, so objects stay as sent', () => {
-    expect(decideContext(policy, CT, ['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.1'])).to.deep.equal({ accept: true, transferSyntaxUid: '1.2.840.10008.1.2.4.90' });
+    expect(decideContext(policy, CT, ['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.1'])).to.deep.equal({
+      accept: true,
+      transferSyntaxUid: '1.2.840.10008.1.2.4.90',
+    });
     expect(decideContext(policy, CT, ['1.2.3.4.5', '1.2.840.10008.1.2'])).to.deep.equal({ accept: true, transferSyntaxUid: '1.2.840.10008.1.2' });
   });
 

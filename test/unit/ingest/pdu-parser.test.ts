@@ -40,7 +40,14 @@ function twoPdvPdu(): Buffer {
 describe('ingest/pdu-parser', () => {
   it('reports control PDUs whole and PDVs as header + data, whatever the chunking', () => {
     const stream = Buffer.concat([header(0x01, 3), Buffer.from([1, 2, 3]), twoPdvPdu(), header(0x05, 4), Buffer.alloc(4)]);
-    const expected = ['control 1 010203', 'pdv ctx=1 cmd=true last=true len=8', 'data COMMAND!', 'pdv ctx=1 cmd=false last=false len=12', 'data dataset part', 'control 5 00000000'];
+    const expected = [
+      'control 1 010203',
+      'pdv ctx=1 cmd=true last=true len=8',
+      'data COMMAND!',
+      'pdv ctx=1 cmd=false last=false len=12',
+      'data dataset part',
+      'control 5 00000000',
+    ];
     for (const size of [1, 2, 5, 7, stream.length]) {
       const r = new Recorder();
       const p = new PduParser(limits, r);

@@ -2,7 +2,14 @@ import { expect } from 'chai';
 import { parseConfig } from '../../../src/config/load';
 import { Router, RoutingFacts } from '../../../src/route/router';
 
-const facts = (over: Partial<RoutingFacts> = {}): RoutingFacts => ({ regions: ['chest'], modality: 'CT', callingAeTitle: 'CT01', calledAeTitle: 'BODYROUTE', tags: new Map(), ...over });
+const facts = (over: Partial<RoutingFacts> = {}): RoutingFacts => ({
+  regions: ['chest'],
+  modality: 'CT',
+  callingAeTitle: 'CT01',
+  calledAeTitle: 'BODYROUTE',
+  tags: new Map(),
+  ...over,
+});
 
 function router(routes: unknown[]): Router {
   const dests = ['a', 'b', 'c', 'd'].map((name) => ({ name, type: 'folder', path: `/x/${name}` }));
@@ -45,7 +52,9 @@ describe('route/router', () => {
 
   it('rejects unknown regions and bad patterns at start-up, naming the key', () => {
     expect(() => router([{ when: { region: 'elbows' }, to: ['a'] }])).to.throw(/routes\[0\]\.when\.region/);
-    expect(() => router([{ when: { tags: { '(0008,1030)': '([' } }, to: ['a'] }])).to.throw(/routes\[0\]\.when\.tags\.\(0008,1030\): invalid regular expression/);
+    expect(() => router([{ when: { tags: { '(0008,1030)': '([' } }, to: ['a'] }])).to.throw(
+      /routes\[0\]\.when\.tags\.\(0008,1030\): invalid regular expression/,
+    );
     expect(() => router([{ when: { tags: { '0008-1030': 'x' } }, to: ['a'] }])).to.throw(/not a DICOM tag/);
   });
 });

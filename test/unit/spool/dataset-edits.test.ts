@@ -12,7 +12,13 @@ import { tagEdits, TagOptions } from '../../../src/tag/tagger';
 import { syntheticImage } from '../../helpers/synthetic-dicom';
 
 const EXPLICIT: Encoding = { explicitVr: true, littleEndian: true };
-const TAG_OPTIONS: TagOptions = { privateGroup: 0x0077, privateCreator: 'BODYROUTE 1.0', seriesDescription: 'append', bodyPartExamined: 'overwrite', software: 'bodyroute test' };
+const TAG_OPTIONS: TagOptions = {
+  privateGroup: 0x0077,
+  privateCreator: 'BODYROUTE 1.0',
+  seriesDescription: 'append',
+  bodyPartExamined: 'overwrite',
+  software: 'bodyroute test',
+};
 const LABEL = { imageRegion: 'chest', confidence: 0.91, model: 'test 1' };
 
 describe('spool/dataset-edits', () => {
@@ -75,14 +81,25 @@ describe('spool/dataset-edits', () => {
 
   it('refuses to plan edits at or after Pixel Data from the header alone', () => {
     const header = dataset.subarray(0, summarizeDataset(dataset, '1.2.840.10008.1.2.1').headerLength);
-    expect(() => planSplice(header, EXPLICIT, [{ kind: 'set', element: { tag: 0x7fe00010, vr: 'OW', value: Buffer.alloc(2) } }], dataset.length)).to.throw(/whole dataset/);
+    expect(() => planSplice(header, EXPLICIT, [{ kind: 'set', element: { tag: 0x7fe00010, vr: 'OW', value: Buffer.alloc(2) } }], dataset.length)).to.throw(
+      /whole dataset/,
+    );
   });
 
   it('puts the edited object, with the spool file meta, in the dead-letter box', async () => {
     const header = dataset.subarray(0, summarizeDataset(dataset, '1.2.840.10008.1.2.1').headerLength);
     const edits = editsFromParts(planSplice(header, EXPLICIT, tagEdits(header, EXPLICIT, LABEL, TAG_OPTIONS), dataset.length));
     const box = new DeadLetterBox(join(tmp, 'dead'));
-    const item = { id: 'x1', path: file, datasetOffset: meta.length, sizeBytes: meta.length + dataset.length, edits, sopClassUid: '1.2', sopInstanceUid: '1.2.3', transferSyntaxUid: '1.2.840.10008.1.2.1' };
+    const item = {
+      id: 'x1',
+      path: file,
+      datasetOffset: meta.length,
+      sizeBytes: meta.length + dataset.length,
+      edits,
+      sopClassUid: '1.2',
+      sopInstanceUid: '1.2.3',
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+    };
     await box.put('pacs', item, new Error('refused'), 1);
     const dead = readFileSync(join(tmp, 'dead', 'pacs', 'x1.dcm'));
     expect(dead.subarray(0, meta.length).equals(meta)).to.equal(true);

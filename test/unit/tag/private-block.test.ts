@@ -7,7 +7,10 @@ const t = (g: number, e: number) => ((g << 16) | e) >>> 0;
 
 describe('tag/private-block', () => {
   it('reserves the first slot when the group is empty', () => {
-    expect(choosePrivateBlock(encodeDataset([str(t(0x0008, 0x0060), 'CS', 'CT')], true), LE, 0x0077, 'BODYROUTE 1.0')).to.deep.equal({ block: 0x10, reserve: true });
+    expect(choosePrivateBlock(encodeDataset([str(t(0x0008, 0x0060), 'CS', 'CT')], true), LE, 0x0077, 'BODYROUTE 1.0')).to.deep.equal({
+      block: 0x10,
+      reserve: true,
+    });
   });
 
   it('never takes another vendor’s creator slot or a block that holds data without a creator', () => {

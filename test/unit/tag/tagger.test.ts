@@ -7,7 +7,13 @@ import { encodeDataset, str } from '../../helpers/synthetic-dicom';
 
 const LE = { explicitVr: true, littleEndian: true };
 const t = (g: number, e: number) => ((g << 16) | e) >>> 0;
-const opts: TagOptions = { privateGroup: 0x0077, privateCreator: 'BODYROUTE 1.0', seriesDescription: 'append', bodyPartExamined: 'overwrite', software: 'bodyroute 0.2.0' };
+const opts: TagOptions = {
+  privateGroup: 0x0077,
+  privateCreator: 'BODYROUTE 1.0',
+  seriesDescription: 'append',
+  bodyPartExamined: 'overwrite',
+  software: 'bodyroute 0.2.0',
+};
 
 function values(data: Buffer): Map<number, string> {
   const r = new ElementReader(data, LE);
@@ -15,10 +21,25 @@ function values(data: Buffer): Map<number, string> {
 }
 
 describe('tag/tagger', () => {
-  const original = encodeDataset([str(t(0x0008, 0x0060), 'CS', 'CT'), str(t(0x0008, 0x103e), 'LO', 'CT THORAX'), str(t(0x0018, 0x0015), 'CS', 'LUNG'), { tag: t(0x7fe0, 0x0010), vr: 'OW', value: Buffer.alloc(16) }], true);
+  const original = encodeDataset(
+    [
+      str(t(0x0008, 0x0060), 'CS', 'CT'),
+      str(t(0x0008, 0x103e), 'LO', 'CT THORAX'),
+      str(t(0x0018, 0x0015), 'CS', 'LUNG'),
+      { tag: t(0x7fe0, 0x0010), vr: 'OW', value: Buffer.alloc(16) },
+    ],
+    true,
+  );
 
   it('writes the private block: creator, region term, confidence, model, software', () => {
-    const v = values(tagDataset(original, LE, { imageRegion: 'chest', confidence: 0.98765, model: 'bodyregion-cnn 1.0.0' }, { ...opts, seriesDescription: 'off', bodyPartExamined: 'off' }));
+    const v = values(
+      tagDataset(
+        original,
+        LE,
+        { imageRegion: 'chest', confidence: 0.98765, model: 'bodyregion-cnn 1.0.0' },
+        { ...opts, seriesDescription: 'off', bodyPartExamined: 'off' },
+      ),
+    );
     expect(v.get(t(0x0077, 0x0010))).to.equal('BODYROUTE 1.0');
     expect(v.get(t(0x0077, 0x1001))).to.equal('CHEST');
     expect(v.get(t(0x0077, 0x1002))).to.equal('0.9877');
@@ -28,7 +49,8 @@ describe('tag/tagger', () => {
   });
 
   it('records which evidence decided the region in (0077,xx06)', () => {
-    const tagged = (evidence: 'image' | 'image+header') => values(tagDataset(original, LE, { imageRegion: 'chest', confidence: 0.9, model: 'm 1', evidence }, opts)).get(t(0x0077, 0x1006));
+    const tagged = (evidence: 'image' | 'image+header') =>
+      values(tagDataset(original, LE, { imageRegion: 'chest', confidence: 0.9, model: 'm 1', evidence }, opts)).get(t(0x0077, 0x1006));
     expect(tagged('image')).to.equal('IMAGE');
     expect(tagged('image+header')).to.equal('IMAGE_HEADER');
   });
@@ -48,7 +70,9 @@ describe('tag/tagger', () => {
   });
 
   it('fills Body Part Examined only when empty, and leaves unknown images’ standard elements alone', () => {
-    const fill = values(tagDataset(original, LE, { imageRegion: 'chest', confidence: 0.9, model: 'm' }, { ...opts, bodyPartExamined: 'fill-if-empty', seriesDescription: 'off' }));
+    const fill = values(
+      tagDataset(original, LE, { imageRegion: 'chest', confidence: 0.9, model: 'm' }, { ...opts, bodyPartExamined: 'fill-if-empty', seriesDescription: 'off' }),
+    );
     expect(fill.get(t(0x0018, 0x0015))).to.equal('LUNG');
     const unknown = tagDataset(original, LE, { imageRegion: 'unknown', confidence: 0.3, model: 'm' }, opts);
     expect(values(unknown).get(t(0x0077, 0x1001))).to.equal('UNKNOWN');
@@ -57,7 +81,9 @@ describe('tag/tagger', () => {
   });
 
   it('writes the series label in series mode, multi-valued head to foot, and a composite term', () => {
-    const out = values(tagDataset(original, LE, { imageRegion: 'abdomen', confidence: 0.9, model: 'm', series: { regions: ['chest', 'abdomen'], term: 'CHESTABDOMEN' } }, opts));
+    const out = values(
+      tagDataset(original, LE, { imageRegion: 'abdomen', confidence: 0.9, model: 'm', series: { regions: ['chest', 'abdomen'], term: 'CHESTABDOMEN' } }, opts),
+    );
     expect(out.get(t(0x0077, 0x1004))).to.equal('CHEST\\ABDOMEN');
     expect(out.get(t(0x0018, 0x0015))).to.equal('CHESTABDOMEN');
     expect(out.get(t(0x0008, 0x103e))).to.equal('CT THORAX [CHESTABDOMEN]');
@@ -79,12 +105,12 @@ describe('tag/tagger', () => {
     expect(seriesBodyPartTerm(['upperarm'], 'upperarm')).to.equal('ARM');
   });
 
-  describe('Series Description in the object\'s character set', () => {
+  describe("Series Description in the object's character set", () => {
     const value = (e: ReturnType<typeof labelDescription>) => {
       if (!('value' in e)) throw new Error(`unchanged: ${e.unchanged}`);
       return e.value;
     };
-    it('keeps a Latin-1 description\'s accented characters', () => {
+    it("keeps a Latin-1 description's accented characters", () => {
       expect(value(labelDescription(Buffer.from('Hüfte rechts ', 'latin1'), 'ISO_IR 100', 'HIP', 'append')).toString('latin1')).to.equal('Hüfte rechts [HIP]');
     });
     it('shortens a long UTF-8 description at a character boundary, to 64 characters', () => {
@@ -100,12 +126,16 @@ describe('tag/tagger', () => {
       const labelled = value(labelDescription(jis, '\\ISO 2022 IR 87', 'CHEST', 'append'));
       expect(labelled.equals(Buffer.concat([jis, Buffer.from(' [CHEST]')]))).to.equal(true);
       const long = Buffer.concat([jis, Buffer.from(' '.padEnd(60, 'x'))]);
-      expect(labelDescription(long, '\\ISO 2022 IR 87', 'CHEST', 'append')).to.have.property('unchanged').that.matches(/cannot be shortened safely/);
+      expect(labelDescription(long, '\\ISO 2022 IR 87', 'CHEST', 'append'))
+        .to.have.property('unchanged')
+        .that.matches(/cannot be shortened safely/);
     });
     it('tagging reports a description it left alone', () => {
       const skipped: string[] = [];
       const ds = encodeDataset([str(t(0x0008, 0x0005), 'CS', 'ISO_IR 999'), str(t(0x0008, 0x0060), 'CS', 'CT'), str(t(0x0008, 0x103e), 'LO', 'X')], true);
-      const v = values(tagDataset(ds, LE, { imageRegion: 'chest', confidence: 0.9, model: 'm 1' }, { ...opts, onSkipped: (what, why) => skipped.push(`${what}: ${why}`) }));
+      const v = values(
+        tagDataset(ds, LE, { imageRegion: 'chest', confidence: 0.9, model: 'm 1' }, { ...opts, onSkipped: (what, why) => skipped.push(`${what}: ${why}`) }),
+      );
       expect(v.get(t(0x0008, 0x103e))).to.equal('X');
       expect(skipped).to.deep.equal(['Series Description left unchanged: Specific Character Set "ISO_IR 999" is not one bodyroute can decode']);
     });

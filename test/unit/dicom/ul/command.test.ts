@@ -36,7 +36,13 @@ describe('dicom/ul/command', () => {
 
   it('encodes C-STORE-RSP and C-ECHO-RSP with the status and the message id they answer', () => {
     const store = decodeCommand(encodeCStoreRsp(9, '1.2.840.10008.5.1.4.1.1.4', '1.2.3', 0xc000));
-    expect(store).to.deep.include({ commandField: CommandField.CStoreRsp, messageIdBeingRespondedTo: 9, status: 0xc000, affectedSopInstanceUid: '1.2.3', hasDataset: false });
+    expect(store).to.deep.include({
+      commandField: CommandField.CStoreRsp,
+      messageIdBeingRespondedTo: 9,
+      status: 0xc000,
+      affectedSopInstanceUid: '1.2.3',
+      hasDataset: false,
+    });
     const echo = encodeCEchoRsp(4, 0);
     expect(echo.readUInt32LE(8)).to.equal(echo.length - 12);
     expect(decodeCommand(echo)).to.deep.include({ commandField: CommandField.CEchoRsp, messageIdBeingRespondedTo: 4, status: 0 });

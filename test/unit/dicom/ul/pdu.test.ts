@@ -1,5 +1,17 @@
 import { expect } from 'chai';
-import { decodeAssociateAc, decodeAssociateRq, decodePData, encodeAbort, encodeAssociateAc, encodeAssociateRj, encodeAssociateRq, encodePData, PduFormatError, PduReader, PduType } from '../../../../src/dicom/ul/pdu';
+import {
+  decodeAssociateAc,
+  decodeAssociateRq,
+  decodePData,
+  encodeAbort,
+  encodeAssociateAc,
+  encodeAssociateRj,
+  encodeAssociateRq,
+  encodePData,
+  PduFormatError,
+  PduReader,
+  PduType,
+} from '../../../../src/dicom/ul/pdu';
 
 function item(type: number, body: Buffer): Buffer {
   const h = Buffer.alloc(4);
@@ -10,7 +22,12 @@ function item(type: number, body: Buffer): Buffer {
 
 describe('dicom/ul/pdu', () => {
   it('encodes an A-ASSOCIATE-RQ with AE titles, one context per syntax and the max PDU length', () => {
-    const pdu = encodeAssociateRq({ callingAeTitle: 'BODYROUTE', calledAeTitle: 'PACS', maxPduLength: 65536, contexts: [{ id: 1, abstractSyntaxUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUids: ['1.2.840.10008.1.2.4.90'] }] });
+    const pdu = encodeAssociateRq({
+      callingAeTitle: 'BODYROUTE',
+      calledAeTitle: 'PACS',
+      maxPduLength: 65536,
+      contexts: [{ id: 1, abstractSyntaxUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUids: ['1.2.840.10008.1.2.4.90'] }],
+    });
     expect(pdu[0]).to.equal(PduType.AssociateRq);
     expect(pdu.readUInt32BE(2)).to.equal(pdu.length - 6);
     expect(pdu.toString('latin1', 10, 26)).to.equal('PACS            ');
@@ -24,7 +41,13 @@ describe('dicom/ul/pdu', () => {
     const ctx = (id: number, result: number, ts: string) => item(0x21, Buffer.concat([Buffer.from([id, 0, result, 0]), item(0x40, Buffer.from(ts))]));
     const max = Buffer.alloc(4);
     max.writeUInt32BE(16384, 0);
-    const body = Buffer.concat([Buffer.alloc(68), item(0x10, Buffer.from('1.2.840.10008.3.1.1.1')), ctx(1, 0, '1.2.840.10008.1.2.1\0'), ctx(3, 4, ''), item(0x50, item(0x51, max))]);
+    const body = Buffer.concat([
+      Buffer.alloc(68),
+      item(0x10, Buffer.from('1.2.840.10008.3.1.1.1')),
+      ctx(1, 0, '1.2.840.10008.1.2.1\0'),
+      ctx(3, 4, ''),
+      item(0x50, item(0x51, max)),
+    ]);
     const ac = decodeAssociateAc(body);
     expect(ac.maxPduLength).to.equal(16384);
     expect(ac.contexts).to.deep.equal([
@@ -34,10 +57,15 @@ describe('dicom/ul/pdu', () => {
   });
 
   it('decodes the A-ASSOCIATE-RQ it encodes: AE titles, contexts with every syntax, max PDU, implementation', () => {
-    const rq = { callingAeTitle: 'CT01', calledAeTitle: 'BODYROUTE', maxPduLength: 16384, contexts: [
-      { id: 1, abstractSyntaxUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUids: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'] },
-      { id: 3, abstractSyntaxUid: '1.2.840.10008.1.1', transferSyntaxUids: ['1.2.840.10008.1.2'] },
-    ] };
+    const rq = {
+      callingAeTitle: 'CT01',
+      calledAeTitle: 'BODYROUTE',
+      maxPduLength: 16384,
+      contexts: [
+        { id: 1, abstractSyntaxUid: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxUids: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'] },
+        { id: 3, abstractSyntaxUid: '1.2.840.10008.1.1', transferSyntaxUids: ['1.2.840.10008.1.2'] },
+      ],
+    };
     const decoded = decodeAssociateRq(encodeAssociateRq(rq).subarray(6));
     expect(decoded).to.deep.include(rq);
     expect(decoded.applicationContextName).to.equal('1.2.840.10008.3.1.1.1');
@@ -46,7 +74,12 @@ describe('dicom/ul/pdu', () => {
 
   it('refuses an A-ASSOCIATE-RQ that is short or whose items run past the PDU', () => {
     expect(() => decodeAssociateRq(Buffer.alloc(40))).to.throw(PduFormatError);
-    const body = encodeAssociateRq({ callingAeTitle: 'A', calledAeTitle: 'B', maxPduLength: 0, contexts: [{ id: 1, abstractSyntaxUid: '1.2', transferSyntaxUids: ['1.2.840.10008.1.2'] }] }).subarray(6);
+    const body = encodeAssociateRq({
+      callingAeTitle: 'A',
+      calledAeTitle: 'B',
+      maxPduLength: 0,
+      contexts: [{ id: 1, abstractSyntaxUid: '1.2', transferSyntaxUids: ['1.2.840.10008.1.2'] }],
+    }).subarray(6);
     expect(() => decodeAssociateRq(body.subarray(0, body.length - 3))).to.throw(PduFormatError);
     const bad = Buffer.from(body);
     bad.writeUInt16BE(0xffff, 68 + 2); // application context item claims 64 KB
@@ -55,7 +88,14 @@ describe('dicom/ul/pdu', () => {
 
   it('encodes an A-ASSOCIATE-AC that its own decoder reads back, echoing the AE titles', () => {
     const rq = { callingAeTitle: 'CT01', calledAeTitle: 'BODYROUTE', maxPduLength: 16384, contexts: [] };
-    const pdu = encodeAssociateAc(rq, [{ id: 1, result: 0, transferSyntaxUid: '1.2.840.10008.1.2.4.90' }, { id: 3, result: 3, transferSyntaxUid: '1.2.840.10008.1.2' }], 262144);
+    const pdu = encodeAssociateAc(
+      rq,
+      [
+        { id: 1, result: 0, transferSyntaxUid: '1.2.840.10008.1.2.4.90' },
+        { id: 3, result: 3, transferSyntaxUid: '1.2.840.10008.1.2' },
+      ],
+      262144,
+    );
     expect(pdu[0]).to.equal(PduType.AssociateAc);
     expect(pdu.toString('latin1', 10, 26)).to.equal('BODYROUTE       ');
     expect(pdu.toString('latin1', 26, 42)).to.equal('CT01            ');
