@@ -1,16 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
-import { App } from './main';
+import { App } from './app';
+import { ExitCode } from './commands/exit-code';
 import { CLASSIFY_HELP, classifyCommand } from './commands/classify';
 import { DATASET_EXPORT_HELP, datasetExport } from './commands/dataset-export';
 import { EVAL_HELP, evalCommand } from './commands/eval';
 import { REQUEUE_HELP, requeueCommand } from './commands/requeue';
 import { VERSION } from './version';
 import { errorMessage } from './errors';
-
-/** Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid configuration. */
-export const ExitCode = { Ok: 0, Failure: 1, Usage: 2, Config: 3 } as const;
 
 const HELP = `bodyroute ${VERSION} - DICOM router that classifies and routes CT/MR images by body region
 

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ClassifyOutcome } from '../classify/classification';
 import { WorkerPoolClassifier } from '../classify/classifier';
 import { SHIPPED_MODEL } from '../config/load';
+import { ExitCode } from './exit-code';
 
 export const DEFAULT_MODEL = SHIPPED_MODEL;
 
@@ -85,7 +86,7 @@ function runWithPathsOnStdin(options: string[], paths: string[]): Promise<number
       stdio: ['pipe', 'inherit', 'inherit'],
     });
     child.stdin.end(paths.join('\n') + '\n');
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? ExitCode.Failure : ExitCode.Ok)));
   });
 }
 
@@ -114,7 +115,7 @@ export async function classifyCommand(args: string[]): Promise<number> {
   }
   if (positionals.length === 0) {
     process.stderr.write(`${CLASSIFY_HELP}\n`);
-    return 2;
+    return ExitCode.Usage;
   }
   const { files, unreadable } = walkFiles(positionals);
   const classifier = await WorkerPoolClassifier.create({
@@ -148,5 +149,5 @@ export async function classifyCommand(args: string[]): Promise<number> {
   } finally {
     await classifier.close();
   }
-  return errors > 0 ? 1 : 0;
+  return errors > 0 ? ExitCode.Failure : ExitCode.Ok;
 }

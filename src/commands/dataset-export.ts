@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { exportDataset } from '../classify/dataset-export';
 import { DEFAULT_PREPROCESS } from '../classify/preprocess';
+import { ExitCode } from './exit-code';
 
 export const DATASET_EXPORT_HELP = `bodyroute dataset export --labels CSV --images DIR --out DIR [--size N]
   Runs the runtime preprocessing (step A) over labelled images for training: writes
@@ -14,7 +15,7 @@ export async function datasetExport(args: string[]): Promise<number> {
   });
   if (!values.labels || !values.images || !values.out) {
     process.stderr.write(`${DATASET_EXPORT_HELP}\n`);
-    return 2;
+    return ExitCode.Usage;
   }
   const params = { ...DEFAULT_PREPROCESS, size: values.size ? Number(values.size) : DEFAULT_PREPROCESS.size };
   const started = Date.now();

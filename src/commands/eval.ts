@@ -11,6 +11,7 @@ import { summarizeDataset } from '../dicom/header';
 import { readFileMeta } from '../dicom/part10';
 import { Tags } from '../dicom/tags';
 import { classifyAll, DEFAULT_MODEL } from './classify';
+import { ExitCode } from './exit-code';
 
 export const EVAL_HELP = `bodyroute eval --labels CSV --images DIR [--json FILE] [--model MANIFEST] [--threads N] [--image-only] [--series]
   Classifies the labelled images (CSV columns: file or path, relative to DIR; region; optional modality)
@@ -62,7 +63,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   });
   if (!values.labels || !values.images) {
     process.stderr.write(`${EVAL_HELP}\n`);
-    return 2;
+    return ExitCode.Usage;
   }
   const rows = readLabels(values.labels);
   const useHeaders = !values['image-only'];
@@ -124,5 +125,5 @@ export async function evalCommand(args: string[]): Promise<number> {
     };
     writeFileSync(values.json, JSON.stringify(doc, null, 2) + '\n');
   }
-  return 0;
+  return ExitCode.Ok;
 }

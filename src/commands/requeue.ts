@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load';
 import { Spool } from '../spool/spool';
+import { ExitCode } from './exit-code';
 
 export const REQUEUE_HELP = `bodyroute requeue (--all | ID...) [--destination NAME] [--config FILE]
   Sends dead-lettered objects again: moves them from <spool>/dead/<destination>/ to
@@ -22,7 +23,7 @@ export async function requeueCommand(args: string[]): Promise<number> {
   });
   if (!values.all && positionals.length === 0) {
     process.stderr.write(`${REQUEUE_HELP}\n`);
-    return 2;
+    return ExitCode.Usage;
   }
   const cfg = loadConfig(values.config as string);
   const dead = join(cfg.spool.dir, 'dead');
@@ -32,7 +33,7 @@ export async function requeueCommand(args: string[]): Promise<number> {
   for (const dest of destinations) {
     if (!cfg.destinations.some((d) => d.name === dest)) {
       process.stderr.write(`bodyroute: no destination named "${dest}" in ${values.config}\n`);
-      return 2;
+      return ExitCode.Usage;
     }
     const files = await fsp.readdir(join(dead, dest)).catch(() => [] as string[]);
     for (const f of files) {
@@ -48,8 +49,8 @@ export async function requeueCommand(args: string[]): Promise<number> {
   }
   if (!values.all && wanted.size) {
     process.stderr.write(`bodyroute: not found in the dead letters: ${[...wanted].join(', ')}\n`);
-    return 1;
+    return ExitCode.Failure;
   }
   process.stdout.write(`${moved} object(s) requeued\n`);
-  return 0;
+  return ExitCode.Ok;
 }

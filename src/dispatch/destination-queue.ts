@@ -4,7 +4,8 @@ import { Logger } from '../observability/logger';
 import { Spool } from '../spool/spool';
 import { backoffDelay } from './backoff';
 import { DeadLetterBox } from './dead-letter';
-import { DeliveryItem, Sender } from './delivery-item';
+import { DeliveryItem } from './delivery-item';
+import { Sender } from './sender';
 import { DeliveryJournal } from './delivery-journal';
 import { formatStatus } from './dimse-status';
 

@@ -6,7 +6,8 @@ import { isSafeUid } from '../dicom/uids';
 import { BodyrouteError, errorMessage } from '../errors';
 import { writeObjectFile } from '../spool/dataset-edits';
 import { fsyncDir } from '../spool/fs-durable';
-import { DeliveryItem, Sender } from './delivery-item';
+import { DeliveryItem } from './delivery-item';
+import { Sender } from './sender';
 
 /**
  * Writes Part-10 files in a study/series layout: <path>/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm.
