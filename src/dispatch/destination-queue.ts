@@ -1,3 +1,4 @@
+import { Clock, systemClock } from '../clock';
 import { RetryConfig } from '../config/schema';
 import { BodyrouteError, errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
@@ -37,6 +38,7 @@ export interface DestinationQueueOptions {
   log: Logger;
   /** Called once the object is delivered or dead-lettered for this destination. */
   onSettled(id: string): void;
+  clock?: Clock;
 }
 
 /** Failures that say nothing about the object: the destination itself is unavailable. */
@@ -57,7 +59,10 @@ export class DestinationQueue {
   private downFailures = 0;
   private downUntil = 0;
 
+  private readonly clock: Clock;
+
   constructor(private o: DestinationQueueOptions) {
+    this.clock = o.clock ?? systemClock;
     this.lanes = o.senders.map((sender) => ({ sender, done: Promise.resolve(), idleSince: undefined, released: true }));
   }
 
@@ -119,18 +124,18 @@ export class DestinationQueue {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        cancel();
         this.wakers.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, ms));
+      const cancel = this.clock.setTimer(Math.max(0, ms), done);
       this.wakers.add(done);
     });
   }
 
   private async loop(lane: Lane): Promise<void> {
     while (this.running) {
-      const now = Date.now();
+      const now = this.clock.now();
       if (this.downUntil > now) {
         await this.sleep(this.downUntil - now);
         continue;
@@ -182,7 +187,7 @@ export class DestinationQueue {
       destination: this.o.name,
       id: p.item.id,
       sopInstanceUid: p.item.sopInstanceUid,
-      latencyMs: Date.now() - Spool.receivedAt(p.item.id),
+      latencyMs: this.clock.now() - Spool.receivedAt(p.item.id),
     });
     await this.o.journal.delivered(p.item.id);
     await this.o.journal.truncateIfIdle(this.pending.length);
@@ -197,7 +202,7 @@ export class DestinationQueue {
 
   private async failed(lane: Lane, p: Pending, err: unknown): Promise<void> {
     const e = err instanceof BodyrouteError ? err : new BodyrouteError('DEST_IO', errorMessage(err), true);
-    const now = Date.now();
+    const now = this.clock.now();
     if (DESTINATION_LEVEL.has(e.code)) {
       this.downFailures++;
       const delay = backoffDelay(this.o.retry, this.downFailures);

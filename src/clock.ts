@@ -1,0 +1,17 @@
+/**
+ * Time as the orchestration sees it: injected, so unit tests drive backoff, idle release and
+ * timeouts with a fake clock instead of waiting for real time.
+ */
+export interface Clock {
+  now(): number;
+  /** Calls `fn` after `ms`; the returned function cancels it. */
+  setTimer(ms: number, fn: () => void): () => void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer: (ms, fn) => {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
