@@ -4,7 +4,7 @@ import { BodyrouteError, errorMessage } from '../errors';
 import { writeObjectFile } from '../spool/dataset-edits';
 import { writeFileAtomic } from '../spool/fs-durable';
 import { DeliveryItem } from './delivery-item';
-import { formatStatus } from './dimse-status';
+import { formatStatus } from '../dicom/status';
 
 /**
  * Objects a destination will not take (non-retryable status, or attempts exhausted):

@@ -8,7 +8,7 @@ import { DeadLetterBox } from './dead-letter';
 import { DeliveryItem } from './delivery-item';
 import { Sender } from './sender';
 import { DeliveryJournal } from './delivery-journal';
-import { formatStatus } from './dimse-status';
+import { formatStatus } from '../dicom/status';
 
 interface Pending {
   item: DeliveryItem;

@@ -7,7 +7,7 @@ import { Logger } from '../observability/logger';
 import { DatasetSource, InMemoryDataset, readDataset } from '../spool/dataset-edits';
 import { DeliveryItem } from './delivery-item';
 import { Sender } from './sender';
-import { classifyStoreStatus, formatStatus } from './dimse-status';
+import { classifyStoreStatus, formatStatus } from '../dicom/status';
 import { ScuAssociation, ScuOptions } from './scu-association';
 import { readFileSync } from 'node:fs';
 

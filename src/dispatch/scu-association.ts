@@ -16,6 +16,7 @@ import {
 } from '../dicom/ul/pdu';
 import { BodyrouteError, errorMessage } from '../errors';
 import { DatasetReader, DatasetSource, StoredDataset } from '../spool/dataset-edits';
+import { AbortReason, AbortSource, ContextResultCode } from '../dicom/ul/constants';
 
 /**
  * A DIMSE association opened by bodyroute to send objects as raw bytes: the dataset is
@@ -141,7 +142,7 @@ export class ScuAssociation {
       for (const c of ac.contexts) {
         const proposed = contexts.find((p) => p.id === c.id);
         // each context proposes one syntax; a peer that answers with another has not accepted it
-        if (proposed && c.result === 0 && c.transferSyntaxUid === proposed.transferSyntaxUids[0]) {
+        if (proposed && c.result === ContextResultCode.Acceptance && c.transferSyntaxUid === proposed.transferSyntaxUids[0]) {
           assoc.accepted.set(ScuAssociation.contextKey(proposed.abstractSyntaxUid, proposed.transferSyntaxUids[0]), c.id);
         }
       }
@@ -322,7 +323,7 @@ export class ScuAssociation {
 
   abort(): void {
     if (!this.socket.destroyed) {
-      this.socket.end(encodeAbort(0, 0));
+      this.socket.end(encodeAbort(AbortSource.ServiceUser, AbortReason.NotSpecified));
       setTimeout(() => this.socket.destroy(), 100).unref();
     }
   }

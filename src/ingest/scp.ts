@@ -3,17 +3,18 @@ import { CommandField, CommandSet, decodeCommand, encodeCEchoRsp, encodeCStoreRs
 import { decodeAssociateRq, encodeAbort, encodeAssociateAc, encodeAssociateRj, encodePData, PduType, RELEASE_RP, ContextResult } from '../dicom/ul/pdu';
 import { isSafeUid } from '../dicom/uids';
 import { BodyrouteError, errorMessage } from '../errors';
-import { formatStatus } from '../dispatch/dimse-status';
+import { DimseStatus, formatStatus } from '../dicom/status';
 import { Logger } from '../observability/logger';
 import { Spool } from '../spool/spool';
 import { ReceiveContext, SpooledObject } from '../spool/spooled-object';
-import { SpoolWriter, StoreStatus } from '../spool/spool-writer';
+import { SpoolWriter } from '../spool/spool-writer';
 import { checkAssociation, decideContext, PolicyOptions } from './association-policy';
 import { PduHandler, PduProtocolError, PdvHeader } from './pdu-parser';
 import { PeerFilter } from './peer-filter';
+import { AbortReason, AbortSource, ContextResultCode } from '../dicom/ul/constants';
 
 /** A-ABORT, source: service provider, reason: invalid PDU parameter value. */
-export const A_ABORT = encodeAbort(2, 6);
+export const A_ABORT = encodeAbort(AbortSource.ServiceProvider, AbortReason.InvalidPduParameterValue);
 
 /** Command sets are small; anything larger is not a DIMSE command. */
 const MAX_COMMAND_BYTES = 64 * 1024;
@@ -169,7 +170,7 @@ export class IngestScp implements PduHandler {
       const decision = decideContext(this.ctx.policy, c.abstractSyntaxUid, c.transferSyntaxUids);
       if (decision.accept) {
         this.contexts.set(c.id, { abstractSyntaxUid: c.abstractSyntaxUid, transferSyntaxUid: decision.transferSyntaxUid });
-        results.push({ id: c.id, result: 0, transferSyntaxUid: decision.transferSyntaxUid });
+        results.push({ id: c.id, result: ContextResultCode.Acceptance, transferSyntaxUid: decision.transferSyntaxUid });
       } else {
         results.push({ id: c.id, result: decision.result, transferSyntaxUid: c.transferSyntaxUids[0] ?? '' });
         this.ctx.log.debug('presentation context rejected', { peer: this.remote, callingAe: this.callingAe, reason: decision.why });
@@ -224,7 +225,7 @@ export class IngestScp implements PduHandler {
     }
     if (this.stopping) return this.abortForShutdown(); // no new object is begun while stopping
     if (cmd.commandField === CommandField.CEchoRq) {
-      this.respond(pdv.contextId, encodeCEchoRsp(cmd.messageId ?? 0, StoreStatus.Success));
+      this.respond(pdv.contextId, encodeCEchoRsp(cmd.messageId ?? 0, DimseStatus.Success));
     } else if (cmd.commandField === CommandField.CStoreRq && cmd.hasDataset) {
       this.beginStore(pdv.contextId, cmd);
     } else {
@@ -252,7 +253,7 @@ export class IngestScp implements PduHandler {
             'UID_INVALID',
             `invalid UID in C-STORE-RQ (class ${JSON.stringify(sopClassUid.slice(0, 80))}, instance ${JSON.stringify(sopInstanceUid.slice(0, 80))})`,
             false,
-            StoreStatus.CannotUnderstand,
+            DimseStatus.CannotUnderstand,
           );
     const writer = this.ctx.spool.beginReceive(id, sopClassUid, sopInstanceUid, context.transferSyntaxUid, origin, refusal);
     writer.onPressure((paused) => (paused ? this.sock.pause() : this.sock.resume()));
@@ -265,7 +266,7 @@ export class IngestScp implements PduHandler {
   }
 
   private async finishStore(p: IncomingStore): Promise<void> {
-    let status: number = StoreStatus.Success;
+    let status: number = DimseStatus.Success;
     let stored: SpooledObject | undefined;
     try {
       const written = await p.writer.finish();
@@ -280,7 +281,7 @@ export class IngestScp implements PduHandler {
       this.bytes += written.datasetBytes;
     } catch (err) {
       this.failed++;
-      status = err instanceof BodyrouteError && err.dimseStatus !== undefined ? err.dimseStatus : StoreStatus.OutOfResources;
+      status = err instanceof BodyrouteError && err.dimseStatus !== undefined ? err.dimseStatus : DimseStatus.OutOfResources;
       this.ctx.log.error('C-STORE failed', {
         peer: this.remote,
         callingAe: this.callingAe,

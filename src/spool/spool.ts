@@ -9,7 +9,8 @@ import { Logger } from '../observability/logger';
 import { fsyncDir } from './fs-durable';
 import { GroupSync } from './group-sync';
 import { ReceiveContext, SpooledObject } from './spooled-object';
-import { SpoolWriter, StoreStatus, WrittenObject } from './spool-writer';
+import { DimseStatus } from '../dicom/status';
+import { SpoolWriter, WrittenObject } from './spool-writer';
 
 /**
  * The durable spool. Folders, each a stage of an object's life:
@@ -132,7 +133,7 @@ export class Spool {
         const s = statfsSync(this.opts.dir);
         this.freeBytes = s.bavail * s.bsize;
       } catch (err) {
-        return new BodyrouteError('SPOOL_IO', `cannot stat spool: ${errorMessage(err)}`, true, StoreStatus.OutOfResources);
+        return new BodyrouteError('SPOOL_IO', `cannot stat spool: ${errorMessage(err)}`, true, DimseStatus.OutOfResources);
       }
       this.freeCheckedAt = now;
     }
@@ -141,7 +142,7 @@ export class Spool {
         'SPOOL_FULL',
         `spool has ${this.freeBytes} bytes free, below spool.minFreeBytes (${this.opts.minFreeBytes})`,
         true,
-        StoreStatus.OutOfResources,
+        DimseStatus.OutOfResources,
       );
     }
     return undefined;
@@ -160,7 +161,7 @@ export class Spool {
     } catch (err) {
       await written.closed;
       await fsp.unlink(written.tmpPath).catch(() => undefined);
-      throw new BodyrouteError('SPOOL_IO', `cannot commit to spool: ${errorMessage(err)}`, true, StoreStatus.OutOfResources);
+      throw new BodyrouteError('SPOOL_IO', `cannot commit to spool: ${errorMessage(err)}`, true, DimseStatus.OutOfResources);
     }
     const s = written.summary;
     return {

@@ -1,17 +1,10 @@
 import { APPLICATION_CONTEXT_NAME, IMPLEMENTATION_CLASS_UID, trimUidPadding } from '../uids';
 import { IMPLEMENTATION_VERSION_NAME } from '../part10';
+import { AbortReason, AbortSource, ItemType, PduType } from './constants';
+
+export { PduType };
 
 /** DICOM upper-layer PDUs (PS3.8 §9.3) that bodyroute's receiver and sender write and read. */
-
-export const PduType = {
-  AssociateRq: 0x01,
-  AssociateAc: 0x02,
-  AssociateRj: 0x03,
-  PData: 0x04,
-  ReleaseRq: 0x05,
-  ReleaseRp: 0x06,
-  Abort: 0x07,
-} as const;
 
 export interface ProposedContext {
   id: number; // odd, 1..255
@@ -66,16 +59,20 @@ export function encodeAssociateRq(rq: AssociateRequest): Buffer {
   fixed.writeUInt16BE(1, 0); // protocol version
   aeField(rq.calledAeTitle).copy(fixed, 4);
   aeField(rq.callingAeTitle).copy(fixed, 20);
-  const parts: Buffer[] = [fixed, item(0x10, ascii(APPLICATION_CONTEXT_NAME))];
+  const parts: Buffer[] = [fixed, item(ItemType.ApplicationContext, ascii(APPLICATION_CONTEXT_NAME))];
   for (const c of rq.contexts) {
     const head = Buffer.from([c.id, 0, 0, 0]);
-    const subItems = [item(0x30, ascii(c.abstractSyntaxUid)), ...c.transferSyntaxUids.map((t) => item(0x40, ascii(t)))];
-    parts.push(item(0x20, Buffer.concat([head, ...subItems])));
+    const subItems = [item(ItemType.AbstractSyntax, ascii(c.abstractSyntaxUid)), ...c.transferSyntaxUids.map((t) => item(ItemType.TransferSyntax, ascii(t)))];
+    parts.push(item(ItemType.PresentationContextRq, Buffer.concat([head, ...subItems])));
   }
   const maxLen = Buffer.alloc(4);
   maxLen.writeUInt32BE(rq.maxPduLength, 0);
-  const userInfo = Buffer.concat([item(0x51, maxLen), item(0x52, ascii(IMPLEMENTATION_CLASS_UID)), item(0x55, ascii(IMPLEMENTATION_VERSION_NAME))]);
-  parts.push(item(0x50, userInfo));
+  const userInfo = Buffer.concat([
+    item(ItemType.MaxLength, maxLen),
+    item(ItemType.ImplementationClassUid, ascii(IMPLEMENTATION_CLASS_UID)),
+    item(ItemType.ImplementationVersionName, ascii(IMPLEMENTATION_VERSION_NAME)),
+  ]);
+  parts.push(item(ItemType.UserInformation, userInfo));
   return pdu(PduType.AssociateRq, Buffer.concat(parts));
 }
 
@@ -96,21 +93,21 @@ export function decodeAssociateAc(body: Buffer): AssociateAccept {
     const len = body.readUInt16BE(pos + 2);
     const value = body.subarray(pos + 4, pos + 4 + len);
     if (value.length < len) throw new PduFormatError('A-ASSOCIATE-AC item runs past the PDU');
-    if (type === 0x21) {
+    if (type === ItemType.PresentationContextAc) {
       if (len < 4) throw new PduFormatError('presentation context item too short');
       let ts = '';
       let sub = 4;
       while (sub + 4 <= value.length) {
         const subLen = value.readUInt16BE(sub + 2);
-        if (value[sub] === 0x40) ts = trimUid(value.subarray(sub + 4, sub + 4 + subLen));
+        if (value[sub] === ItemType.TransferSyntax) ts = trimUid(value.subarray(sub + 4, sub + 4 + subLen));
         sub += 4 + subLen;
       }
       contexts.push({ id: value[0], result: value[2], transferSyntaxUid: ts });
-    } else if (type === 0x50) {
+    } else if (type === ItemType.UserInformation) {
       let sub = 0;
       while (sub + 4 <= value.length) {
         const subLen = value.readUInt16BE(sub + 2);
-        if (value[sub] === 0x51 && subLen === 4) maxPduLength = value.readUInt32BE(sub + 4);
+        if (value[sub] === ItemType.MaxLength && subLen === 4) maxPduLength = value.readUInt32BE(sub + 4);
         sub += 4 + subLen;
       }
     }
@@ -149,20 +146,20 @@ export function decodeAssociateRq(body: Buffer): ReceivedAssociateRequest {
     const len = body.readUInt16BE(pos + 2);
     const value = body.subarray(pos + 4, pos + 4 + len);
     if (value.length < len) throw new PduFormatError('A-ASSOCIATE-RQ item runs past the PDU');
-    if (type === 0x10) out.applicationContextName = trimUid(value);
-    else if (type === 0x20) {
+    if (type === ItemType.ApplicationContext) out.applicationContextName = trimUid(value);
+    else if (type === ItemType.PresentationContextRq) {
       if (len < 4) throw new PduFormatError('presentation context item too short');
       const ctx: ProposedContext = { id: value[0], abstractSyntaxUid: '', transferSyntaxUids: [] };
       for (const sub of subItems(value, 4)) {
-        if (sub.type === 0x30) ctx.abstractSyntaxUid = trimUid(sub.value);
-        else if (sub.type === 0x40) ctx.transferSyntaxUids.push(trimUid(sub.value));
+        if (sub.type === ItemType.AbstractSyntax) ctx.abstractSyntaxUid = trimUid(sub.value);
+        else if (sub.type === ItemType.TransferSyntax) ctx.transferSyntaxUids.push(trimUid(sub.value));
       }
       out.contexts.push(ctx);
-    } else if (type === 0x50) {
+    } else if (type === ItemType.UserInformation) {
       for (const sub of subItems(value, 0)) {
-        if (sub.type === 0x51 && sub.value.length === 4) out.maxPduLength = sub.value.readUInt32BE(0);
-        else if (sub.type === 0x52) out.implementationClassUid = trimUid(sub.value);
-        else if (sub.type === 0x55) out.implementationVersionName = sub.value.toString('latin1').trim();
+        if (sub.type === ItemType.MaxLength && sub.value.length === 4) out.maxPduLength = sub.value.readUInt32BE(0);
+        else if (sub.type === ItemType.ImplementationClassUid) out.implementationClassUid = trimUid(sub.value);
+        else if (sub.type === ItemType.ImplementationVersionName) out.implementationVersionName = sub.value.toString('latin1').trim();
       }
     }
     pos += 4 + len;
@@ -189,14 +186,25 @@ export function encodeAssociateAc(rq: AssociateRequest, results: ContextResult[]
   fixed.writeUInt16BE(1, 0);
   aeField(rq.calledAeTitle).copy(fixed, 4);
   aeField(rq.callingAeTitle).copy(fixed, 20);
-  const parts: Buffer[] = [fixed, item(0x10, ascii(APPLICATION_CONTEXT_NAME))];
+  const parts: Buffer[] = [fixed, item(ItemType.ApplicationContext, ascii(APPLICATION_CONTEXT_NAME))];
   for (const r of results) {
     // a rejected context still names a transfer syntax item (its value is not significant)
-    parts.push(item(0x21, Buffer.concat([Buffer.from([r.id, 0, r.result, 0]), item(0x40, ascii(r.transferSyntaxUid))])));
+    parts.push(
+      item(ItemType.PresentationContextAc, Buffer.concat([Buffer.from([r.id, 0, r.result, 0]), item(ItemType.TransferSyntax, ascii(r.transferSyntaxUid))])),
+    );
   }
   const maxLen = Buffer.alloc(4);
   maxLen.writeUInt32BE(maxPduLength, 0);
-  parts.push(item(0x50, Buffer.concat([item(0x51, maxLen), item(0x52, ascii(IMPLEMENTATION_CLASS_UID)), item(0x55, ascii(IMPLEMENTATION_VERSION_NAME))])));
+  parts.push(
+    item(
+      ItemType.UserInformation,
+      Buffer.concat([
+        item(ItemType.MaxLength, maxLen),
+        item(ItemType.ImplementationClassUid, ascii(IMPLEMENTATION_CLASS_UID)),
+        item(ItemType.ImplementationVersionName, ascii(IMPLEMENTATION_VERSION_NAME)),
+      ]),
+    ),
+  );
   return pdu(PduType.AssociateAc, Buffer.concat(parts));
 }
 
@@ -249,7 +257,7 @@ export function decodePData(body: Buffer): Pdv[] {
 export const RELEASE_RQ = pdu(PduType.ReleaseRq, Buffer.alloc(4));
 export const RELEASE_RP = pdu(PduType.ReleaseRp, Buffer.alloc(4));
 
-export function encodeAbort(source = 0, reason = 0): Buffer {
+export function encodeAbort(source: number = AbortSource.ServiceUser, reason: number = AbortReason.NotSpecified): Buffer {
   return pdu(PduType.Abort, Buffer.from([0, 0, source, reason]));
 }
 
