@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { decide, HEADER_PRIOR_WEIGHT } from '../src/classify/classification';
 import { mulberry32 } from '../src/classify/metrics';
+import { Region } from '../src/regions/region';
 
 interface Acc {
   n: number;
@@ -69,7 +70,7 @@ function simulate(cv: CvFile, pick: (r: () => number) => HeaderCase, weight = HE
       const others = cv.classes.filter((x) => x !== p.region);
       header = [others[Math.floor(rnd() * others.length)]];
     }
-    const d = decide(logits, cv.classes, cv.temperature, cv.unknownThreshold, header, weight);
+    const d = decide(logits, cv.classes as Region[], cv.temperature, cv.unknownThreshold, header as Region[] | undefined, weight);
     const best = Object.entries(d.scores).sort((a, b) => b[1] - a[1])[0][0];
     if (best === p.region) right++;
     if (d.region !== 'unknown') {

@@ -1,3 +1,5 @@
+import { Region, UNKNOWN } from '../regions/region';
+
 /** What classifying one object produced. Never an exception: errors are outcomes too. */
 export type ClassifyOutcome =
   | ({ kind: 'classified'; sopInstanceUid: string; modality: string; model: string; frameIndex: number; numberOfFrames: number } & Decision)
@@ -17,19 +19,19 @@ export const HEADER_PRIOR_WEIGHT = 8;
 /** The region of one image and what decided it. */
 export interface Decision {
   /** A vocabulary region, or 'unknown' below the model's calibrated threshold. */
-  region: string;
+  region: Region | typeof UNKNOWN;
   confidence: number;
   scores: Record<string, number>;
   /** What decided: the image alone, or the image with the header's words as a prior. */
   evidence: Evidence;
   /** The image's own best region (before any header prior), for logs and audits. */
-  imageRegion: string;
+  imageRegion: Region;
   /** The regions the header named, when it named any the model knows. */
-  headerRegions?: string[];
+  headerRegions?: Region[];
 }
 
 /** Softmax with temperature: the image's scores over the model's classes. */
-export function imageScores(logits: ArrayLike<number>, classes: readonly string[], temperature: number): Record<string, number> {
+export function imageScores(logits: ArrayLike<number>, classes: readonly Region[], temperature: number): Record<string, number> {
   let max = Number.NEGATIVE_INFINITY;
   for (let k = 0; k < classes.length; k++) max = Math.max(max, logits[k] / temperature);
   const exps = classes.map((_, k) => Math.exp(logits[k] / temperature - max));
@@ -38,27 +40,29 @@ export function imageScores(logits: ArrayLike<number>, classes: readonly string[
 }
 
 /** The image's scores times the header's prior, renormalised; undefined when the header names no class. */
-export function fuseHeader(scores: Record<string, number>, headerRegions: readonly string[], weight = HEADER_PRIOR_WEIGHT): Record<string, number> | undefined {
-  const named = new Set(headerRegions.filter((r) => r in scores));
+export function fuseHeader(scores: Record<string, number>, headerRegions: readonly Region[], weight = HEADER_PRIOR_WEIGHT): Record<string, number> | undefined {
+  const named = new Set<string>(headerRegions.filter((r) => r in scores));
   if (named.size === 0) return undefined;
   const fused = Object.entries(scores).map(([c, p]) => [c, p * (named.has(c) ? weight : 1)] as const);
   const sum = fused.reduce((a, [, p]) => a + p, 0);
   return Object.fromEntries(fused.map(([c, p]) => [c, p / sum]));
 }
 
-function best(scores: Record<string, number>): [string, number] {
-  let top: [string, number] = ['unknown', -1];
-  for (const [c, p] of Object.entries(scores)) if (p > top[1]) top = [c, p];
+/** The best-scoring class (the scores' keys are the model's classes). */
+function best(scores: Record<string, number>): [Region, number] {
+  let top: [Region, number] | undefined;
+  for (const [c, p] of Object.entries(scores)) if (!top || p > top[1]) top = [c as Region, p];
+  if (!top) throw new Error('no scores');
   return top;
 }
 
 /** The region (or 'unknown' under the threshold), from the image and, if given, the header's regions. */
 export function decide(
   logits: ArrayLike<number>,
-  classes: readonly string[],
+  classes: readonly Region[],
   temperature: number,
   unknownThreshold: number,
-  headerRegions?: readonly string[],
+  headerRegions?: readonly Region[],
   headerWeight = HEADER_PRIOR_WEIGHT,
 ): Decision {
   const image = imageScores(logits, classes, temperature);
@@ -67,11 +71,11 @@ export function decide(
   const scores = fused ?? image;
   const [top, confidence] = best(scores);
   return {
-    region: confidence >= unknownThreshold ? top : 'unknown',
+    region: confidence >= unknownThreshold ? top : UNKNOWN,
     confidence,
     scores,
     evidence: fused ? 'image+header' : 'image',
     imageRegion,
-    ...(fused ? { headerRegions: (headerRegions as string[]).filter((r) => r in image) } : {}),
+    ...(fused && headerRegions ? { headerRegions: headerRegions.filter((r) => r in image) } : {}),
   };
 }

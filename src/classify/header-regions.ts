@@ -1,4 +1,4 @@
-import { Region } from './manifest';
+import { Region } from '../regions/region';
 
 /**
  * What the header says about the body region: Body Part Examined (PS3.16 Annex L defined

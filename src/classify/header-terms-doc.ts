@@ -1,5 +1,5 @@
 import { HEADER_TABLES } from './header-regions';
-import { Region } from './manifest';
+import { Region } from '../regions/region';
 
 /**
  * docs/header-terms.md, generated from the tables the router reads, so the documentation

@@ -7,6 +7,7 @@ import { decodeForClassification, DecodeError } from './decode';
 import { headerEvidence } from './header-regions';
 import { loadManifest, modelLabel } from './manifest';
 import { preprocess } from './preprocess';
+import { Region } from '../regions/region';
 
 /**
  * A worker thread that decodes, preprocesses and runs the model, so the router's event loop
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
         modality: string;
         frameIndex: number;
         numberOfFrames: number;
-        headerRegions?: string[];
+        headerRegions?: Region[];
       }[] = [];
       for (const job of req.jobs) {
         const started = performance.now();

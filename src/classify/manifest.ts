@@ -1,54 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { REGION_VOCABULARY } from '../regions/region';
 
 /** A model's manifest (models/<id>.json): everything the engine knows about a model comes from it. */
-export const REGION_VOCABULARY = [
-  'head',
-  'neck',
-  'chest',
-  'abdomen',
-  'pelvis',
-  'cspine',
-  'tspine',
-  'lspine',
-  'shoulder',
-  'upperarm',
-  'elbow',
-  'forearm',
-  'hand',
-  'hip',
-  'thigh',
-  'knee',
-  'lowerleg',
-  'foot',
-  'breast',
-] as const;
-export type Region = (typeof REGION_VOCABULARY)[number];
-
-/** DICOM Body Part Examined defined terms for the vocabulary. */
-export const BODY_PART_TERMS: Record<Region, string> = {
-  head: 'HEAD',
-  neck: 'NECK',
-  chest: 'CHEST',
-  abdomen: 'ABDOMEN',
-  pelvis: 'PELVIS',
-  cspine: 'CSPINE',
-  tspine: 'TSPINE',
-  lspine: 'LSPINE',
-  shoulder: 'SHOULDER',
-  upperarm: 'ARM',
-  elbow: 'ELBOW',
-  forearm: 'FOREARM',
-  hand: 'HAND',
-  hip: 'HIP',
-  thigh: 'THIGH',
-  knee: 'KNEE',
-  lowerleg: 'LEG',
-  foot: 'FOOT',
-  breast: 'BREAST',
-};
-
 const manifestSchema = z.object({
   id: z.string().min(1),
   version: z.string().min(1),

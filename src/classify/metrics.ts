@@ -1,3 +1,5 @@
+import { UNCLASSIFIED, UNKNOWN } from '../regions/region';
+
 /** Image-level evaluation, the tables a body-region classification paper reports. Pure functions. */
 export interface Prediction {
   truth: string;
@@ -86,7 +88,7 @@ export function evaluate(preds: Prediction[], coveredRegions: readonly string[])
     for (const p of predictedLabels) confusion[t][p] = preds.filter((x) => x.truth === t && x.predicted === p).length;
   }
   const covered = accuracyOf(preds.filter((p) => coveredRegions.includes(p.truth)));
-  const given = preds.filter((p) => p.predicted !== 'unknown' && p.predicted !== 'unclassified');
+  const given = preds.filter((p) => p.predicted !== UNKNOWN && p.predicted !== UNCLASSIFIED);
   const share = (k: number) => (preds.length ? k / preds.length : 0);
   return {
     n: overall.n,
@@ -96,7 +98,7 @@ export function evaluate(preds: Prediction[], coveredRegions: readonly string[])
     perModality,
     confusion,
     covered,
-    unknownRate: share(preds.filter((p) => p.predicted === 'unknown').length),
+    unknownRate: share(preds.filter((p) => p.predicted === UNKNOWN).length),
     top1: share(preds.filter((p) => (p.top ?? p.predicted) === p.truth).length),
     coverage: share(given.length),
     coveredAccuracy: given.length ? given.filter((p) => p.predicted === p.truth).length / given.length : null,

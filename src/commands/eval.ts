@@ -12,6 +12,7 @@ import { readFileMeta } from '../dicom/part10';
 import { Tags } from '../dicom/tags';
 import { classifyAll, DEFAULT_MODEL } from './classify';
 import { ExitCode } from './exit-code';
+import { UNCLASSIFIED } from '../regions/region';
 
 export const EVAL_HELP = `bodyroute eval --labels CSV --images DIR [--json FILE] [--model MANIFEST] [--threads N] [--image-only] [--series]
   Classifies the labelled images (CSV columns: file or path, relative to DIR; region; optional modality)
@@ -43,7 +44,7 @@ function seriesFacts(path: string): Omit<SeriesEvalImage, 'truth' | 'scores'> {
 }
 
 function topRegion(o: ClassifyOutcome): string {
-  if (o.kind !== 'classified') return 'unclassified';
+  if (o.kind !== 'classified') return UNCLASSIFIED;
   return Object.entries(o.scores).sort((a, b) => b[1] - a[1])[0][0];
 }
 
@@ -90,7 +91,7 @@ export async function evalCommand(args: string[]): Promise<number> {
       if (o.kind === 'classified' && o.evidence === 'image+header') decidedWithHeader++;
       preds.push({
         truth: row.region,
-        predicted: o.kind === 'classified' ? o.region : 'unclassified',
+        predicted: o.kind === 'classified' ? o.region : UNCLASSIFIED,
         top: topRegion(o),
         modality: (o.kind === 'classified' ? o.modality : (row.modality ?? '')).toUpperCase() || '?',
       });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { REGION_VOCABULARY } from '../classify/manifest';
+import { ROUTE_REGIONS } from '../regions/region';
 import { parseTag } from '../dicom/tags';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
 import { parseCidr } from '../ingest/peer-filter';
@@ -152,8 +152,6 @@ const dimseDestination = z
 const destinationSchema = z.discriminatedUnion('type', [folderDestination, dimseDestination]);
 
 const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
-
-const ROUTE_REGIONS = [...REGION_VOCABULARY, 'unknown', 'unclassified'] as const;
 
 const whenSchema = z
   .object({

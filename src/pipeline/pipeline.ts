@@ -15,6 +15,7 @@ import { TagWriter } from '../tag/tag-writer';
 import { RegionLabel } from '../tag/tagger';
 import { SeriesHolder } from './series-holder';
 import { Stage } from './stage';
+import { RouteRegion, UNCLASSIFIED } from '../regions/region';
 
 const RETRY_AFTER_ERROR_MS = 5000;
 
@@ -163,7 +164,7 @@ export class Pipeline {
     }
   }
 
-  private async deliver(obj: SpooledObject, label: RegionLabel | undefined, regions: string[]): Promise<void> {
+  private async deliver(obj: SpooledObject, label: RegionLabel | undefined, regions: RouteRegion[]): Promise<void> {
     try {
       const tagged = label ? await this.tag(obj, label) : obj;
       if (!tagged) return;
@@ -234,6 +235,6 @@ export class Pipeline {
 }
 
 /** The routing regions of one object on its own. */
-function regionsOf(c: ClassifyOutcome | undefined): string[] {
-  return c?.kind === 'classified' ? [c.region] : ['unclassified'];
+function regionsOf(c: ClassifyOutcome | undefined): RouteRegion[] {
+  return c?.kind === 'classified' ? [c.region] : [UNCLASSIFIED];
 }

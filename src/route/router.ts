@@ -1,10 +1,11 @@
 import { RouteConfig } from '../config/schema';
 import { parseTag } from '../dicom/tags';
+import { RouteRegion } from '../regions/region';
 
 /** What routing rules look at, for one object. */
 export interface RoutingFacts {
   /** The image's region, the series' regions (series mode), ['unknown'] or ['unclassified']. */
-  regions: string[];
+  regions: RouteRegion[];
   modality: string;
   callingAeTitle: string;
   calledAeTitle: string;

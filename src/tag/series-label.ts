@@ -1,5 +1,5 @@
-import { Region } from '../classify/manifest';
-import { isRegion, orderHeadToFoot, seriesBodyPartTerm } from './region-terms';
+import { seriesBodyPartTerm } from '../regions/body-part-terms';
+import { isRegion, orderHeadToFoot, Region } from '../regions/region';
 
 /** One image of a series as the labeller sees it. */
 export interface SeriesImage {

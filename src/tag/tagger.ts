@@ -3,8 +3,9 @@ import { encodeElement, encodeItem, NewElement, paddedValue, textValue } from '.
 import { Edit, spliceDataset } from '../dicom/splice';
 import { tag, Tags } from '../dicom/tags';
 import { blockTag, choosePrivateBlock, creatorTag } from './private-block';
-import { bodyPartTerm } from './region-terms';
+import { bodyPartTerm } from '../regions/body-part-terms';
 import { labelDescription, LO_MAX } from './series-description';
+import { UNKNOWN } from '../regions/region';
 
 /** What bodyroute writes into one image. */
 export interface RegionLabel {
@@ -75,7 +76,7 @@ export function tagEdits(data: Buffer, enc: Encoding, label: RegionLabel, opts: 
   if (label.evidence) edits.push(set(blockTag(g, block, PrivateOffsets.Evidence), 'CS', EVIDENCE_TERMS[label.evidence]));
 
   // the standard elements carry the series label in series mode, the image's region otherwise
-  const term = label.series ? label.series.term : label.imageRegion === 'unknown' ? undefined : bodyPartTerm(label.imageRegion);
+  const term = label.series ? label.series.term : label.imageRegion === UNKNOWN ? undefined : bodyPartTerm(label.imageRegion);
   const originals: Buffer[] = [];
   if (term) {
     const existing = topLevel(data, enc, [Tags.SpecificCharacterSet, Tags.SeriesDescription, Tags.BodyPartExamined]);

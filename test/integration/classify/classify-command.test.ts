@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLabels } from '../../../src/classify/labels';
-import { REGION_VOCABULARY } from '../../../src/classify/manifest';
+import { REGION_VOCABULARY } from '../../../src/regions/region';
 import { rawImage, str } from '../../helpers/synthetic-dicom';
 import { requireSharedData, requireTools, run, SHARED_DATA } from '../../helpers/tools';
 

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { decide, fuseHeader, HEADER_PRIOR_WEIGHT } from '../../../src/classify/classification';
+import { Region } from '../../../src/regions/region';
 
-const classes = ['head', 'chest', 'knee', 'shoulder'];
+const classes: Region[] = ['head', 'chest', 'knee', 'shoulder'];
 /** Logits whose softmax (temperature 1) is the given probabilities. */
 const logitsOf = (p: number[]) => p.map(Math.log);
 

@@ -50,10 +50,10 @@ describe('classify/metrics', () => {
   });
 
   it('answers unknown below the calibrated threshold, and applies the temperature', () => {
-    expect(decide([2, 0, 0], ['a', 'b', 'c'], 1, 0.5).region).to.equal('a');
-    expect(decide([2, 0, 0], ['a', 'b', 'c'], 1, 0.9).region).to.equal('unknown');
-    const hot = decide([2, 0, 0], ['a', 'b', 'c'], 10, 0);
-    expect(hot.confidence).to.be.below(decide([2, 0, 0], ['a', 'b', 'c'], 1, 0).confidence);
+    expect(decide([2, 0, 0], ['head', 'neck', 'chest'], 1, 0.5).region).to.equal('head');
+    expect(decide([2, 0, 0], ['head', 'neck', 'chest'], 1, 0.9).region).to.equal('unknown');
+    const hot = decide([2, 0, 0], ['head', 'neck', 'chest'], 10, 0);
+    expect(hot.confidence).to.be.below(decide([2, 0, 0], ['head', 'neck', 'chest'], 1, 0).confidence);
     expect(Object.values(hot.scores).reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-12);
   });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ElementReader, stringValue } from '../../../src/dicom/element-reader';
 import { tagDataset, TagOptions } from '../../../src/tag/tagger';
 import { labelDescription } from '../../../src/tag/series-description';
-import { seriesBodyPartTerm } from '../../../src/tag/region-terms';
+import { seriesBodyPartTerm } from '../../../src/regions/body-part-terms';
 import { encodeDataset, str } from '../../helpers/synthetic-dicom';
 
 const LE = { explicitVr: true, littleEndian: true };

@@ -1,36 +1,27 @@
-import { BODY_PART_TERMS, Region, REGION_VOCABULARY } from '../classify/manifest';
+import { isRegion, Region } from './region';
 
-/** Anatomical order, head to foot (limbs after the trunk they attach to). */
-const HEAD_TO_FOOT: Region[] = [
-  'head',
-  'neck',
-  'cspine',
-  'shoulder',
-  'upperarm',
-  'elbow',
-  'forearm',
-  'hand',
-  'breast',
-  'chest',
-  'tspine',
-  'abdomen',
-  'lspine',
-  'pelvis',
-  'hip',
-  'thigh',
-  'knee',
-  'lowerleg',
-  'foot',
-];
-
-export function isRegion(r: string): r is Region {
-  return (REGION_VOCABULARY as readonly string[]).includes(r);
-}
-
-export function orderHeadToFoot(regions: Iterable<string>): Region[] {
-  const set = new Set(regions);
-  return HEAD_TO_FOOT.filter((r) => set.has(r));
-}
+/** DICOM Body Part Examined defined terms for the vocabulary. */
+export const BODY_PART_TERMS: Record<Region, string> = {
+  head: 'HEAD',
+  neck: 'NECK',
+  chest: 'CHEST',
+  abdomen: 'ABDOMEN',
+  pelvis: 'PELVIS',
+  cspine: 'CSPINE',
+  tspine: 'TSPINE',
+  lspine: 'LSPINE',
+  shoulder: 'SHOULDER',
+  upperarm: 'ARM',
+  elbow: 'ELBOW',
+  forearm: 'FOREARM',
+  hand: 'HAND',
+  hip: 'HIP',
+  thigh: 'THIGH',
+  knee: 'KNEE',
+  lowerleg: 'LEG',
+  foot: 'FOOT',
+  breast: 'BREAST',
+};
 
 /** The Body Part Examined term for a region ('UNKNOWN' outside the vocabulary). */
 export function bodyPartTerm(region: string): string {
