@@ -4,7 +4,8 @@ import { writeFileAtomic } from '../spool/fs-durable';
 
 /**
  * Per-destination delivery state as an append-only journal: "+id" enqueued, "-id" delivered,
- * "!id" dead-lettered. Replayed at start, so every pending delivery survives kill -9.
+ * "!id" dead-lettered, "~id n" n failed attempts so far. Replayed at start, so every pending
+ * delivery, and how often it already failed, survives kill -9.
  * Appends are made durable by one coalesced fsync (group commit).
  */
 export class DeliveryJournal {
@@ -13,6 +14,8 @@ export class DeliveryJournal {
     await this.handle?.datasync();
   });
   private lines = 0;
+  /** Failed attempts of the pending ids, as replayed at open. */
+  private readonly attempts = new Map<string, number>();
 
   constructor(readonly path: string) {}
 
@@ -25,16 +28,20 @@ export class DeliveryJournal {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    const attempts = new Map<string, number>();
     for (const line of text.split('\n')) {
-      const id = line.slice(1).trim();
+      const [id, count] = line.slice(1).trim().split(' ');
       if (!id) continue;
       if (line[0] === '+') pending.add(id);
       else if (line[0] === '-' || line[0] === '!') pending.delete(id);
+      else if (line[0] === '~' && Number(count) > 0) attempts.set(id, Number(count));
     }
     const ids = [...pending];
+    this.attempts.clear();
+    for (const id of ids) if (attempts.has(id)) this.attempts.set(id, attempts.get(id)!);
     try {
-      await writeFileAtomic(this.path, ids.map((id) => `+${id}\n`).join(''));
-      this.lines = ids.length;
+      await writeFileAtomic(this.path, ids.map((id) => `+${id}\n${this.attempts.has(id) ? `~${id} ${this.attempts.get(id)}\n` : ''}`).join(''));
+      this.lines = ids.length + this.attempts.size;
     } catch {
       // no room to compact (a full disk): go on appending to the journal as it is
       await fsp.unlink(`${this.path}.${process.pid}.tmp`).catch(() => undefined);
@@ -67,6 +74,16 @@ export class DeliveryJournal {
 
   deadLettered(id: string): Promise<void> {
     return this.append(`!${id}\n`, 1);
+  }
+
+  /** Records that delivering `id` has now failed `attempts` times (so a restart does not start the count over). */
+  attempted(id: string, attempts: number): Promise<void> {
+    return this.append(`~${id} ${attempts}\n`, 1);
+  }
+
+  /** Failed attempts of a pending id when the journal was opened (0 for a new one). */
+  attemptsOf(id: string): number {
+    return this.attempts.get(id) ?? 0;
   }
 
   /** Starts the journal afresh once nothing is pending, so it does not grow without end. */

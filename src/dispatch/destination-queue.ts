@@ -78,10 +78,11 @@ export class DestinationQueue {
     return this.ids.has(id);
   }
 
-  add(item: DeliveryItem): void {
+  /** Queues an object; `attempts` is how often it already failed here (from the journal, after a restart). */
+  add(item: DeliveryItem, attempts = 0): void {
     if (this.ids.has(item.id)) return;
     this.ids.add(item.id);
-    this.pending.push({ item, attempts: 0, nextAttemptAt: 0, sending: false });
+    this.pending.push({ item, attempts, nextAttemptAt: 0, sending: false });
     this.wakeAll();
   }
 
@@ -234,6 +235,7 @@ export class DestinationQueue {
       this.o.onSettled(p.item.id);
       return;
     }
+    await this.o.journal.attempted(p.item.id, p.attempts);
     const delay = backoffDelay(this.o.retry, p.attempts);
     p.nextAttemptAt = now + delay;
     // Behind everything else, so one failing object never holds up the rest.

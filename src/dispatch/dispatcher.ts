@@ -156,7 +156,7 @@ export class Dispatcher {
     const queues = destinations.map((d) => this.queues.get(d)).filter((q): q is DestinationQueue => q !== undefined);
     this.outstanding.set(obj.id, (this.outstanding.get(obj.id) ?? 0) + queues.length);
     const item = deliveryItem(obj);
-    for (const q of queues) q.add(item);
+    for (const q of queues) q.add(item, this.journals.get(q.name)?.attemptsOf(obj.id) ?? 0);
   }
 
   private settled(id: string): void {

@@ -23,6 +23,28 @@ describe('dispatch/delivery-journal', () => {
     expect(readFileSync(path, 'utf8')).to.equal('+a\n+c\n'); // compacted on open
   });
 
+  it('keeps the failed-attempt counts of pending objects across a restart and a compaction', async () => {
+    const path = join(dir, 'pacs.journal');
+    const j = new DeliveryJournal(path);
+    await j.open();
+    await j.enqueue('a');
+    await j.enqueue('b');
+    await j.attempted('a', 1);
+    await j.attempted('a', 2);
+    await j.attempted('b', 1);
+    await j.delivered('b');
+    await j.close();
+    const again = new DeliveryJournal(path);
+    expect(await again.open()).to.deep.equal(['a']);
+    expect([again.attemptsOf('a'), again.attemptsOf('b'), again.attemptsOf('new')]).to.deep.equal([2, 0, 0]);
+    await again.close();
+    expect(readFileSync(path, 'utf8')).to.equal('+a\n~a 2\n');
+    const third = new DeliveryJournal(path);
+    await third.open();
+    expect(third.attemptsOf('a')).to.equal(2);
+    await third.close();
+  });
+
   it('ignores a torn last line (crash in the middle of an append)', async () => {
     const path = join(dir, 'x.journal');
     appendFileSync(path, '+a\n+b\n-a\n+');

@@ -138,6 +138,27 @@ describe('dispatch/destination-queue (fake sender, fake clock)', () => {
     expect(entries.filter((e) => e.message === 'delivery failed; will retry').map((e) => e.retryInMs)).to.deep.equal([1000, 2000]);
   });
 
+  it('counts the attempts an object already used before a restart', async () => {
+    const sender = new FakeSender(() => new BodyrouteError('DEST_STATUS_RETRYABLE', 'answered 0xA700', true, 0xa700));
+    const settled: string[] = [];
+    start([sender], settled);
+    queue!.add(item('a'), 2); // the journal said: failed twice before the restart
+    await until('dead-lettered', () => settled.length === 1);
+    expect(sender.calls).to.deep.equal(['a']);
+    expect(JSON.parse(readFileSync(join(tmp, 'dead', 'pacs', 'a.json'), 'utf8'))).to.include({ attempts: 3 });
+  });
+
+  it('journals every failed attempt', async () => {
+    const sender = new FakeSender((_id, call) => (call === 1 ? new BodyrouteError('DEST_STATUS_RETRYABLE', 'answered 0xA700', true, 0xa700) : undefined));
+    const settled: string[] = [];
+    start([sender], settled);
+    queue!.add(item('a'));
+    await until('first attempt journalled', () => journalLines().includes('~a 1'));
+    await clock.advance(1000);
+    await until('delivered', () => settled.length === 1);
+    expect(journalLines()).to.deep.equal(['~a 1', '-a']);
+  });
+
   it('dead-letters a non-retryable status at once', async () => {
     const sender = new FakeSender(() => new BodyrouteError('DEST_STATUS_FATAL', 'answered 0xA900', false, 0xa900));
     const settled: string[] = [];
