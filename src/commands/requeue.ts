@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load';
 import { Spool } from '../spool/spool';
 import { ExitCode } from './exit-code';
+import { SpoolLayout } from '../spool/layout';
 
 export const REQUEUE_HELP = `bodyroute requeue (--all | ID...) [--destination NAME] [--config FILE]
   Sends dead-lettered objects again: moves them from <spool>/dead/<destination>/ to
@@ -26,7 +27,8 @@ export async function requeueCommand(args: string[]): Promise<number> {
     return ExitCode.Usage;
   }
   const cfg = loadConfig(values.config as string);
-  const dead = join(cfg.spool.dir, 'dead');
+  const layout = new SpoolLayout(cfg.spool.dir);
+  const dead = layout.dead;
   const destinations = values.destination ? [values.destination] : await fsp.readdir(dead).catch(() => [] as string[]);
   const wanted = new Set(positionals);
   let moved = 0;
@@ -39,8 +41,8 @@ export async function requeueCommand(args: string[]): Promise<number> {
     for (const f of files) {
       const id = Spool.idOfFile(f);
       if (id === undefined || (!values.all && !wanted.has(id))) continue;
-      await fsp.mkdir(join(cfg.spool.dir, 'requeue', dest), { recursive: true, mode: 0o700 });
-      await fsp.rename(join(dead, dest, f), join(cfg.spool.dir, 'requeue', dest, f));
+      await fsp.mkdir(layout.requeueFor(dest), { recursive: true, mode: 0o700 });
+      await fsp.rename(join(layout.deadFor(dest), f), join(layout.requeueFor(dest), f));
       await fsp.unlink(join(dead, dest, `${id}.json`)).catch(() => undefined);
       wanted.delete(id);
       moved++;

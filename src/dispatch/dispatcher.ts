@@ -35,7 +35,7 @@ export class Dispatcher {
     private readonly spool: Spool,
     private readonly log: Logger,
   ) {
-    this.deadLetters = new DeadLetterBox(join(spool.dir, 'dead'));
+    this.deadLetters = new DeadLetterBox(spool.layout.dead);
   }
 
   private makeSender(d: DestinationConfig): Sender {
@@ -49,7 +49,7 @@ export class Dispatcher {
 
   /** Opens the journals; remembers which stored objects are still pending where. */
   async init(): Promise<void> {
-    await fsp.mkdir(join(this.spool.dir, 'queue'), { recursive: true, mode: 0o700 });
+    await fsp.mkdir(this.spool.layout.queue, { recursive: true, mode: 0o700 });
     for (const d of this.cfg.destinations) {
       for (const id of await this.addDestination(d, this.makeSenders(d))) {
         const list = this.recovered.get(id) ?? [];
@@ -61,7 +61,7 @@ export class Dispatcher {
 
   /** Opens the destination's journal and makes its queue; returns the ids its journal still holds. */
   private async addDestination(d: DestinationConfig, senders: Sender[]): Promise<string[]> {
-    const journal = new DeliveryJournal(join(this.spool.dir, 'queue', `${d.name}.journal`));
+    const journal = new DeliveryJournal(this.spool.layout.journal(d.name));
     const pending = await journal.open();
     this.journals.set(d.name, journal);
     const queue = new DestinationQueue({
@@ -183,7 +183,7 @@ export class Dispatcher {
     this.requeueBusy = true;
     let taken = 0;
     try {
-      const root = join(this.spool.dir, 'requeue');
+      const root = this.spool.layout.requeue;
       const dests = await fsp.readdir(root).catch(() => [] as string[]);
       for (const dest of dests) {
         const queue = this.queues.get(dest);

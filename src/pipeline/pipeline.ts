@@ -219,8 +219,8 @@ export class Pipeline {
   }
 
   /** Objects the pipeline cannot handle are kept, never deleted: <spool>/<folder>/<id>.dcm + reason. */
-  private async quarantine(id: string, path: string, reason: string, folder = 'quarantine'): Promise<void> {
-    const dir = join(this.o.spool.dir, folder);
+  private async quarantine(id: string, path: string, reason: string, folder: 'quarantine' | 'unrouted' = 'quarantine'): Promise<void> {
+    const dir = this.o.spool.layout.aside(folder);
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     await fsp.writeFile(join(dir, `${id}.txt`), reason + '\n', { mode: 0o600 });
     await fsp.rename(path, join(dir, `${id}.dcm`));

@@ -11,6 +11,7 @@ import { GroupSync } from './group-sync';
 import { ReceiveContext, SpooledObject } from './spooled-object';
 import { DimseStatus } from '../dicom/status';
 import { SpoolWriter, WrittenObject } from './spool-writer';
+import { SpoolLayout } from './layout';
 
 /**
  * The durable spool. Folders, each a stage of an object's life:
@@ -46,11 +47,15 @@ export class Spool {
     private readonly opts: SpoolOptions,
     private readonly log: Logger,
   ) {
-    this.tmpDir = join(opts.dir, 'tmp');
-    this.inboxDir = join(opts.dir, 'inbox');
-    this.storeDir = join(opts.dir, 'store');
+    this.layout = new SpoolLayout(opts.dir);
+    this.tmpDir = this.layout.tmp;
+    this.inboxDir = this.layout.inbox;
+    this.storeDir = this.layout.store;
     this.summaryTags = [...new Set([...SUMMARY_TAGS, ...(opts.extraSummaryTags ?? [])])];
   }
+
+  /** Where everything of this spool lives. */
+  readonly layout: SpoolLayout;
 
   get dir(): string {
     return this.opts.dir;

@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+
+/**
+ * Every folder and file of a spool, named in one place (docs/architecture.md, "On disk"). Whoever
+ * reads or writes the spool asks this for the path instead of spelling it.
+ */
+export class SpoolLayout {
+  constructor(readonly dir: string) {}
+
+  /** Objects being received; emptied at start (never acknowledged). */
+  get tmp(): string {
+    return join(this.dir, 'tmp');
+  }
+
+  /** Acknowledged, not yet routed. */
+  get inbox(): string {
+    return join(this.dir, 'inbox');
+  }
+
+  /** Routed, waiting for their destinations. */
+  get store(): string {
+    return join(this.dir, 'store');
+  }
+
+  /** Per-destination delivery journals. */
+  get queue(): string {
+    return join(this.dir, 'queue');
+  }
+
+  journal(destination: string): string {
+    return join(this.queue, `${destination}.journal`);
+  }
+
+  /** Objects a destination would not take, with <id>.json saying why. */
+  get dead(): string {
+    return join(this.dir, 'dead');
+  }
+
+  deadFor(destination: string): string {
+    return join(this.dead, destination);
+  }
+
+  /** Dead letters `bodyroute requeue` handed back; the running router takes them in. */
+  get requeue(): string {
+    return join(this.dir, 'requeue');
+  }
+
+  requeueFor(destination: string): string {
+    return join(this.requeue, destination);
+  }
+
+  /** Objects kept aside with a reason: `quarantine` (cannot be handled) or `unrouted` (no rule matched). */
+  aside(folder: 'quarantine' | 'unrouted'): string {
+    return join(this.dir, folder);
+  }
+}
