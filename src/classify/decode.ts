@@ -115,8 +115,7 @@ export function decodeForClassification(file: Buffer): DecodeOutcome {
   try {
     if (ts.encapsulated) {
       samples = decodeFrame(ts.uid, encapsulatedFrame(data, enc, a, frameIndex), g);
-      if (ts.uid === '1.2.840.10008.1.2.4.50' || ts.uid === '1.2.840.10008.1.2.4.51') planar = false; // decoder output is interleaved
-      if (ts.uid === '1.2.840.10008.1.2.5') planar = a.samplesPerPixel === 3; // RLE decodes colour planes separately
+      if (ts.decodedColour) planar = ts.decodedColour === 'planar' && a.samplesPerPixel === 3;
     } else {
       const el = a.pixelData;
       if (el.length === UNDEFINED_LENGTH) throw new DecodeError('native pixel data with undefined length');

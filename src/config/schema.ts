@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { ROUTE_REGIONS } from '../regions/region';
-import { parseTag } from '../dicom/tags';
+import { whenSchema } from '../route/conditions';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
 import { parseCidr } from '../ingest/peer-filter';
 
@@ -150,37 +149,6 @@ const dimseDestination = z
   .strict();
 
 const destinationSchema = z.discriminatedUnion('type', [folderDestination, dimseDestination]);
-
-const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
-
-const whenSchema = z
-  .object({
-    /** Vocabulary regions, 'unknown' (below the model's threshold) or 'unclassified' (not a CT/MR image). */
-    region: z
-      .union([z.enum(ROUTE_REGIONS), z.array(z.enum(ROUTE_REGIONS)).min(1)])
-      .transform((v) => (Array.isArray(v) ? v : [v]))
-      .optional(),
-    modality: oneOrMany.optional(),
-    callingAeTitle: oneOrMany.optional(),
-    calledAeTitle: oneOrMany.optional(),
-    /** "(gggg,eeee)": regular expression matched against the element's value. */
-    tags: z.record(z.string(), z.string()).optional(),
-  })
-  .strict()
-  .superRefine((w, ctx) => {
-    for (const [k, v] of Object.entries(w.tags ?? {})) {
-      try {
-        parseTag(k);
-      } catch (err) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tags', k], message: (err as Error).message });
-      }
-      try {
-        new RegExp(v);
-      } catch (err) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tags', k], message: `invalid regular expression: ${(err as Error).message}` });
-      }
-    }
-  });
 
 const routeSchema = z
   .object({

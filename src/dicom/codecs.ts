@@ -1,4 +1,5 @@
 import { Context, NativeCodecs } from 'dcmjs-codecs';
+import { Codec, findTransferSyntax } from './transfer-syntax';
 
 /** dcmjs-codecs' WebAssembly codecs, initialised once per thread. */
 let ready: Promise<void> | undefined;
@@ -21,31 +22,19 @@ export interface FrameGeometry {
 
 type Decoder = (ctx: Context, params?: Record<string, unknown>) => Context;
 
+/** Each codec of the transfer-syntax table (transfer-syntax.ts) and how dcmjs-codecs runs it. */
+const DECODERS: Record<Codec, { decode: Decoder; params?: Record<string, unknown> }> = {
+  jpeg: { decode: (c, p) => NativeCodecs.decodeJpeg(c, p) },
+  'jpeg-ycbcr': { decode: (c, p) => NativeCodecs.decodeJpeg(c, p), params: { convertColorspaceToRgb: true } },
+  'jpeg-ls': { decode: (c, p) => NativeCodecs.decodeJpegLs(c, p) },
+  jpeg2000: { decode: (c, p) => NativeCodecs.decodeJpeg2000(c, p) },
+  htj2k: { decode: (c, p) => NativeCodecs.decodeHtJpeg2000(c, p) },
+  rle: { decode: (c, p) => NativeCodecs.decodeRle(c, p) },
+};
+
 function decoderFor(transferSyntaxUid: string): { decode: Decoder; params?: Record<string, unknown> } | undefined {
-  switch (transferSyntaxUid) {
-    case '1.2.840.10008.1.2.4.50':
-    case '1.2.840.10008.1.2.4.51':
-      return { decode: (c, p) => NativeCodecs.decodeJpeg(c, p), params: { convertColorspaceToRgb: true } };
-    case '1.2.840.10008.1.2.4.57':
-    case '1.2.840.10008.1.2.4.70':
-      return { decode: (c, p) => NativeCodecs.decodeJpeg(c, p) };
-    case '1.2.840.10008.1.2.4.80':
-    case '1.2.840.10008.1.2.4.81':
-      return { decode: (c, p) => NativeCodecs.decodeJpegLs(c, p) };
-    case '1.2.840.10008.1.2.4.90':
-    case '1.2.840.10008.1.2.4.91':
-    case '1.2.840.10008.1.2.4.92':
-    case '1.2.840.10008.1.2.4.93':
-      return { decode: (c, p) => NativeCodecs.decodeJpeg2000(c, p) };
-    case '1.2.840.10008.1.2.4.201':
-    case '1.2.840.10008.1.2.4.202':
-    case '1.2.840.10008.1.2.4.203':
-      return { decode: (c, p) => NativeCodecs.decodeHtJpeg2000(c, p) };
-    case '1.2.840.10008.1.2.5':
-      return { decode: (c, p) => NativeCodecs.decodeRle(c, p) };
-    default:
-      return undefined;
-  }
+  const codec = findTransferSyntax(transferSyntaxUid)?.codec;
+  return codec ? DECODERS[codec] : undefined;
 }
 
 export function canDecode(transferSyntaxUid: string): boolean {

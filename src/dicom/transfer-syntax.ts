@@ -8,7 +8,17 @@ export interface TransferSyntax {
   encapsulated: boolean;
   /** The whole dataset is deflated (RFC 1951) after the file meta. */
   deflated: boolean;
+  /** Which of dcmjs-codecs' decoders reads its frames (codecs.ts); absent: bodyroute cannot decode it. */
+  codec?: Codec;
+  /**
+   * How the decoder lays out colour samples: `interleaved` (RGBRGB…, whatever Planar Configuration
+   * says), `planar` (RRR…GGG…BBB…, as RLE segments are), absent: as Planar Configuration says.
+   */
+  decodedColour?: 'interleaved' | 'planar';
 }
+
+/** dcmjs-codecs' decoders; `jpeg-ycbcr` converts YCbCr to RGB on the way (JPEG baseline/extended). */
+export type Codec = 'jpeg' | 'jpeg-ycbcr' | 'jpeg-ls' | 'jpeg2000' | 'htj2k' | 'rle';
 
 export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
@@ -24,20 +34,20 @@ const TABLE: TransferSyntax[] = [
   ts(EXPLICIT_VR_LITTLE_ENDIAN, 'Explicit VR Little Endian', { encapsulated: false }),
   ts(DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, 'Deflated Explicit VR Little Endian', { encapsulated: false, deflated: true }),
   ts(EXPLICIT_VR_BIG_ENDIAN, 'Explicit VR Big Endian', { littleEndian: false, encapsulated: false }),
-  ts('1.2.840.10008.1.2.4.50', 'JPEG Baseline (Process 1)'),
-  ts('1.2.840.10008.1.2.4.51', 'JPEG Extended (Process 2 & 4)'),
-  ts('1.2.840.10008.1.2.4.57', 'JPEG Lossless, Non-Hierarchical (Process 14)'),
-  ts('1.2.840.10008.1.2.4.70', 'JPEG Lossless, First-Order Prediction (Process 14 SV1)'),
-  ts('1.2.840.10008.1.2.4.80', 'JPEG-LS Lossless'),
-  ts('1.2.840.10008.1.2.4.81', 'JPEG-LS Near-Lossless'),
-  ts('1.2.840.10008.1.2.4.90', 'JPEG 2000 Lossless Only'),
-  ts('1.2.840.10008.1.2.4.91', 'JPEG 2000'),
-  ts('1.2.840.10008.1.2.4.92', 'JPEG 2000 Part 2 Multi-component Lossless Only'),
-  ts('1.2.840.10008.1.2.4.93', 'JPEG 2000 Part 2 Multi-component'),
-  ts('1.2.840.10008.1.2.4.201', 'HTJ2K Lossless'),
-  ts('1.2.840.10008.1.2.4.202', 'HTJ2K Lossless RPCL'),
-  ts('1.2.840.10008.1.2.4.203', 'HTJ2K'),
-  ts('1.2.840.10008.1.2.5', 'RLE Lossless'),
+  ts('1.2.840.10008.1.2.4.50', 'JPEG Baseline (Process 1)', { codec: 'jpeg-ycbcr', decodedColour: 'interleaved' }),
+  ts('1.2.840.10008.1.2.4.51', 'JPEG Extended (Process 2 & 4)', { codec: 'jpeg-ycbcr', decodedColour: 'interleaved' }),
+  ts('1.2.840.10008.1.2.4.57', 'JPEG Lossless, Non-Hierarchical (Process 14)', { codec: 'jpeg' }),
+  ts('1.2.840.10008.1.2.4.70', 'JPEG Lossless, First-Order Prediction (Process 14 SV1)', { codec: 'jpeg' }),
+  ts('1.2.840.10008.1.2.4.80', 'JPEG-LS Lossless', { codec: 'jpeg-ls' }),
+  ts('1.2.840.10008.1.2.4.81', 'JPEG-LS Near-Lossless', { codec: 'jpeg-ls' }),
+  ts('1.2.840.10008.1.2.4.90', 'JPEG 2000 Lossless Only', { codec: 'jpeg2000' }),
+  ts('1.2.840.10008.1.2.4.91', 'JPEG 2000', { codec: 'jpeg2000' }),
+  ts('1.2.840.10008.1.2.4.92', 'JPEG 2000 Part 2 Multi-component Lossless Only', { codec: 'jpeg2000' }),
+  ts('1.2.840.10008.1.2.4.93', 'JPEG 2000 Part 2 Multi-component', { codec: 'jpeg2000' }),
+  ts('1.2.840.10008.1.2.4.201', 'HTJ2K Lossless', { codec: 'htj2k' }),
+  ts('1.2.840.10008.1.2.4.202', 'HTJ2K Lossless RPCL', { codec: 'htj2k' }),
+  ts('1.2.840.10008.1.2.4.203', 'HTJ2K', { codec: 'htj2k' }),
+  ts('1.2.840.10008.1.2.5', 'RLE Lossless', { codec: 'rle', decodedColour: 'planar' }),
   ts('1.2.840.10008.1.2.4.100', 'MPEG2 Main Profile @ Main Level'),
   ts('1.2.840.10008.1.2.4.101', 'MPEG2 Main Profile @ High Level'),
   ts('1.2.840.10008.1.2.4.102', 'MPEG-4 AVC/H.264 High Profile'),

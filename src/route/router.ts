@@ -1,26 +1,14 @@
 import { RouteConfig } from '../config/schema';
-import { parseTag } from '../dicom/tags';
-import { RouteRegion } from '../regions/region';
+import { CONDITIONS, ConditionKey } from './conditions';
+import { RoutingFacts } from './facts';
 
-/** What routing rules look at, for one object. */
-export interface RoutingFacts {
-  /** The image's region, the series' regions (series mode), ['unknown'] or ['unclassified']. */
-  regions: RouteRegion[];
-  modality: string;
-  callingAeTitle: string;
-  calledAeTitle: string;
-  /** Top-level attribute values by tag (those the rules name). */
-  tags: Map<number, string>;
-}
+export type { RoutingFacts } from './facts';
 
 interface CompiledRule {
   to: string[];
   continue: boolean;
-  region?: Set<string>;
-  modality?: Set<string>;
-  callingAeTitle?: Set<string>;
-  calledAeTitle?: Set<string>;
-  tags: { tag: number; pattern: RegExp }[];
+  tests: ((facts: RoutingFacts) => boolean)[];
+  tags: number[];
 }
 
 /**
@@ -42,21 +30,13 @@ export class Router {
 
   /** Tags the rules need from each object. */
   get referencedTags(): number[] {
-    return [...new Set(this.rules.flatMap((r) => r.tags.map((t) => t.tag)))];
-  }
-
-  private matches(r: CompiledRule, f: RoutingFacts): boolean {
-    if (r.region && !f.regions.some((x) => r.region?.has(x))) return false;
-    if (r.modality && !r.modality.has(f.modality.toUpperCase())) return false;
-    if (r.callingAeTitle && !r.callingAeTitle.has(f.callingAeTitle.trim())) return false;
-    if (r.calledAeTitle && !r.calledAeTitle.has(f.calledAeTitle.trim())) return false;
-    return r.tags.every((t) => t.pattern.test(f.tags.get(t.tag) ?? ''));
+    return [...new Set(this.rules.flatMap((r) => r.tags))];
   }
 
   route(facts: RoutingFacts): string[] {
     const out: string[] = [];
     for (const rule of this.rules) {
-      if (!this.matches(rule, facts)) continue;
+      if (!rule.tests.every((test) => test(facts))) continue;
       for (const d of rule.to) if (!out.includes(d)) out.push(d);
       if (!rule.continue) break;
     }
@@ -65,13 +45,13 @@ export class Router {
 }
 
 function compile(rules: readonly RouteConfig[]): CompiledRule[] {
-  return rules.map((r) => ({
-    to: r.to,
-    continue: r.continue,
-    region: r.when?.region ? new Set(r.when.region) : undefined,
-    modality: r.when?.modality ? new Set(r.when.modality.map((m) => m.toUpperCase())) : undefined,
-    callingAeTitle: r.when?.callingAeTitle ? new Set(r.when.callingAeTitle.map((a) => a.trim())) : undefined,
-    calledAeTitle: r.when?.calledAeTitle ? new Set(r.when.calledAeTitle.map((a) => a.trim())) : undefined,
-    tags: Object.entries(r.when?.tags ?? {}).map(([t, p]) => ({ tag: parseTag(t), pattern: new RegExp(p) })),
-  }));
+  return rules.map((r) => {
+    const when = Object.entries(r.when ?? {}).filter(([, v]) => v !== undefined) as [ConditionKey, never][];
+    return {
+      to: r.to,
+      continue: r.continue,
+      tests: when.map(([key, value]) => CONDITIONS[key].compile(value)),
+      tags: r.when?.tags ? CONDITIONS.tags.tagsRead(r.when.tags) : [],
+    };
+  });
 }
