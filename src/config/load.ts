@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ZodError } from 'zod';
 import { Config, configSchema } from './schema';
+import { destinationType } from '../dispatch/destinations/registry';
 
 export class ConfigError extends Error {}
 
@@ -44,14 +45,9 @@ export function parseConfig(doc: unknown, baseDir: string): Config {
   const cfg = result.data;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   cfg.spool.dir = abs(cfg.spool.dir);
-  const absPem = (tls: { ca?: string; cert?: string; key?: string } | undefined) => {
-    for (const k of ['ca', 'cert', 'key'] as const) if (tls?.[k]) tls[k] = abs(tls[k] as string);
-  };
-  for (const d of cfg.destinations) {
-    if (d.type === 'folder') d.path = abs(d.path);
-    if (d.type === 'dimse') absPem(d.tls);
-  }
-  absPem(cfg.listen.tls);
+  for (const d of cfg.destinations) destinationType(d).resolvePaths(d, abs);
+  const tls = cfg.listen.tls;
+  if (tls) for (const k of ['ca', 'cert', 'key'] as const) if (tls[k]) tls[k] = abs(tls[k] as string);
   cfg.classifier.model = cfg.classifier.model ? abs(cfg.classifier.model) : SHIPPED_MODEL;
   if (cfg.classifier.enabled) checkModel(cfg.classifier.model);
   return cfg;

@@ -1,20 +1,13 @@
 import { z } from 'zod';
 import { whenSchema } from '../route/conditions';
-import { findTransferSyntax } from '../dicom/transfer-syntax';
+import { destinationSchema } from '../dispatch/destinations/registry';
+import { aeTitle, duration } from './fields';
 import { parseCidr } from '../ingest/peer-filter';
 
 /**
  * The configuration file's schema. Every key is documented in docs/configuration.md;
  * unknown keys are errors so that a typo never silently falls back to a default.
  */
-
-const aeTitle = z
-  .string()
-  .min(1)
-  .max(16)
-  .regex(/^[\x20-\x5b\x5d-\x7e]*[^ ][\x20-\x5b\x5d-\x7e]*$/, 'an AE title is 1-16 printable characters, no backslash, not all spaces');
-
-const duration = z.number().int().nonnegative();
 
 const listenTlsSchema = z
   .object({
@@ -25,20 +18,6 @@ const listenTlsSchema = z
     ca: z.string().min(1).optional(),
     /** Refuse peers without a certificate signed by `ca`. */
     requireClientCertificate: z.boolean().default(false),
-  })
-  .strict();
-
-const destinationTlsSchema = z
-  .object({
-    /** CA bundle that signs the destination's certificate (default: the system's). */
-    ca: z.string().min(1).optional(),
-    /** Client certificate and key, for destinations that require one. */
-    cert: z.string().min(1).optional(),
-    key: z.string().min(1).optional(),
-    /** Verify the destination's certificate (leave on outside of tests). */
-    rejectUnauthorized: z.boolean().default(true),
-    /** Name to check the certificate against (default: host). */
-    servername: z.string().min(1).optional(),
   })
   .strict();
 
@@ -99,56 +78,6 @@ const retrySchema = z
     factor: z.number().min(1).default(2),
   })
   .strict();
-
-const folderDestination = z
-  .object({
-    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a destination name is 1-64 letters, digits, _ or -'),
-    type: z.literal('folder'),
-    path: z.string().min(1),
-  })
-  .strict();
-
-const dimseDestination = z
-  .object({
-    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a destination name is 1-64 letters, digits, _ or -'),
-    type: z.literal('dimse'),
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65535),
-    aeTitle,
-    /** Calling AE title bodyroute uses towards this destination (default: listen.aeTitle). */
-    callingAeTitle: aeTitle.optional(),
-    connectTimeoutMs: duration.default(10000),
-    /** How long to wait for each C-STORE response (ms). */
-    responseTimeoutMs: duration.default(60000),
-    /** Keep an idle association open this long for the next object (ms). */
-    idleReleaseMs: duration.default(2000),
-    maxPduLength: z
-      .number()
-      .int()
-      .min(4096)
-      .max(16 * 1024 * 1024)
-      .default(262144),
-    /** Associations used at once towards this destination (objects are then not delivered strictly in order). */
-    associations: z.number().int().min(1).max(16).default(1),
-    /** DICOM TLS towards this destination; absent = plain TCP. */
-    tls: destinationTlsSchema.optional(),
-    /**
-     * Transfer syntaxes the destination takes (UIDs). Absent: whatever it accepts at association.
-     * An object in another syntax is decompressed to Explicit VR Little Endian when that is listed.
-     */
-    transferSyntaxes: z
-      .array(
-        z.string().refine(
-          (uid) => findTransferSyntax(uid) !== undefined,
-          (uid) => ({ message: `"${uid}" is not a transfer syntax bodyroute knows` }),
-        ),
-      )
-      .min(1)
-      .optional(),
-  })
-  .strict();
-
-const destinationSchema = z.discriminatedUnion('type', [folderDestination, dimseDestination]);
 
 const routeSchema = z
   .object({
@@ -256,12 +185,11 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 export type DestinationConfig = Config['destinations'][number];
-export type DimseDestinationConfig = z.infer<typeof dimseDestination>;
-export type FolderDestinationConfig = z.infer<typeof folderDestination>;
+export type { DimseDestinationConfig, DestinationTlsConfig } from '../dispatch/destinations/dimse';
+export type { FolderDestinationConfig } from '../dispatch/destinations/folder';
 export type ListenConfig = Config['listen'];
 export type RetryConfig = Config['retry'];
 export type RouteConfig = Config['routes'][number];
 export type ClassifierConfig = Config['classifier'];
-export type DestinationTlsConfig = z.infer<typeof destinationTlsSchema>;
 export type TaggingConfig = Config['tagging'];
 export type RouteCondition = NonNullable<RouteConfig['when']>;

@@ -1,4 +1,4 @@
-import { DimseDestinationConfig } from '../config/schema';
+import type { DimseDestinationConfig } from './destinations/dimse';
 import { initCodecs } from '../dicom/codecs';
 import { decompressDataset, TRANSCODE_TARGET, whyNotDecompressible } from '../dicom/transcode';
 import { findTransferSyntax } from '../dicom/transfer-syntax';

@@ -10,8 +10,7 @@ import { DeliveryItem, deliveryItem } from './delivery-item';
 import { Sender } from './sender';
 import { DeliveryJournal } from './delivery-journal';
 import { DestinationQueue } from './destination-queue';
-import { DimseSender } from './dimse-sender';
-import { FolderSender } from './folder-sender';
+import { destinationType } from './destinations/registry';
 
 const REQUEUE_POLL_MS = 2000;
 
@@ -39,12 +38,12 @@ export class Dispatcher {
   }
 
   private makeSender(d: DestinationConfig): Sender {
-    return d.type === 'folder' ? new FolderSender(d) : new DimseSender(d, this.cfg.listen.aeTitle, this.log.child({ component: `dispatch:${d.name}` }));
+    return destinationType(d).createSender(d, { callingAeTitle: this.cfg.listen.aeTitle, log: this.log.child({ component: `dispatch:${d.name}` }) });
   }
 
   /** One sender per lane (association) of the destination. */
   private makeSenders(d: DestinationConfig): Sender[] {
-    return Array.from({ length: d.type === 'dimse' ? d.associations : 1 }, () => this.makeSender(d));
+    return Array.from({ length: destinationType(d).lanes(d) }, () => this.makeSender(d));
   }
 
   /** Opens the journals; remembers which stored objects are still pending where. */
@@ -70,7 +69,7 @@ export class Dispatcher {
       journal,
       deadLetters: this.deadLetters,
       retry: this.cfg.retry,
-      idleReleaseMs: d.type === 'dimse' ? d.idleReleaseMs : 0,
+      idleReleaseMs: destinationType(d).idleReleaseMs(d),
       log: this.log.child({ component: `dispatch:${d.name}` }),
       onSettled: (id) => this.settled(id),
     });
@@ -101,7 +100,7 @@ export class Dispatcher {
           this.log.warn('new destination has an old journal; its entries are left to the next restart', { destination: d.name, entries: pending.length });
         applied.push(`destinations.${d.name} (added)`);
       } else if (made || retryChanged) {
-        await queue.reconfigure({ senders: made ?? this.makeSenders(d), idleReleaseMs: d.type === 'dimse' ? d.idleReleaseMs : 0, retry });
+        await queue.reconfigure({ senders: made ?? this.makeSenders(d), idleReleaseMs: destinationType(d).idleReleaseMs(d), retry });
         if (made) applied.push(`destinations.${d.name}`);
       }
     }

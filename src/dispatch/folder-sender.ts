@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { FolderDestinationConfig } from '../config/schema';
+import type { FolderDestinationConfig } from './destinations/folder';
 import { buildFileMetaHeader } from '../dicom/part10';
 import { isSafeUid } from '../dicom/uids';
 import { BodyrouteError, errorMessage } from '../errors';

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/** Schema pieces shared by the configuration and the destination types' own schemas. */
+
+export const aeTitle = z
+  .string()
+  .min(1)
+  .max(16)
+  .regex(/^[\x20-\x5b\x5d-\x7e]*[^ ][\x20-\x5b\x5d-\x7e]*$/, 'an AE title is 1-16 printable characters, no backslash, not all spaces');
+
+/** Milliseconds. */
+export const duration = z.number().int().nonnegative();
+
+export const destinationName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a destination name is 1-64 letters, digits, _ or -');
