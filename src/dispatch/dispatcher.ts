@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { Clock } from '../clock';
 import { Config, DestinationConfig } from '../config/schema';
 import { errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
@@ -33,11 +34,14 @@ export class Dispatcher {
     private readonly cfg: Config,
     private readonly spool: Spool,
     private readonly log: Logger,
+    /** Test seam: senders (and time) other than the destination types' own. */
+    private readonly seams: { makeSender?: (d: DestinationConfig) => Sender; clock?: Clock } = {},
   ) {
     this.deadLetters = new DeadLetterBox(spool.layout.dead);
   }
 
   private makeSender(d: DestinationConfig): Sender {
+    if (this.seams.makeSender) return this.seams.makeSender(d);
     return destinationType(d).createSender(d, { callingAeTitle: this.cfg.listen.aeTitle, log: this.log.child({ component: `dispatch:${d.name}` }) });
   }
 
@@ -72,6 +76,7 @@ export class Dispatcher {
       idleReleaseMs: destinationType(d).idleReleaseMs(d),
       log: this.log.child({ component: `dispatch:${d.name}` }),
       onSettled: (id) => this.settled(id),
+      clock: this.seams.clock,
     });
     this.queues.set(d.name, queue);
     return pending;

@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../../src/config/load';
+import { Config } from '../../../src/config/schema';
+import { DeliveryItem } from '../../../src/dispatch/delivery-item';
+import { Dispatcher } from '../../../src/dispatch/dispatcher';
+import { Sender } from '../../../src/dispatch/sender';
+import { BodyrouteError } from '../../../src/errors';
+import { Spool } from '../../../src/spool/spool';
+import { FakeClock, until } from '../../helpers/fake-clock';
+import { recordingLogger } from '../../helpers/recording-logger';
+import { writeSyntheticImage } from '../../helpers/synthetic-dicom';
+
+/** Delivers, or refuses for good, as the test says; records per destination. */
+class FakeSender implements Sender {
+  readonly description = 'fake';
+  constructor(
+    private readonly name: string,
+    private readonly delivered: Map<string, string[]>,
+    private readonly refuse: Set<string>,
+  ) {}
+  async send(item: DeliveryItem): Promise<void> {
+    if (this.refuse.has(this.name)) throw new BodyrouteError('DEST_STATUS_FATAL', 'answered 0xA900', false, 0xa900);
+    this.delivered.set(this.name, [...(this.delivered.get(this.name) ?? []), item.id]);
+  }
+  async idle(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+describe('dispatch/dispatcher (fake senders, real spool folder)', () => {
+  let tmp: string;
+  let cfg: Config;
+  let spool: Spool;
+  let dispatcher: Dispatcher | undefined;
+  const delivered = new Map<string, string[]>();
+  const refuse = new Set<string>();
+
+  beforeEach(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-dispatcher-'));
+    delivered.clear();
+    refuse.clear();
+    cfg = parseConfig(
+      {
+        spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+        destinations: [
+          { name: 'a', type: 'folder', path: 'a' },
+          { name: 'b', type: 'folder', path: 'b' },
+        ],
+        routes: [{ to: ['a', 'b'] }],
+      },
+      tmp,
+    );
+    spool = new Spool({ dir: cfg.spool.dir, minFreeBytes: 0, maxObjectBytes: 1 << 30 }, recordingLogger().log);
+    await spool.init();
+  });
+
+  afterEach(async () => {
+    await dispatcher?.stop();
+    dispatcher = undefined;
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  async function startDispatcher(): Promise<Dispatcher> {
+    dispatcher = new Dispatcher(cfg, spool, recordingLogger().log, { makeSender: (d) => new FakeSender(d.name, delivered, refuse), clock: new FakeClock() });
+    await dispatcher.init();
+    await dispatcher.recoverStored();
+    dispatcher.start();
+    return dispatcher;
+  }
+
+  /** An object as the pipeline leaves it: in store/, its deliveries journalled. */
+  async function stored(d: Dispatcher, destinations: string[]): Promise<string> {
+    const id = spool.newId();
+    writeSyntheticImage(spool.storePath(id), { rows: 8, columns: 8 });
+    const obj = await spool.load(id, spool.storePath(id));
+    await d.journal(obj, destinations);
+    d.activate(obj, destinations);
+    return id;
+  }
+
+  it('removes a stored object once every destination it was routed to has settled it, delivered or dead-lettered', async () => {
+    refuse.add('b');
+    const d = await startDispatcher();
+    const id = await stored(d, ['a', 'b']);
+    await until('settled everywhere', () => !existsSync(spool.storePath(id)));
+    expect(delivered.get('a')).to.deep.equal([id]);
+    expect(existsSync(join(spool.layout.deadFor('b'), `${id}.json`))).to.equal(true);
+  });
+
+  it('after a restart, delivers what the journal still holds, though the object never reached a queue before the crash', async () => {
+    const first = await startDispatcher();
+    refuse.add('a');
+    refuse.add('b');
+    const id = spool.newId();
+    writeSyntheticImage(spool.storePath(id), { rows: 8, columns: 8 });
+    const obj = await spool.load(id, spool.storePath(id));
+    await first.journal(obj, ['a', 'b']);
+    // stopped before it was handed to the queues: a crash between journal and activation
+    await first.stop();
+    dispatcher = undefined;
+    refuse.clear();
+    await startDispatcher();
+    await until('recovered and delivered to both', () => delivered.get('a')?.length === 1 && delivered.get('b')?.length === 1);
+    await until('removed', () => !existsSync(spool.storePath(id)));
+  });
+
+  it('takes back what `bodyroute requeue` put in requeue/<destination>/ for that destination only', async () => {
+    const id = spool.newId();
+    mkdirSync(spool.layout.requeueFor('b'), { recursive: true });
+    writeSyntheticImage(join(tmp, 'dead.dcm'), { rows: 8, columns: 8 });
+    renameSync(join(tmp, 'dead.dcm'), join(spool.layout.requeueFor('b'), `${id}.dcm`));
+    await startDispatcher(); // takes requeue/ in at start, then every 2 s
+    await until('delivered to b', () => delivered.get('b')?.length === 1);
+    expect(delivered.get('b')).to.deep.equal([id]);
+    expect(delivered.get('a')).to.equal(undefined);
+  });
+
+  it('adds a destination live and routes nothing to one it does not know', async () => {
+    const d = await startDispatcher();
+    const { applied } = await d.reconfigure([...cfg.destinations, { name: 'c', type: 'folder', path: join(tmp, 'c') }], cfg.retry);
+    expect(applied).to.deep.equal(['destinations.c (added)']);
+    await stored(d, ['c']);
+    await until('delivered to the new destination', () => delivered.get('c')?.length === 1);
+    const refused = await d.journal({ id: 'x' } as never, ['nowhere']).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(refused?.message).to.match(/unknown destination nowhere/);
+  });
+});
