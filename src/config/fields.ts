@@ -12,3 +12,11 @@ export const aeTitle = z
 export const duration = z.number().int().nonnegative();
 
 export const destinationName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a destination name is 1-64 letters, digits, _ or -');
+
+/** Largest PDU announced or accepted (bytes). */
+export const maxPduLength = z
+  .number()
+  .int()
+  .min(4096)
+  .max(16 * 1024 * 1024)
+  .default(262144);

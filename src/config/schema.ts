@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { whenSchema } from '../route/conditions';
 import { destinationSchema } from '../dispatch/destinations/registry';
-import { aeTitle, duration } from './fields';
+import { aeTitle, duration, maxPduLength } from './fields';
 import { parseCidr } from '../ingest/peer-filter';
 
 /**
@@ -32,12 +32,7 @@ const listenSchema = z
     /** Peer addresses allowed to associate, as CIDR blocks or single addresses; empty = any. */
     allowedPeers: z.array(z.string().refine((c) => parseCidr(c) !== undefined, 'not an IPv4/IPv6 address or CIDR block (e.g. 10.1.0.0/16)')).default([]),
     /** Largest P-DATA PDU bodyroute accepts (bytes), announced in A-ASSOCIATE-AC. */
-    maxPduLength: z
-      .number()
-      .int()
-      .min(4096)
-      .max(16 * 1024 * 1024)
-      .default(262144),
+    maxPduLength,
     /** Concurrent associations; one more is rejected (transient, local limit exceeded). */
     maxAssociations: z.number().int().min(1).default(32),
     /** Objects larger than this are answered with A700 (out of resources). */

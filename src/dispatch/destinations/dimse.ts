@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { aeTitle, destinationName, duration } from '../../config/fields';
+import { aeTitle, destinationName, duration, maxPduLength } from '../../config/fields';
 import { findTransferSyntax } from '../../dicom/transfer-syntax';
 import { DimseSender } from '../dimse-sender';
 import { DestinationType } from './destination-type';
@@ -33,12 +33,7 @@ export const dimseSchema = z
     responseTimeoutMs: duration.default(60000),
     /** Keep an idle association open this long for the next object (ms). */
     idleReleaseMs: duration.default(2000),
-    maxPduLength: z
-      .number()
-      .int()
-      .min(4096)
-      .max(16 * 1024 * 1024)
-      .default(262144),
+    maxPduLength,
     /** Associations used at once towards this destination (objects are then not delivered strictly in order). */
     associations: z.number().int().min(1).max(16).default(1),
     /** DICOM TLS towards this destination; absent = plain TCP. */
