@@ -8,10 +8,33 @@ import { waitFor } from './tools';
 export interface BodyrouteProcess {
   port: number;
   proc: ChildProcess;
+  /** Everything it wrote (JSON log lines unless the test's config asks for text). */
   logs(): string;
-  /** Log lines arrive asynchronously: wait until one matches. */
-  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** The log entries so far, as data. */
+  entries(): LogEntry[];
+  /** Log entries arrive asynchronously: wait until one matches; returns it. */
+  waitForEntry(match: EntryMatch, timeoutMs?: number): Promise<LogEntry>;
   kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface LogEntry {
+  level: string;
+  message: string;
+  [field: string]: unknown;
+}
+
+/** Fields an entry must have: a value to equal, or a pattern its text must match. */
+export type EntryMatch = Record<string, string | number | boolean | RegExp>;
+
+export function entryMatches(e: LogEntry, match: EntryMatch): boolean {
+  return Object.entries(match).every(([k, want]) => (want instanceof RegExp ? e[k] !== undefined && want.test(String(e[k])) : e[k] === want));
+}
+
+function parseEntries(out: string): LogEntry[] {
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogEntry);
 }
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
@@ -26,9 +49,10 @@ export function folderConfig(dir: string, listen: Record<string, unknown> = {}):
   };
 }
 
+/** Starts `bodyroute serve` on the config; it logs JSON (read as data by the tests) unless the config says otherwise. */
 export async function startBodyroute(dir: string, config: Record<string, unknown>, name = 'bodyroute'): Promise<BodyrouteProcess> {
   const configPath = join(dir, `${name}.yaml`);
-  writeFileSync(configPath, stringify(config));
+  writeFileSync(configPath, stringify({ ...config, logging: { format: 'json', ...(config.logging as Record<string, unknown> | undefined) } }));
   const proc = spawn(process.execPath, [CLI, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -46,9 +70,14 @@ export async function startBodyroute(dir: string, config: Record<string, unknown
     port,
     proc,
     logs: () => out,
-    waitForLog: async (pattern: RegExp, timeoutMs = 5000) => {
-      await waitFor(`a log line matching ${pattern}`, () => pattern.test(out), timeoutMs, 20);
-    },
+    entries: () => parseEntries(out),
+    waitForEntry: (match: EntryMatch, timeoutMs = 5000) =>
+      waitFor(
+        `a log entry with ${JSON.stringify(match, (_k, v: unknown) => (v instanceof RegExp ? String(v) : v))}`,
+        () => parseEntries(out).find((e) => entryMatches(e, match)),
+        timeoutMs,
+        20,
+      ),
     kill: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
@@ -58,11 +87,7 @@ export async function startBodyroute(dir: string, config: Record<string, unknown
   };
 }
 
-/** The JSON log lines (logging.format: json) bodyroute has written so far, as data. */
-export function jsonLogLines(br: BodyrouteProcess): { level: string; message: string; [field: string]: unknown }[] {
-  return br
-    .logs()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { level: string; message: string });
+/** The JSON log lines bodyroute has written so far, as data. */
+export function jsonLogLines(br: BodyrouteProcess): LogEntry[] {
+  return br.entries();
 }

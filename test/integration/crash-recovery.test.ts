@@ -50,7 +50,7 @@ describe('kill -9 while objects arrive: every acknowledged object is delivered a
     expect(acknowledged.size).to.be.lessThan(OBJECTS);
 
     br = await startBodyroute(tmp, config, 'restarted');
-    await br.waitForLog(/recovered pending deliveries|re-processing acknowledged objects/);
+    await br.waitForEntry({ message: /^(recovered pending deliveries|re-processing acknowledged objects left in the inbox)$/ });
     scp = await startStorescp(join(tmp, 'received'), 'STORESCP', scpPort);
     const s = scp;
     await waitFor(

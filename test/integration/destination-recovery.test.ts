@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
-import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { BodyrouteProcess, startBodyroute, entryMatches } from '../helpers/bodyroute-process';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
 import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
 import { freePort, requireTools, run, waitFor } from '../helpers/tools';
@@ -47,8 +47,8 @@ describe('destination down: acknowledged, then delivered when it comes back', fu
     run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files]);
     // several retry rounds pass while the destination is down: far more than maxAttempts
     await new Promise((r) => setTimeout(r, 3 * RETRY_MAX_MS));
-    expect(br.logs()).to.match(/destination unavailable; objects stay queued destination=pacs/);
-    expect(br.logs()).not.to.match(/dead-lettered/);
+    expect(br.entries().some((e) => entryMatches(e, { message: 'destination unavailable; objects stay queued', destination: 'pacs' }))).to.equal(true);
+    expect(br.entries().filter((e) => e.message === 'object dead-lettered')).to.deep.equal([]);
 
     const upAt = Date.now();
     scp = await startStorescp(join(tmp, 'received'), 'STORESCP', scpPort);
@@ -57,6 +57,6 @@ describe('destination down: acknowledged, then delivered when it comes back', fu
     const took = Date.now() - upAt;
     expect(took).to.be.lessThan(RETRY_MAX_MS + 1500);
     expect(s.sopInstanceUids()).to.deep.equal(new Set(files.map((f) => readFileMeta(readFileSync(f)).sopInstanceUid)));
-    await br.waitForLog(/destination available again destination=pacs/);
+    await br.waitForEntry({ message: 'destination available again', destination: 'pacs' });
   });
 });

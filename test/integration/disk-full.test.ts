@@ -72,7 +72,7 @@ describe('a full spool disk: refused with 0xA700, nothing half-written, service 
     const first = sendEach(br.port, files, uidOf);
     expect(first.ok.length).to.be.within(1, 9);
     expect(first.failed).to.equal(10 - first.ok.length);
-    await br.waitForLog(/C-STORE failed .*status=0xA700 code=SPOOL_IO/);
+    await br.waitForEntry({ message: 'C-STORE failed', status: '0xA700', code: 'SPOOL_IO' });
     expect(readdirSync(join(mountPoint, 'spool', 'tmp')), 'no half-written file').to.deep.equal([]);
 
     // space returns as the destination comes up and the spool drains
@@ -101,7 +101,7 @@ describe('a full spool disk: refused with 0xA700, nothing half-written, service 
     rmSync(spoolTmp, { recursive: true });
     writeFileSync(spoolTmp, 'not a folder');
     expect(sendEach(br.port, [files[0]], uidOf).failed).to.equal(1);
-    await br.waitForLog(/C-STORE failed .*status=0xA700 code=SPOOL_IO reason="cannot create spool file: ENOTDIR/);
+    await br.waitForEntry({ message: 'C-STORE failed', status: '0xA700', code: 'SPOOL_IO', reason: /^cannot create spool file: ENOTDIR/ });
     rmSync(spoolTmp);
     mkdirSync(spoolTmp, { mode: 0o700 });
     expect(sendEach(br.port, [files[0]], uidOf).failed, 'writable again').to.equal(0);

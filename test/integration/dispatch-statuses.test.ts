@@ -88,16 +88,20 @@ describe('dispatch: destination statuses, retries and dead letters', function ()
     const record = JSON.parse(readFileSync(join(tmp, 'spool', 'dead', 'pacs', `${id}.json`), 'utf8'));
     expect(record).to.include({ destination: 'pacs', code: 'DEST_STATUS_FATAL', status: '0xA900', attempts: 1 });
     expect(existsSync(join(tmp, 'spool', 'dead', 'pacs', `${id}.dcm`))).to.equal(true);
-    await br.waitForLog(
-      new RegExp(
-        `object dead-lettered destination=pacs id=${id} sopInstanceUid=${fatalUid.replace(/\./g, '\\.')} attempts=1 code=DEST_STATUS_FATAL status=0xA900`,
-      ),
-    );
+    await br.waitForEntry({
+      message: 'object dead-lettered',
+      destination: 'pacs',
+      id,
+      sopInstanceUid: fatalUid,
+      attempts: 1,
+      code: 'DEST_STATUS_FATAL',
+      status: '0xA900',
+    });
   });
 
   it('dead-letters a retryable status after retry.maxAttempts', async () => {
     expect(dest.calls.get(alwaysBusyUid)).to.equal(3);
-    await br.waitForLog(/delivery failed; will retry destination=pacs .*attempt=1 .*status=0xA700/);
+    await br.waitForEntry({ message: 'delivery failed; will retry', destination: 'pacs', attempt: 1, status: '0xA700' });
     const record = JSON.parse(readFileSync(join(tmp, 'spool', 'dead', 'pacs', `${idOf(alwaysBusyUid)}.json`), 'utf8'));
     expect(record).to.include({ code: 'DEST_STATUS_RETRYABLE', status: '0xA700', attempts: 3 });
   });
@@ -109,7 +113,7 @@ describe('dispatch: destination statuses, retries and dead letters', function ()
     expect(r.stdout).to.match(/2 object\(s\) requeued/);
     await waitFor('both dead letters delivered', () => dest.stored.includes(fatalUid) && dest.stored.includes(alwaysBusyUid), 15000);
     expect(readdirSync(join(tmp, 'spool', 'dead', 'pacs'))).to.deep.equal([]);
-    await br.waitForLog(/dead letter requeued destination=pacs/);
+    await br.waitForEntry({ message: 'dead letter requeued', destination: 'pacs' });
     const again = spawnSync(process.execPath, [CLI, 'requeue', 'no-such-id', '--config', join(tmp, 'bodyroute.yaml')], { encoding: 'utf8' });
     expect(again.status).to.equal(1);
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { BodyrouteProcess, startBodyroute, entryMatches } from '../helpers/bodyroute-process';
 import { ScriptedScp, startScriptedScp } from '../helpers/scripted-scp';
 import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
 import { dicomFilesUnder, requireTools, run, waitFor } from '../helpers/tools';
@@ -47,8 +47,8 @@ describe('a destination that accepts an object and then hangs', function () {
     // the folder destination is not held up by the hanging one
     await waitFor('all four in the archive', () => dicomFilesUnder(join(tmp, 'archive')) === 4, 5000);
     await waitFor('the three others delivered to the hanging destination', () => dest.stored.length === 3, 15000);
-    await br.waitForLog(/delivery failed; will retry destination=hangs .*attempt=1 .*code=DEST_TIMEOUT/, 10000);
-    await br.waitForLog(/object dead-lettered destination=hangs .*attempts=2 code=DEST_TIMEOUT/, 15000);
+    await br.waitForEntry({ message: 'delivery failed; will retry', destination: 'hangs', attempt: 1, code: 'DEST_TIMEOUT' }, 10000);
+    await br.waitForEntry({ message: 'object dead-lettered', destination: 'hangs', attempts: 2, code: 'DEST_TIMEOUT' }, 15000);
     const dead = readdirSync(join(tmp, 'spool', 'dead', 'hangs')).filter((f) => f.endsWith('.json'));
     expect(dead).to.have.length(1);
     expect(JSON.parse(readFileSync(join(tmp, 'spool', 'dead', 'hangs', dead[0]), 'utf8'))).to.include({ sopInstanceUid: hangUid, code: 'DEST_TIMEOUT' });
@@ -98,9 +98,9 @@ describe('destinations that refuse associations, or answer slowly', function () 
     run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files]);
     await waitFor('six in the archive', () => dicomFilesUnder(join(tmp, 'archive')) === 6, 2000);
     expect(slow.stored.length, 'the slow destination is still working').to.be.below(6);
-    await br.waitForLog(/destination unavailable; objects stay queued destination=refusing .*code=DEST_REJECTED_ASSOCIATION/);
+    await br.waitForEntry({ message: 'destination unavailable; objects stay queued', destination: 'refusing', code: 'DEST_REJECTED_ASSOCIATION' });
     await new Promise((r) => setTimeout(r, 1500)); // several rounds past maxAttempts
-    expect(br.logs()).not.to.match(/dead-lettered destination=refusing/);
+    expect(br.entries().filter((e) => entryMatches(e, { message: 'object dead-lettered', destination: 'refusing' }))).to.deep.equal([]);
     refuse = false;
     await waitFor('delivered to the destination that accepts again', () => refusing.stored.length === 6, 10000);
     await waitFor('delivered to the slow destination', () => slow.stored.length === 6, 10000);

@@ -66,7 +66,7 @@ describe('ingest: bad objects get a failure status and leave nothing behind', fu
   it('answers 0xC000 to a dataset cut off inside its pixel data', async () => {
     const img = syntheticImage({ rows: 64, columns: 64 });
     expect(await storeRaw(br.port, join(tmp, 'truncated.dcm'), img.bytes.subarray(0, img.bytes.length - 1000))).to.equal(0xc000);
-    await br.waitForLog(/C-STORE failed .*code=OBJECT_TRUNCATED/);
+    await br.waitForEntry({ message: 'C-STORE failed', code: 'OBJECT_TRUNCATED' });
   });
 
   it('answers 0xC000 to bytes that are not a dataset', async () => {
@@ -79,13 +79,13 @@ describe('ingest: bad objects get a failure status and leave nothing behind', fu
   it('answers 0xC000 to a hostile SOP Instance UID and writes no file named after it', async () => {
     const img = syntheticImage({ rows: 16, columns: 16 });
     expect(await storeRaw(br.port, join(tmp, 'hostile.dcm'), img.bytes, { sopInstanceUid: '../../../../tmp/owned' })).to.equal(0xc000);
-    await br.waitForLog(/C-STORE failed .*code=UID_INVALID/);
+    await br.waitForEntry({ message: 'C-STORE failed', code: 'UID_INVALID' });
   });
 
   it('answers 0xA700 to an object over listen.maxObjectBytes', async () => {
     const img = syntheticImage({ rows: 512, columns: 512 });
     expect(await storeRaw(br.port, join(tmp, 'big.dcm'), img.bytes)).to.equal(0xa700);
-    await br.waitForLog(/C-STORE failed .*code=OBJECT_TOO_LARGE/);
+    await br.waitForEntry({ message: 'C-STORE failed', code: 'OBJECT_TOO_LARGE' });
   });
 
   it('leaves no partial or rejected file in the spool', () => {
@@ -112,7 +112,7 @@ describe('ingest: a spool without room answers 0xA700', function () {
   it('refuses with out-of-resources and writes nothing', async () => {
     const img = syntheticImage({ rows: 32, columns: 32 });
     expect(await storeRaw(br.port, join(tmp, 'x.dcm'), img.bytes)).to.equal(0xa700);
-    await br.waitForLog(/C-STORE failed .*status=0xA700 code=SPOOL_FULL/);
+    await br.waitForEntry({ message: 'C-STORE failed', status: '0xA700', code: 'SPOOL_FULL' });
     expect(['tmp', 'inbox', 'store'].flatMap((d) => readdirSync(join(tmp, 'spool', d)))).to.deep.equal([]);
   });
 });

@@ -59,7 +59,7 @@ describe('ingest policy: AE titles and hostile bytes', function () {
     expect(r.ok).to.equal(false);
     expect(r.output).to.match(/Association Rejected/i);
     expect(r.output).to.match(/Calling AE Title Not Recognized/i);
-    await br.waitForLog(/"callingAe":"INTRUDER".*not in listen.allowedCallingAeTitles/);
+    await br.waitForEntry({ callingAe: 'INTRUDER', reason: /not in listen.allowedCallingAeTitles/ });
   });
 
   it('rejects a wrong called AE title with reason "called AE title not recognized"', () => {
@@ -77,7 +77,7 @@ describe('ingest policy: AE titles and hostile bytes', function () {
     expect(br.proc.exitCode).to.equal(null);
     const r = echo(br.port, 'MR01');
     expect(r.ok, r.output).to.equal(true);
-    await br.waitForLog(/connection dropped.*"reason":"unknown PDU type 0x42"/);
+    await br.waitForEntry({ message: 'connection dropped', reason: 'unknown PDU type 0x42' });
   });
 
   it('rejects an association over listen.maxAssociations as transient "local limit exceeded"', async () => {
@@ -100,7 +100,7 @@ describe('ingest policy: AE titles and hostile bytes', function () {
     } finally {
       await held.release();
     }
-    await br.waitForLog(/"reason":"already 1 associations \(listen.maxAssociations\)"/);
+    await br.waitForEntry({ reason: 'already 1 associations (listen.maxAssociations)' });
     const after = echo(br.port, 'MR01');
     expect(after.ok, after.output).to.equal(true);
   });
@@ -140,6 +140,6 @@ describe('ingest policy: peer-address allow-list', function () {
     const r = echo(br.port, 'CT01');
     expect(r.ok).to.equal(false);
     expect(r.output).to.match(/Association Rejected/i);
-    await br.waitForLog(/association rejected .*reason="peer address is not in listen.allowedPeers"/);
+    await br.waitForEntry({ message: 'association rejected', reason: 'peer address is not in listen.allowedPeers' });
   });
 });

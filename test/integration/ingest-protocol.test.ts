@@ -130,7 +130,7 @@ describe('ingest protocol: bodyroute upper layer, PDU by PDU', function () {
     peer.send(pdata(pdv(1, true, true, find)));
     expect((await peer.next()).type).to.equal(PduType.Abort);
     peer.destroy();
-    await br.waitForLog(/connection dropped.*unsupported DIMSE command 0x0020/);
+    await br.waitForEntry({ message: 'connection dropped', reason: /unsupported DIMSE command 0x0020/ });
   });
 
   it('aborts a PDV for a presentation context that was never accepted, and says so', async () => {
@@ -138,6 +138,6 @@ describe('ingest protocol: bodyroute upper layer, PDU by PDU', function () {
     peer.send(pdata(pdv(3, true, true, encodeCStoreRq(1, CT, '1.2.3'))));
     expect((await peer.next()).type).to.equal(PduType.Abort);
     peer.destroy();
-    await br.waitForLog(/connection dropped.*presentation context 3, which was not accepted/);
+    await br.waitForEntry({ message: 'connection dropped', reason: /presentation context 3, which was not accepted/ });
   });
 });

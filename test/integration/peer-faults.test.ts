@@ -55,7 +55,7 @@ describe('peer faults: a sender that goes away mid-object', function () {
     s.write(Buffer.concat(encodePData(1, false, false, dataset.subarray(16000, 32000))));
     await new Promise((r) => setTimeout(r, 300));
     s.destroy();
-    await br.waitForLog(/association closed .*callingAe=FAULTY .*objects=0 failed=0 partial=1/);
+    await br.waitForEntry({ message: 'association closed', callingAe: 'FAULTY', objects: 0, failed: 0, partial: 1 });
     await waitFor('the partial file removed', () => readdirSync(join(tmp, 'spool', 'tmp')).length === 0, 5000);
     expect(readdirSync(join(tmp, 'spool', 'inbox'))).to.deep.equal([]);
     expect(existsSync(join(tmp, 'archive', img.studyUid))).to.equal(false);
@@ -82,7 +82,7 @@ describe('peer faults: a sender that goes away mid-object', function () {
     const ms = await closed;
     clearInterval(drip);
     expect(ms).to.be.within(2000, 6000);
-    await br.waitForLog(/connection dropped .*(PDU|object) not received within listen.objectTimeoutMs/);
+    await br.waitForEntry({ message: 'connection dropped', reason: /(PDU|object) not received within listen.objectTimeoutMs/ });
     await waitFor('the partial file removed', () => readdirSync(join(tmp, 'spool', 'tmp')).length === 0, 5000);
   });
 

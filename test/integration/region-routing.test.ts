@@ -116,7 +116,7 @@ describe('region tagging and routing end to end (series mode, real images, real 
     expect(chestScp.sopInstanceUids()).to.deep.equal(of('chest'));
     expect(headScp.sopInstanceUids()).to.deep.equal(of('head'));
     expect((await orthanc.instanceIds()).length).to.equal(sent.size);
-    await br.waitForLog(/series labelled .*regions=chest term=CHEST/);
+    await br.waitForEntry({ message: 'series labelled', regions: 'chest', term: 'CHEST' });
   });
 
   it('every instance carries the private block, and each series one label, Series Description and Body Part Examined', () => {

@@ -63,7 +63,7 @@ describe('one instance per spool (a second bodyroute on the same spool changes n
       files.push(f);
     }
     run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files]);
-    await br.waitForLog(/destination unavailable; objects stay queued destination=pacs/, 10000);
+    await br.waitForEntry({ message: 'destination unavailable; objects stay queued', destination: 'pacs' }, 10000);
 
     // the second instance: same config, a port of its own so that only the spool is shared
     const before = checksums(join(tmp, 'spool'));

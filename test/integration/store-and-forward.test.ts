@@ -137,6 +137,16 @@ describe('store and forward: storescu → bodyroute → storescp + Orthanc', fun
   });
 
   it('logs one line per association with peer, AE titles, objects and bytes', () => {
-    return br.waitForLog(/association closed peer=127\.0\.0\.1:\d+ callingAe=MODALITY calledAe=BODYROUTE objects=100 failed=0 partial=0 bytes=\d+ ms=\d+/);
+    return br.waitForEntry({
+      message: 'association closed',
+      peer: /^127\.0\.0\.1:\d+$/,
+      callingAe: 'MODALITY',
+      calledAe: 'BODYROUTE',
+      objects: 100,
+      failed: 0,
+      partial: 0,
+      bytes: /^\d+$/,
+      ms: /^\d+$/,
+    });
   });
 });

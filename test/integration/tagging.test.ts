@@ -170,7 +170,7 @@ describe('series mode: a restart neither loses nor doubles a held series', funct
       JSON.stringify([...dest.calls.values()]),
     ).to.equal(true);
     expect(new Set(dest.stored)).to.deep.equal(new Set(uids));
-    await br.waitForLog(/series labelled .*images=12/);
+    await br.waitForEntry({ message: 'series labelled', images: 12 });
   });
 });
 

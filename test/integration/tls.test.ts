@@ -71,7 +71,7 @@ describe('DICOM TLS: storescu → bodyroute → storescp, all over TLS with clie
     await waitFor('5 objects at the TLS storescp', () => readdirSync(received()).length === 5, 20000);
     const got = new Set(readdirSync(received()).map((f) => readFileMeta(readFileSync(join(received(), f))).sopInstanceUid));
     expect(got).to.deep.equal(new Set(files.map((f) => readFileMeta(readFileSync(f)).sopInstanceUid)));
-    await br.waitForLog(/listening for DICOM associations .*tls=true/);
+    await br.waitForEntry({ message: 'listening for DICOM associations', tls: true });
   });
 
   it('refuses a peer without a client certificate, and a plain-TCP peer, at the handshake', async () => {
@@ -84,7 +84,7 @@ describe('DICOM TLS: storescu → bodyroute → storescp, all over TLS with clie
     expect(anonymous.status).to.not.equal(0);
     const plain = spawnSync('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), f], { env: PEER_ENV, encoding: 'latin1', timeout: 20000 });
     expect(plain.status).to.not.equal(0);
-    await br.waitForLog(/TLS handshake failed/);
+    await br.waitForEntry({ message: 'TLS handshake failed' });
     expect(br.proc.exitCode).to.equal(null);
   });
 });
