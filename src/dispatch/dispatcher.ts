@@ -145,7 +145,19 @@ export class Dispatcher {
     if (requeued || orphans) this.log.info('recovered pending deliveries', { objects: requeued, alreadyDelivered: orphans });
   }
 
-  /** Journals the deliveries durably. The caller then moves the file to the store and calls activate(). */
+  /**
+   * The commit of a routed object, in the one order that loses nothing: its deliveries journalled
+   * durably, then the file promoted from the inbox to the store, then handed to the queues. A crash
+   * before the promotion re-routes it from the inbox; after it, the journal requeues it.
+   */
+  async commitRouted(obj: SpooledObject, destinations: readonly string[]): Promise<SpooledObject> {
+    await this.journal(obj, destinations);
+    const stored = await this.spool.promote(obj);
+    this.activate(stored, destinations);
+    return stored;
+  }
+
+  /** Journals the deliveries durably (the first step of commitRouted). */
   async journal(obj: SpooledObject, destinations: readonly string[]): Promise<void> {
     await Promise.all(destinations.map((d) => this.journalFor(d).enqueue(obj.id)));
   }

@@ -182,9 +182,7 @@ export class Pipeline {
         if (tagged.edits) await fsp.unlink(editsPathFor(obj.path)).catch(() => undefined);
         return;
       }
-      await this.o.dispatcher.journal(tagged, destinations);
-      const stored = await this.o.spool.promote(tagged);
-      this.o.dispatcher.activate(stored, destinations);
+      await this.o.dispatcher.commitRouted(tagged, destinations);
       this.o.log.debug('routed', { id: obj.id, sopInstanceUid: obj.sopInstanceUid, regions: regions.join(','), to: destinations.join(',') });
     } catch (err) {
       this.o.log.error('pipeline error; object stays in the inbox and is retried', { id: obj.id, reason: errorMessage(err), retryInMs: RETRY_AFTER_ERROR_MS });

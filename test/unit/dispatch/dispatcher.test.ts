@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../../src/config/load';
@@ -104,6 +104,23 @@ describe('dispatch/dispatcher (fake senders, real spool folder)', () => {
     await startDispatcher();
     await until('recovered and delivered to both', () => delivered.get('a')?.length === 1 && delivered.get('b')?.length === 1);
     await until('removed', () => !existsSync(spool.storePath(id)));
+  });
+
+  it('commits a routed object in order: journalled while still in the inbox, then promoted to the store, then queued', async () => {
+    const d = await startDispatcher();
+    const id = spool.newId();
+    writeSyntheticImage(spool.inboxPath(id), { rows: 8, columns: 8 });
+    const obj = await spool.load(id, spool.inboxPath(id));
+    const promote = spool.promote.bind(spool);
+    let journalAtPromotion = '';
+    spool.promote = async (o) => {
+      journalAtPromotion = readFileSync(spool.layout.journal('a'), 'utf8');
+      return promote(o);
+    };
+    const stored = await d.commitRouted(obj, ['a']);
+    expect(journalAtPromotion).to.equal(`+${id}\n`);
+    expect(stored.path).to.equal(spool.storePath(id));
+    await until('delivered', () => delivered.get('a')?.length === 1);
   });
 
   it('takes back what `bodyroute requeue` put in requeue/<destination>/ for that destination only', async () => {

@@ -25,12 +25,20 @@ class FakeClassifyStage implements Stage {
   }
 }
 
-/** Records what the pipeline hands over instead of sending it anywhere. */
+/** Records what the pipeline commits instead of sending it anywhere (the commit's own order is tested with the dispatcher). */
 class FakeDispatcher {
-  readonly journalled: { id: string; to: string[]; fileStillInInbox: boolean }[] = [];
+  constructor(private readonly spool: Spool) {}
+  async commitRouted(obj: SpooledObject, to: readonly string[]): Promise<SpooledObject> {
+    await this.journal(obj, to);
+    const stored = await this.spool.promote(obj);
+    this.activate(stored, to);
+    return stored;
+  }
+
+  readonly journalled: { id: string; to: string[] }[] = [];
   readonly activated: { id: string; to: string[]; path: string }[] = [];
   async journal(obj: { id: string; path: string }, to: readonly string[]): Promise<void> {
-    this.journalled.push({ id: obj.id, to: [...to], fileStillInInbox: obj.path.includes('/inbox/') && existsSync(obj.path) });
+    this.journalled.push({ id: obj.id, to: [...to] });
   }
   activate(obj: { id: string; path: string }, to: readonly string[]): void {
     this.activated.push({ id: obj.id, to: [...to], path: obj.path });
@@ -61,7 +69,7 @@ describe('pipeline (fake classifier stage, fake dispatcher, real spool folder)',
     tmp = mkdtempSync(join(tmpdir(), 'bodyroute-pipeline-'));
     spool = new Spool({ dir: join(tmp, 'spool'), minFreeBytes: 0, maxObjectBytes: 1 << 30 }, recordingLogger().log);
     await spool.init();
-    dispatcher = new FakeDispatcher();
+    dispatcher = new FakeDispatcher(spool);
   });
 
   afterEach(async () => {
@@ -96,7 +104,7 @@ describe('pipeline (fake classifier stage, fake dispatcher, real spool folder)',
     const obj = await received('HEAD');
     pipeline!.submit(obj);
     await until('activated', () => dispatcher.activated.length === 1);
-    expect(dispatcher.journalled).to.deep.equal([{ id: obj.id, to: ['neuro'], fileStillInInbox: true }]);
+    expect(dispatcher.journalled).to.deep.equal([{ id: obj.id, to: ['neuro'] }]);
     expect(dispatcher.activated[0]).to.deep.include({ id: obj.id, to: ['neuro'], path: spool.storePath(obj.id) });
     expect(existsSync(spool.inboxPath(obj.id))).to.equal(false);
     expect(existsSync(spool.storePath(obj.id))).to.equal(true);
