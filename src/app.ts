@@ -12,6 +12,7 @@ import { TagWriter } from './tag/tag-writer';
 import { Router } from './route/router';
 import { Spool } from './spool/spool';
 import { SpoolLock } from './spool/spool-lock';
+import { recoverSpool } from './recovery';
 import { VERSION } from './version';
 
 /** The running router: wires config → spool → pipeline → dispatcher, and the listener in front. */
@@ -94,11 +95,7 @@ export class App {
       dispatcher: this.dispatcher,
       log: this.log.child({ component: 'pipeline' }),
     });
-    await this.spool.init();
-    await this.dispatcher.init();
-    await this.dispatcher.recoverStored();
-    await this.pipeline.recoverInbox();
-    this.dispatcher.start();
+    await recoverSpool(this.spool, this.dispatcher, this.pipeline);
     this.port = await this.ingest.start();
     this.stopStats = startStatsLog(this.log, this.cfg.logging.statsIntervalSeconds * 1000, () => ({
       pipeline: this.pipeline?.backlog ?? 0,
