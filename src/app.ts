@@ -2,7 +2,7 @@ import { Config, TaggingConfig } from './config/schema';
 import { errorMessage } from './errors';
 import { Dispatcher } from './dispatch/dispatcher';
 import { IngestServer } from './ingest/server';
-import { createLogger, Logger } from './observability/logger';
+import { createLogger, lineFormat, Logger } from './observability/logger';
 import { Classifier, WorkerPoolClassifier } from './classify/classifier';
 import { ClassifyStage } from './pipeline/classify-stage';
 import { Pipeline } from './pipeline/pipeline';
@@ -161,6 +161,12 @@ export class App {
       this.log.level = next.logging.level;
       this.cfg.logging.level = next.logging.level;
       live.add('logging.level');
+    }
+    if (next.logging.format !== this.cfg.logging.format) {
+      // child loggers write through this one, so its format is theirs too
+      this.log.format = lineFormat(next.logging.format);
+      this.cfg.logging.format = next.logging.format;
+      live.add('logging.format');
     }
     const restart = [
       ...changed.filter((k) => !live.has(k)),

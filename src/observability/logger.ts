@@ -21,10 +21,15 @@ const textFormat = winston.format.printf((info) => {
   return `${String(timestamp)} ${String(level).toUpperCase()}${where} ${String(message)}${fields ? ' ' + fields : ''}`;
 });
 
+/** How lines are written: one JSON object each, or `time LEVEL [component] message key=value …`. */
+export function lineFormat(format: LoggerOptions['format']): winston.Logform.Format {
+  return winston.format.combine(winston.format.timestamp(), format === 'json' ? winston.format.json() : textFormat);
+}
+
 export function createLogger(opts: LoggerOptions): Logger {
   return winston.createLogger({
     level: opts.level,
-    format: winston.format.combine(winston.format.timestamp(), opts.format === 'json' ? winston.format.json() : textFormat),
+    format: lineFormat(opts.format),
     // stderr for everything keeps stdout free for command output (classify --json, later).
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
   });

@@ -139,6 +139,23 @@ describe('SIGHUP reloads the configuration without a restart', function () {
     // labelled only from the reload on
     expect(descriptions.sort()).to.have.members(['BEFORE', descriptions.find((d) => d.startsWith('AFTER ['))!]);
     expect(descriptions.some((d) => /^AFTER \[[A-Z]+\]$/.test(d))).to.equal(true);
+
+    // the log format too: the very line that reports the reload is already written as text
+    writeFileSync(
+      join(tmp, 'live.yaml'),
+      stringify({
+        ...base,
+        logging: { format: 'text', level: 'info' },
+        destinations: [
+          { name: 'pacs', type: 'dimse', host: '127.0.0.1', port: pacs.port, aeTitle: 'PACS' },
+          { name: 'copy', type: 'folder', path: join(dir, 'copy') },
+        ],
+        routes: [{ to: ['pacs', 'copy'] }],
+        tagging: { seriesDescription: 'append' },
+      }),
+    );
+    br.proc.kill('SIGHUP');
+    await waitFor('a text reload line', () => / INFO configuration reloaded applied=logging\.format/.test((br as BodyrouteProcess).logs()), 10000, 20);
     expect(br.proc.exitCode).to.equal(null);
   });
 });
