@@ -91,6 +91,8 @@ export class App {
       mode: t.mode,
       onTagFailure: t.onFailure,
       seriesStableMs: this.cfg.series.stableSeconds * 1000,
+      maxAttempts: this.cfg.pipeline.maxAttempts,
+      retryDelayMs: this.cfg.pipeline.retryDelayMs,
       router: this.router,
       dispatcher: this.dispatcher,
       log: this.log.child({ component: 'pipeline' }),

@@ -11,7 +11,8 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer: (ms, fn) => {
-    const timer = setTimeout(fn, ms);
+    // a pending retry or backoff alone does not keep the process alive
+    const timer = setTimeout(fn, ms).unref();
     return () => clearTimeout(timer);
   },
 };

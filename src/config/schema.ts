@@ -140,6 +140,15 @@ const loggingSchema = z
   })
   .strict();
 
+const pipelineSchema = z
+  .object({
+    /** Tries of an object whose classification, tagging, routing or commit fails, before it is quarantined. */
+    maxAttempts: z.number().int().min(1).default(10),
+    /** Wait before the next try (ms). */
+    retryDelayMs: duration.default(5000),
+  })
+  .strict();
+
 const shutdownSchema = z
   .object({
     /** On SIGTERM/SIGINT, how long associations may take to finish the object they are sending. */
@@ -158,6 +167,7 @@ export const configSchema = z
     tagging: taggingSchema.default({}),
     series: seriesSchema.default({}),
     logging: loggingSchema.default({}),
+    pipeline: pipelineSchema.default({}),
     shutdown: shutdownSchema.default({}),
   })
   .strict()

@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { ClassifyOutcome } from '../classify/classification';
 import { Tags } from '../dicom/tags';
+import { Clock, systemClock } from '../clock';
 import { Dispatcher } from '../dispatch/dispatcher';
 import { BodyrouteError, errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
@@ -16,8 +17,6 @@ import { RegionLabel } from '../tag/tagger';
 import { SeriesHolder } from './series-holder';
 import { Stage } from './stage';
 import { RouteRegion, UNCLASSIFIED } from '../regions/region';
-
-const RETRY_AFTER_ERROR_MS = 5000;
 
 export interface PipelineOptions {
   spool: Spool;
@@ -34,6 +33,11 @@ export interface PipelineOptions {
   dispatcher: Dispatcher;
   log: Logger;
   concurrency?: number;
+  /** Tries of an object through the pipeline before it is quarantined (a poison object must not loop forever). */
+  maxAttempts?: number;
+  /** Wait before the next try after an error. */
+  retryDelayMs?: number;
+  clock?: Clock;
 }
 
 /**
@@ -49,10 +53,14 @@ export class Pipeline {
   private idleResolvers: (() => void)[] = [];
   private readonly holder: SeriesHolder | undefined;
   private readonly concurrency: number;
+  /** Failed tries so far, by spool id (in memory: a restart gives an object a fresh count). */
+  private readonly attempts = new Map<string, number>();
+  private readonly clock: Clock;
 
   constructor(private readonly o: PipelineOptions) {
     // objects in flight between inbox and dispatch: enough to keep the classifier fed and fsyncs shared
     this.concurrency = o.concurrency ?? 32;
+    this.clock = o.clock ?? systemClock;
     if (o.mode === 'series') this.holder = new SeriesHolder(o.seriesStableMs, (objs) => this.track(this.finishSeries(objs)));
   }
 
@@ -118,8 +126,7 @@ export class Pipeline {
         obj = result.object;
       }
     } catch (err) {
-      this.o.log.error('pipeline error; object stays in the inbox and is retried', { id: obj.id, reason: errorMessage(err), retryInMs: RETRY_AFTER_ERROR_MS });
-      this.later(original, RETRY_AFTER_ERROR_MS);
+      await this.failed(original, 'stages', err);
       return;
     }
     if (this.holder) {
@@ -165,9 +172,11 @@ export class Pipeline {
   }
 
   private async deliver(obj: SpooledObject, label: RegionLabel | undefined, regions: RouteRegion[]): Promise<void> {
+    let step = 'tag';
     try {
       const tagged = label ? await this.tag(obj, label) : obj;
-      if (!tagged) return;
+      if (!tagged) return this.settled(obj.id);
+      step = 'route';
       const facts: RoutingFacts = {
         regions,
         modality: obj.modality ?? '',
@@ -180,13 +189,44 @@ export class Pipeline {
         await this.quarantine(obj.id, obj.path, `no routing rule matched (regions ${regions.join(',')}, modality ${facts.modality})`, 'unrouted');
         if (tagged.tagged) await fsp.unlink(tagged.tagged.path).catch(() => undefined);
         if (tagged.edits) await fsp.unlink(editsPathFor(obj.path)).catch(() => undefined);
-        return;
+        return this.settled(obj.id);
       }
+      step = 'commit';
       await this.o.dispatcher.commitRouted(tagged, destinations);
+      this.settled(obj.id);
       this.o.log.debug('routed', { id: obj.id, sopInstanceUid: obj.sopInstanceUid, regions: regions.join(','), to: destinations.join(',') });
     } catch (err) {
-      this.o.log.error('pipeline error; object stays in the inbox and is retried', { id: obj.id, reason: errorMessage(err), retryInMs: RETRY_AFTER_ERROR_MS });
-      this.later(obj, RETRY_AFTER_ERROR_MS);
+      await this.failed(obj, step, err);
+    }
+  }
+
+  private settled(id: string): void {
+    this.attempts.delete(id);
+  }
+
+  /**
+   * An error on the way (not a stage's own answer): the object stays in the inbox and is tried again
+   * after pipeline.retryDelayMs, until pipeline.maxAttempts; then it is quarantined with the step
+   * and the reason, so one poison object cannot loop forever.
+   */
+  private async failed(obj: SpooledObject, step: string, err: unknown): Promise<void> {
+    const attempt = (this.attempts.get(obj.id) ?? 0) + 1;
+    const maxAttempts = this.o.maxAttempts ?? 10;
+    const delay = this.o.retryDelayMs ?? 5000;
+    if (attempt < maxAttempts) {
+      this.attempts.set(obj.id, attempt);
+      this.o.log.error('pipeline error; object stays in the inbox and is retried', { id: obj.id, step, attempt, reason: errorMessage(err), retryInMs: delay });
+      this.later(obj, delay);
+      return;
+    }
+    this.settled(obj.id);
+    try {
+      await this.quarantine(obj.id, obj.path, `${step}: ${errorMessage(err)} (gave up after ${attempt} attempts)`);
+      await fsp.unlink(editsPathFor(obj.path)).catch(() => undefined);
+      await fsp.unlink(this.o.spool.taggedPath(obj.id)).catch(() => undefined);
+    } catch (qerr) {
+      // cannot even move it: leave it in the inbox, where the next start tries again
+      this.o.log.error('cannot quarantine an object the pipeline gave up on; it stays in the inbox', { id: obj.id, reason: errorMessage(qerr) });
     }
   }
 
@@ -213,7 +253,7 @@ export class Pipeline {
 
   private later(obj: SpooledObject, ms: number): void {
     const { classification: _c, tagged: _t, edits: _e, ...fresh } = obj;
-    setTimeout(() => this.submit(fresh), ms).unref();
+    this.clock.setTimer(ms, () => this.submit(fresh));
   }
 
   /** Objects the pipeline cannot handle are kept, never deleted: <spool>/<folder>/<id>.dcm + reason. */

@@ -10,7 +10,7 @@ import { Stage, StageResult } from '../../../src/pipeline/stage';
 import { Router } from '../../../src/route/router';
 import { Spool } from '../../../src/spool/spool';
 import { SpooledObject } from '../../../src/spool/spooled-object';
-import { until } from '../../helpers/fake-clock';
+import { FakeClock, until } from '../../helpers/fake-clock';
 import { recordingLogger } from '../../helpers/recording-logger';
 import { writeSyntheticImage } from '../../helpers/synthetic-dicom';
 
@@ -27,8 +27,13 @@ class FakeClassifyStage implements Stage {
 
 /** Records what the pipeline commits instead of sending it anywhere (the commit's own order is tested with the dispatcher). */
 class FakeDispatcher {
+  /** Set to make every commit fail (a journal that cannot be written). */
+  broken = false;
+  commits = 0;
   constructor(private readonly spool: Spool) {}
   async commitRouted(obj: SpooledObject, to: readonly string[]): Promise<SpooledObject> {
+    this.commits++;
+    if (this.broken) throw new Error('EIO: cannot append to the journal');
     await this.journal(obj, to);
     const stored = await this.spool.promote(obj);
     this.activate(stored, to);
@@ -78,8 +83,11 @@ describe('pipeline (fake classifier stage, fake dispatcher, real spool folder)',
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  function start(stage: Stage): void {
+  function start(stage: Stage, clock?: FakeClock): void {
     pipeline = new Pipeline({
+      maxAttempts: 3,
+      retryDelayMs: 1000,
+      clock,
       spool,
       stages: [stage],
       mode: 'image',
@@ -99,7 +107,7 @@ describe('pipeline (fake classifier stage, fake dispatcher, real spool folder)',
     return spool.load(id, spool.inboxPath(id));
   }
 
-  it("routes by the stage's region, journals before it promotes the file to the store, then activates", async () => {
+  it("routes by the stage's region and commits the object for those destinations", async () => {
     start(new FakeClassifyStage(() => classified('head')));
     const obj = await received('HEAD');
     pipeline!.submit(obj);
@@ -115,7 +123,8 @@ describe('pipeline (fake classifier stage, fake dispatcher, real spool folder)',
     const obj = await received('KNEE');
     pipeline!.submit(obj);
     const reason = join(spool.layout.aside('unrouted'), `${obj.id}.txt`);
-    await until('unrouted', () => existsSync(reason));
+    // the reason is written first, the object moved last
+    await until('unrouted', () => existsSync(join(spool.layout.aside('unrouted'), `${obj.id}.dcm`)));
     expect(readFileSync(reason, 'utf8')).to.match(/no routing rule matched \(regions knee, modality CT\)/);
     expect(existsSync(join(spool.layout.aside('unrouted'), `${obj.id}.dcm`))).to.equal(true);
     expect(dispatcher.journalled).to.deep.equal([]);
@@ -134,8 +143,29 @@ describe('pipeline (fake classifier stage, fake dispatcher, real spool folder)',
     const obj = await received('BAD');
     pipeline!.submit(obj);
     const reason = join(spool.layout.aside('quarantine'), `${obj.id}.txt`);
-    await until('quarantined', () => existsSync(reason));
+    await until('quarantined', () => existsSync(join(spool.layout.aside('quarantine'), `${obj.id}.dcm`)));
     expect(readFileSync(reason, 'utf8').trim()).to.equal('classify: cannot be classified');
     expect(dispatcher.journalled).to.deep.equal([]);
+  });
+
+  it('quarantines a poison object after pipeline.maxAttempts tries, naming the step, instead of retrying forever', async () => {
+    const clock = new FakeClock();
+    start(new FakeClassifyStage(() => classified('head')), clock);
+    dispatcher.broken = true;
+    const obj = await received('HEAD');
+    pipeline!.submit(obj);
+    await until('first try', () => dispatcher.commits === 1);
+    await clock.advance(999);
+    expect(dispatcher.commits, 'no second try before retryDelayMs').to.equal(1);
+    await clock.advance(1);
+    await until('second try', () => dispatcher.commits === 2);
+    await clock.advance(1000);
+    const reason = join(spool.layout.aside('quarantine'), `${obj.id}.txt`);
+    await until('quarantined after the third', () => existsSync(join(spool.layout.aside('quarantine'), `${obj.id}.dcm`)));
+    expect(dispatcher.commits).to.equal(3);
+    expect(readFileSync(reason, 'utf8').trim()).to.equal('commit: EIO: cannot append to the journal (gave up after 3 attempts)');
+    expect(existsSync(spool.inboxPath(obj.id))).to.equal(false);
+    await clock.advance(10000);
+    expect(dispatcher.commits, 'no try after the quarantine').to.equal(3);
   });
 });
