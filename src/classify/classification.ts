@@ -31,7 +31,7 @@ export interface Decision {
 }
 
 /** Softmax with temperature: the image's scores over the model's classes. */
-export function imageScores(logits: ArrayLike<number>, classes: readonly Region[], temperature: number): Record<string, number> {
+function imageScores(logits: ArrayLike<number>, classes: readonly Region[], temperature: number): Record<string, number> {
   let max = Number.NEGATIVE_INFINITY;
   for (let k = 0; k < classes.length; k++) max = Math.max(max, logits[k] / temperature);
   const exps = classes.map((_, k) => Math.exp(logits[k] / temperature - max));

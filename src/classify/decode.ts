@@ -53,13 +53,13 @@ export type DecodeOutcome = { kind: 'image'; image: DecodedImage } | { kind: 'sk
 /** The file cannot be decoded although it claims to be an image bodyroute classifies. */
 export class DecodeError extends Error {}
 
-export const CLASSIFIED_MODALITIES = new Set(['CT', 'MR']);
+const CLASSIFIED_MODALITIES = new Set(['CT', 'MR']);
 
 /**
  * CT or MR from the Modality element, else from the SOP class (scanners and converters write
  * "MRI", "MR " or nothing); undefined for anything else, which is not classified.
  */
-export function classifiedModality(a: Pick<ImageAttributes, 'modality' | 'sopClassUid'>): 'CT' | 'MR' | undefined {
+function classifiedModality(a: Pick<ImageAttributes, 'modality' | 'sopClassUid'>): 'CT' | 'MR' | undefined {
   if (CLASSIFIED_MODALITIES.has(a.modality)) return a.modality as 'CT' | 'MR';
   return IMAGE_SOP_CLASS_MODALITY[a.sopClassUid];
 }

@@ -15,7 +15,7 @@ export const CLASSIFY_HELP = `bodyroute classify [--json] [--image-only] [--mode
   --image-only   pixels alone: the header's words (Body Part Examined, descriptions, protocol) are not used`;
 
 /** Files under the given paths, depth first, in name order; paths that cannot be read, with the reason. */
-export function walkFiles(paths: string[]): { files: string[]; unreadable: { path: string; reason: string }[] } {
+function walkFiles(paths: string[]): { files: string[]; unreadable: { path: string; reason: string }[] } {
   const files: string[] = [];
   const unreadable: { path: string; reason: string }[] = [];
   const visit = (p: string) => {
@@ -32,7 +32,7 @@ export function walkFiles(paths: string[]): { files: string[]; unreadable: { pat
   return { files, unreadable };
 }
 
-export function outcomeJson(file: string, o: ClassifyOutcome): Record<string, unknown> {
+function outcomeJson(file: string, o: ClassifyOutcome): Record<string, unknown> {
   if (o.kind === 'classified') {
     return {
       file,

@@ -197,4 +197,3 @@ export type RetryConfig = Config['retry'];
 export type RouteConfig = Config['routes'][number];
 export type ClassifierConfig = Config['classifier'];
 export type TaggingConfig = Config['tagging'];
-export type RouteCondition = NonNullable<RouteConfig['when']>;

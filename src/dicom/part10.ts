@@ -4,8 +4,8 @@ import { IMPLEMENTATION_CLASS_UID } from './uids';
 
 /** PS3.10 file framing: 128-byte preamble, "DICM", file meta group (explicit VR LE), dataset. */
 
-export const PREAMBLE_LENGTH = 128;
-export const MAGIC = 'DICM';
+const PREAMBLE_LENGTH = 128;
+const MAGIC = 'DICM';
 export const IMPLEMENTATION_VERSION_NAME = 'BODYROUTE_01';
 /** Identifies bodyroute's own (0002,0102) Private Information in the spool. */
 export const PRIVATE_INFORMATION_CREATOR_UID = `${IMPLEMENTATION_CLASS_UID}.1`;

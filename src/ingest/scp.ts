@@ -14,7 +14,7 @@ import { PeerFilter } from './peer-filter';
 import { AbortReason, AbortSource, ContextResultCode } from '../dicom/ul/constants';
 
 /** A-ABORT, source: service provider, reason: invalid PDU parameter value. */
-export const A_ABORT = encodeAbort(AbortSource.ServiceProvider, AbortReason.InvalidPduParameterValue);
+const A_ABORT = encodeAbort(AbortSource.ServiceProvider, AbortReason.InvalidPduParameterValue);
 
 /** Command sets are small; anything larger is not a DIMSE command. */
 const MAX_COMMAND_BYTES = 64 * 1024;

@@ -1,7 +1,7 @@
 import { isRegion, Region } from './region';
 
 /** DICOM Body Part Examined defined terms for the vocabulary. */
-export const BODY_PART_TERMS: Record<Region, string> = {
+const BODY_PART_TERMS: Record<Region, string> = {
   head: 'HEAD',
   neck: 'NECK',
   chest: 'CHEST',

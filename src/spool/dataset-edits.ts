@@ -227,7 +227,7 @@ export async function readDataset(obj: StoredDataset): Promise<Buffer> {
 }
 
 /** Appends the dataset as it leaves bodyroute to an open file. */
-export async function copyDataset(obj: StoredDataset, out: fsp.FileHandle): Promise<void> {
+async function copyDataset(obj: StoredDataset, out: fsp.FileHandle): Promise<void> {
   const reader = await DatasetReader.open(obj);
   try {
     const buffer = Buffer.allocUnsafe(Math.min(COPY_WINDOW, Math.max(reader.length, 1)));

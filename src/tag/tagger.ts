@@ -33,7 +33,7 @@ export interface TagOptions {
 export const PrivateOffsets = { ImageRegion: 0x01, Confidence: 0x02, Model: 0x03, SeriesRegions: 0x04, Software: 0x05, Evidence: 0x06 } as const;
 
 /** (gggg,xx06) Evidence, CS: which evidence decided the image's region. */
-export const EVIDENCE_TERMS = { image: 'IMAGE', 'image+header': 'IMAGE_HEADER' } as const;
+const EVIDENCE_TERMS = { image: 'IMAGE', 'image+header': 'IMAGE_HEADER' } as const;
 
 const ORIGINAL_ATTRIBUTES_SEQUENCE = tag(0x0400, 0x0561);
 const MODIFIED_ATTRIBUTES_SEQUENCE = tag(0x0400, 0x0550);
