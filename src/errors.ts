@@ -22,7 +22,21 @@ export type ErrorCode =
   | 'DEST_TIMEOUT'
   | 'DEST_IO';
 
+/**
+ * What an error is about: the object (send it again later, or dead-letter it) or the destination
+ * as a whole (it is down: wait without spending the objects' attempts). A new destination type
+ * reports "down" with a destination-scoped code and needs no list of its own.
+ */
+export type ErrorScope = 'object' | 'destination';
+
+const DESTINATION_SCOPED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['DEST_UNREACHABLE', 'DEST_REJECTED_ASSOCIATION']);
+
 export class BodyrouteError extends Error {
+  /** See ErrorScope; from the code. */
+  get scope(): ErrorScope {
+    return DESTINATION_SCOPED.has(this.code) ? 'destination' : 'object';
+  }
+
   constructor(
     readonly code: ErrorCode,
     message: string,

@@ -41,8 +41,6 @@ export interface DestinationQueueOptions {
   clock?: Clock;
 }
 
-/** Failures that say nothing about the object: the destination itself is unavailable. */
-const DESTINATION_LEVEL = new Set(['DEST_UNREACHABLE', 'DEST_REJECTED_ASSOCIATION']);
 const UPCOMING_WINDOW = 64;
 
 /**
@@ -204,7 +202,8 @@ export class DestinationQueue {
   private async failed(lane: Lane, p: Pending, err: unknown): Promise<void> {
     const e = err instanceof BodyrouteError ? err : new BodyrouteError('DEST_IO', errorMessage(err), true);
     const now = this.clock.now();
-    if (DESTINATION_LEVEL.has(e.code)) {
+    // a failure that says nothing about the object: the destination itself is unavailable
+    if (e.scope === 'destination') {
       this.downFailures++;
       const delay = backoffDelay(this.o.retry, this.downFailures);
       this.downUntil = now + delay;

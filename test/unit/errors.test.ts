@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BodyrouteError } from '../../src/errors';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -14,5 +15,12 @@ describe('error catalogue', () => {
       .sort();
     expect(codes.length).to.be.greaterThan(10);
     expect(documented).to.deep.equal(codes);
+  });
+
+  it('scopes a destination that is down to the destination, everything else to the object', () => {
+    expect(new BodyrouteError('DEST_UNREACHABLE', 'x', true).scope).to.equal('destination');
+    expect(new BodyrouteError('DEST_REJECTED_ASSOCIATION', 'x', true).scope).to.equal('destination');
+    expect(new BodyrouteError('DEST_STATUS_RETRYABLE', 'x', true).scope).to.equal('object');
+    expect(new BodyrouteError('TRANSCODE_FAILED', 'x', false).scope).to.equal('object');
   });
 });
