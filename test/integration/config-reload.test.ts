@@ -108,18 +108,16 @@ describe('SIGHUP reloads the configuration without a restart', function () {
     );
 
     pacs = await startStorescp(join(dir, 'pacs'), 'PACS');
-    writeFileSync(
-      join(tmp, 'live.yaml'),
-      stringify({
-        ...base,
-        destinations: [
-          { name: 'pacs', type: 'dimse', host: '127.0.0.1', port: pacs.port, aeTitle: 'PACS' },
-          { name: 'copy', type: 'folder', path: join(dir, 'copy') },
-        ],
-        routes: [{ to: ['pacs', 'copy'] }],
-        tagging: { seriesDescription: 'append' },
-      }),
-    );
+    const moved = {
+      ...base,
+      destinations: [
+        { name: 'pacs', type: 'dimse', host: '127.0.0.1', port: pacs.port, aeTitle: 'PACS' },
+        { name: 'copy', type: 'folder', path: join(dir, 'copy') },
+      ],
+      routes: [{ to: ['pacs', 'copy'] }],
+      tagging: { seriesDescription: 'append' },
+    };
+    writeFileSync(join(tmp, 'live.yaml'), stringify(moved));
     br.proc.kill('SIGHUP');
     await waitFor('the reload line', () => jsonLogLines(br as BodyrouteProcess).some((l) => l.message === 'configuration reloaded'), 10000, 20);
     const applied = String(jsonLogLines(br).find((l) => l.message === 'configuration reloaded')?.applied).split(',');
@@ -141,19 +139,7 @@ describe('SIGHUP reloads the configuration without a restart', function () {
     expect(descriptions.some((d) => /^AFTER \[[A-Z]+\]$/.test(d))).to.equal(true);
 
     // the log format too: the very line that reports the reload is already written as text
-    writeFileSync(
-      join(tmp, 'live.yaml'),
-      stringify({
-        ...base,
-        logging: { format: 'text', level: 'info' },
-        destinations: [
-          { name: 'pacs', type: 'dimse', host: '127.0.0.1', port: pacs.port, aeTitle: 'PACS' },
-          { name: 'copy', type: 'folder', path: join(dir, 'copy') },
-        ],
-        routes: [{ to: ['pacs', 'copy'] }],
-        tagging: { seriesDescription: 'append' },
-      }),
-    );
+    writeFileSync(join(tmp, 'live.yaml'), stringify({ ...moved, logging: { format: 'text', level: 'info' } }));
     br.proc.kill('SIGHUP');
     await waitFor('a text reload line', () => / INFO configuration reloaded applied=logging\.format/.test((br as BodyrouteProcess).logs()), 10000, 20);
     expect(br.proc.exitCode).to.equal(null);
