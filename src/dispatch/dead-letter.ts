@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { BodyrouteError, errorMessage } from '../errors';
 import { writeObjectFile } from '../spool/dataset-edits';
-import { writeFileAtomic } from '../spool/fs-durable';
+import { writeFileAtomic } from '../fs/durable';
 import { DeliveryItem } from './delivery-item';
 import { formatStatus } from '../dicom/status';
 

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
-import { GroupSync } from '../spool/group-sync';
-import { writeFileAtomic } from '../spool/fs-durable';
+import { GroupSync } from '../fs/group-sync';
+import { writeFileAtomic } from '../fs/durable';
 
 /**
  * Per-destination delivery state as an append-only journal: "+id" enqueued, "-id" delivered,

@@ -5,7 +5,7 @@ import { buildFileMetaHeader } from '../dicom/part10';
 import { isSafeUid } from '../dicom/uids';
 import { BodyrouteError, errorMessage } from '../errors';
 import { writeObjectFile } from '../spool/dataset-edits';
-import { fsyncDir } from '../spool/fs-durable';
+import { fsyncDir } from '../fs/durable';
 import { DeliveryItem } from './delivery-item';
 import { Sender } from './sender';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { GroupSync } from '../../../src/spool/group-sync';
+import { GroupSync } from '../../../src/fs/group-sync';
 
-describe('spool/group-sync', () => {
+describe('fs/group-sync', () => {
   it('coalesces concurrent requests: N callers, at most two syncs', async () => {
     let syncs = 0;
     const g = new GroupSync(async () => {
