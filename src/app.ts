@@ -142,7 +142,7 @@ export class App {
     const { applied, removed } = await this.dispatcher.reconfigure(next.destinations, next.retry);
     if (applied.length || removed.length) live.add('destinations');
     changed.filter((k) => k.startsWith('retry.')).forEach((k) => live.add(k));
-    const newTags = new Router(next.routes).referencedTags.filter((t) => !this.router.referencedTags.includes(t));
+    const newTags = Router.tagsNamedBy(next.routes).filter((t) => !this.router.referencedTags.includes(t));
     if (!same(next.routes, this.cfg.routes) && newTags.length === 0) {
       this.router.replace(next.routes);
       this.cfg.routes = next.routes;

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ClassifyOutcome } from './classification';
@@ -87,33 +88,24 @@ export class WorkerPoolClassifier implements Classifier {
   private async startWorker(): Promise<Extract<WorkerMessage, { type: 'ready' }>> {
     const w = new Worker(this.opts.workerScript ?? join(__dirname, 'inference-worker.js'), { workerData: this.init });
     this.workers.add(w);
-    let onMessage: (m: WorkerMessage) => void = () => undefined;
-    let onError: (err: Error) => void = () => undefined;
-    let onExit: (code: number) => void = () => undefined;
-    // only our own listeners are removed: Worker keeps internal ones that deliver messages
-    const detach = () => {
-      w.off('message', onMessage);
-      w.off('error', onError);
-      w.off('exit', onExit);
-    };
+    // the handshake, or the worker's error or exit while starting; the losing listeners are removed by the abort
+    const handshake = new AbortController();
     let ready: WorkerMessage;
     try {
-      ready = await new Promise<WorkerMessage>((resolve, reject) => {
-        onMessage = resolve;
-        onError = reject;
-        onExit = (code) => reject(new Error(`classifier worker exited with code ${code} while starting`));
-        w.once('message', onMessage);
-        w.once('error', onError);
-        w.once('exit', onExit);
-      });
+      ready = await Promise.race([
+        once(w, 'message', { signal: handshake.signal }).then(([m]) => m as WorkerMessage),
+        once(w, 'exit', { signal: handshake.signal }).then(([code]) => {
+          throw new Error(`classifier worker exited with code ${String(code)} while starting`);
+        }),
+      ]);
       if (ready.type !== 'ready') throw new Error(`classifier worker failed to start: ${ready.type === 'failed' ? ready.message : ready.type}`);
     } catch (err) {
-      detach();
       this.workers.delete(w);
       await w.terminate();
       throw err;
+    } finally {
+      handshake.abort();
     }
-    detach();
     if (this.closed) {
       this.workers.delete(w);
       await w.terminate();

@@ -1,6 +1,6 @@
 import { ElementHeader, ElementReader, Encoding, sequenceItems, stringValue, UNDEFINED_LENGTH } from '../dicom/element-reader';
 import { decodeText } from '../dicom/charset';
-import { tag } from '../dicom/tags';
+import { Tags } from '../dicom/tags';
 import { HeaderText } from './header-regions';
 
 /** The attributes that say how to turn stored pixel values into an image. */
@@ -28,35 +28,6 @@ export interface ImageAttributes {
   header: HeaderText;
 }
 
-const T = {
-  SpecificCharacterSet: tag(0x0008, 0x0005),
-  ImageType: tag(0x0008, 0x0008),
-  StudyDescription: tag(0x0008, 0x1030),
-  SeriesDescription: tag(0x0008, 0x103e),
-  BodyPartExamined: tag(0x0018, 0x0015),
-  ProtocolName: tag(0x0018, 0x1030),
-  SopClassUid: tag(0x0008, 0x0016),
-  SopInstanceUid: tag(0x0008, 0x0018),
-  Modality: tag(0x0008, 0x0060),
-  SamplesPerPixel: tag(0x0028, 0x0002),
-  Photometric: tag(0x0028, 0x0004),
-  PlanarConfiguration: tag(0x0028, 0x0006),
-  NumberOfFrames: tag(0x0028, 0x0008),
-  Rows: tag(0x0028, 0x0010),
-  Columns: tag(0x0028, 0x0011),
-  BitsAllocated: tag(0x0028, 0x0100),
-  BitsStored: tag(0x0028, 0x0101),
-  PixelRepresentation: tag(0x0028, 0x0103),
-  PixelPaddingValue: tag(0x0028, 0x0120),
-  PixelPaddingRangeLimit: tag(0x0028, 0x0121),
-  RescaleIntercept: tag(0x0028, 0x1052),
-  RescaleSlope: tag(0x0028, 0x1053),
-  PixelValueTransformationSequence: tag(0x0028, 0x9145),
-  SharedFunctionalGroups: tag(0x5200, 0x9229),
-  PerFrameFunctionalGroups: tag(0x5200, 0x9230),
-  PixelData: tag(0x7fe0, 0x0010),
-};
-
 function numberFromString(s: string | undefined): number | undefined {
   if (s === undefined || s.trim() === '') return undefined;
   const v = Number(s.split('\\')[0].trim());
@@ -79,47 +50,48 @@ export function readImageAttributes(data: Buffer, enc: Encoding): ImageAttribute
     if (signed) return enc.littleEndian ? b.readInt16LE(0) : b.readInt16BE(0);
     return enc.littleEndian ? b.readUInt16LE(0) : b.readUInt16BE(0);
   };
-  const charset = str(T.SpecificCharacterSet);
+  const charset = str(Tags.SpecificCharacterSet);
   const text = (t: number) => {
     const el = els.get(t);
     return el && el.length !== UNDEFINED_LENGTH ? decodeText(reader.valueBytes(el), charset).trim() || undefined : undefined;
   };
-  const pixelRepresentation = u16(T.PixelRepresentation) ?? 0;
+  const pixelRepresentation = u16(Tags.PixelRepresentation) ?? 0;
   // Padding value is US or SS following Pixel Representation (its VR in implicit syntaxes).
-  const padSigned = pixelRepresentation === 1 && els.get(T.PixelPaddingValue)?.vr !== 'US';
-  let slope = numberFromString(str(T.RescaleSlope));
-  let intercept = numberFromString(str(T.RescaleIntercept));
+  const padSigned = pixelRepresentation === 1 && els.get(Tags.PixelPaddingValue)?.vr !== 'US';
+  let slope = numberFromString(str(Tags.RescaleSlope));
+  let intercept = numberFromString(str(Tags.RescaleIntercept));
   if (slope === undefined || intercept === undefined) {
     // Enhanced CT/MR keep the rescale in the functional groups.
     const fromGroups =
-      rescaleFromFunctionalGroups(data, enc, els.get(T.SharedFunctionalGroups)) ?? rescaleFromFunctionalGroups(data, enc, els.get(T.PerFrameFunctionalGroups));
+      rescaleFromFunctionalGroups(data, enc, els.get(Tags.SharedFunctionalGroupsSequence)) ??
+      rescaleFromFunctionalGroups(data, enc, els.get(Tags.PerFrameFunctionalGroupsSequence));
     slope ??= fromGroups?.slope;
     intercept ??= fromGroups?.intercept;
   }
   return {
-    sopClassUid: str(T.SopClassUid) ?? '',
-    sopInstanceUid: str(T.SopInstanceUid) ?? '',
-    modality: (str(T.Modality) ?? '').toUpperCase(),
-    imageType: (str(T.ImageType) ?? '').split('\\').map((s) => s.trim().toUpperCase()),
-    rows: u16(T.Rows) ?? 0,
-    columns: u16(T.Columns) ?? 0,
-    samplesPerPixel: u16(T.SamplesPerPixel) ?? 1,
-    bitsAllocated: u16(T.BitsAllocated) ?? 0,
-    bitsStored: u16(T.BitsStored) ?? u16(T.BitsAllocated) ?? 0,
+    sopClassUid: str(Tags.SopClassUid) ?? '',
+    sopInstanceUid: str(Tags.SopInstanceUid) ?? '',
+    modality: (str(Tags.Modality) ?? '').toUpperCase(),
+    imageType: (str(Tags.ImageType) ?? '').split('\\').map((s) => s.trim().toUpperCase()),
+    rows: u16(Tags.Rows) ?? 0,
+    columns: u16(Tags.Columns) ?? 0,
+    samplesPerPixel: u16(Tags.SamplesPerPixel) ?? 1,
+    bitsAllocated: u16(Tags.BitsAllocated) ?? 0,
+    bitsStored: u16(Tags.BitsStored) ?? u16(Tags.BitsAllocated) ?? 0,
     pixelRepresentation,
-    planarConfiguration: u16(T.PlanarConfiguration) ?? 0,
-    photometricInterpretation: (str(T.Photometric) ?? 'MONOCHROME2').toUpperCase(),
-    numberOfFrames: Math.max(1, Math.floor(numberFromString(str(T.NumberOfFrames)) ?? 1)),
+    planarConfiguration: u16(Tags.PlanarConfiguration) ?? 0,
+    photometricInterpretation: (str(Tags.PhotometricInterpretation) ?? 'MONOCHROME2').toUpperCase(),
+    numberOfFrames: Math.max(1, Math.floor(numberFromString(str(Tags.NumberOfFrames)) ?? 1)),
     rescaleSlope: slope ?? 1,
     rescaleIntercept: intercept ?? 0,
-    pixelPaddingValue: u16(T.PixelPaddingValue, padSigned),
-    pixelPaddingRangeLimit: u16(T.PixelPaddingRangeLimit, padSigned),
-    pixelData: els.get(T.PixelData),
+    pixelPaddingValue: u16(Tags.PixelPaddingValue, padSigned),
+    pixelPaddingRangeLimit: u16(Tags.PixelPaddingRangeLimit, padSigned),
+    pixelData: els.get(Tags.PixelData),
     header: {
-      bodyPartExamined: text(T.BodyPartExamined),
-      seriesDescription: text(T.SeriesDescription),
-      protocolName: text(T.ProtocolName),
-      studyDescription: text(T.StudyDescription),
+      bodyPartExamined: text(Tags.BodyPartExamined),
+      seriesDescription: text(Tags.SeriesDescription),
+      protocolName: text(Tags.ProtocolName),
+      studyDescription: text(Tags.StudyDescription),
     },
   };
 }
@@ -130,14 +102,14 @@ function rescaleFromFunctionalGroups(data: Buffer, enc: Encoding, groups: Elemen
   if (!first) return undefined;
   const reader = new ElementReader(data, enc, first.end);
   for (const el of reader.elements(first.start)) {
-    if (el.tag !== T.PixelValueTransformationSequence) continue;
+    if (el.tag !== Tags.PixelValueTransformationSequence) continue;
     const [item] = sequenceItems(data, el, enc);
     if (!item) return undefined;
     const inner = new ElementReader(data, enc, item.end);
     const out: { slope?: number; intercept?: number } = {};
     for (const e of inner.elements(item.start)) {
-      if (e.tag === T.RescaleSlope) out.slope = numberFromString(stringValue(inner.valueBytes(e)));
-      if (e.tag === T.RescaleIntercept) out.intercept = numberFromString(stringValue(inner.valueBytes(e)));
+      if (e.tag === Tags.RescaleSlope) out.slope = numberFromString(stringValue(inner.valueBytes(e)));
+      if (e.tag === Tags.RescaleIntercept) out.intercept = numberFromString(stringValue(inner.valueBytes(e)));
     }
     return out;
   }

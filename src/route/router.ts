@@ -33,6 +33,11 @@ export class Router {
     return [...new Set(this.rules.flatMap((r) => r.tags))];
   }
 
+  /** Tags some rules would need, without compiling them (to check a new configuration against what is read at receive time). */
+  static tagsNamedBy(rules: readonly RouteConfig[]): number[] {
+    return [...new Set(rules.flatMap((r) => (r.when?.tags ? CONDITIONS.tags.tagsRead(r.when.tags) : [])))];
+  }
+
   route(facts: RoutingFacts): string[] {
     const out: string[] = [];
     for (const rule of this.rules) {

@@ -49,6 +49,21 @@ export function folderConfig(dir: string, listen: Record<string, unknown> = {}):
   };
 }
 
+/**
+ * A loopback listener and one DIMSE destination, `pacs`: a storescp (AE STORESCP) on `scpPort` that may not be
+ * up yet, with fast retries — the base of the crash, shutdown and recovery tests. `extra` replaces top-level keys.
+ */
+export function storescpConfig(dir: string, scpPort: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+    spool: { dir: join(dir, 'spool'), minFreeBytes: 0 },
+    retry: { initialDelayMs: 200, maxDelayMs: 1000 },
+    destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpPort, aeTitle: 'STORESCP', connectTimeoutMs: 1000 }],
+    routes: [{ to: ['pacs'] }],
+    ...extra,
+  };
+}
+
 /** Starts `bodyroute serve` on the config; it logs JSON (read as data by the tests) unless the config says otherwise. */
 export async function startBodyroute(dir: string, config: Record<string, unknown>, name = 'bodyroute'): Promise<BodyrouteProcess> {
   const configPath = join(dir, `${name}.yaml`);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { storescpConfig, BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
 import { writeSyntheticSeries } from '../helpers/synthetic-dicom';
 import { freePort, requireTools, waitFor } from '../helpers/tools';
@@ -32,13 +32,7 @@ describe('kill -9 while objects arrive: every acknowledged object is delivered a
     // survive the crash in the spool and its journal, not in flight to the destination.
     const scpPort = await freePort();
     const { files, uidOf } = writeSyntheticSeries(join(tmp, 'in'), OBJECTS, { rows: 256, columns: 256 });
-    const config = {
-      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
-      retry: { initialDelayMs: 200, maxDelayMs: 1000 },
-      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpPort, aeTitle: 'STORESCP', connectTimeoutMs: 1000 }],
-      routes: [{ to: ['pacs'] }],
-    };
+    const config = storescpConfig(tmp, scpPort);
     br = await startBodyroute(tmp, config);
     const killAfter = 50 + Math.floor(Math.random() * 350);
 

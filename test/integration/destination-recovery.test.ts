@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
-import { BodyrouteProcess, startBodyroute, entryMatches } from '../helpers/bodyroute-process';
+import { storescpConfig, BodyrouteProcess, startBodyroute, entryMatches } from '../helpers/bodyroute-process';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
 import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
 import { freePort, requireTools, run, waitFor } from '../helpers/tools';
@@ -29,13 +29,7 @@ describe('destination down: acknowledged, then delivered when it comes back', fu
 
   it('accepts objects while the destination is down and delivers them within one retry interval of its return', async () => {
     const scpPort = await freePort();
-    br = await startBodyroute(tmp, {
-      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
-      retry: { initialDelayMs: 200, maxDelayMs: RETRY_MAX_MS, maxAttempts: 3 },
-      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpPort, aeTitle: 'STORESCP', connectTimeoutMs: 1000 }],
-      routes: [{ to: ['pacs'] }],
-    });
+    br = await startBodyroute(tmp, storescpConfig(tmp, scpPort, { retry: { initialDelayMs: 200, maxDelayMs: RETRY_MAX_MS, maxAttempts: 3 } }));
     const files: string[] = [];
     const series = newUid();
     for (let i = 0; i < 20; i++) {

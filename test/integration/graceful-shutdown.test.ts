@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BodyrouteProcess, jsonLogLines, startBodyroute } from '../helpers/bodyroute-process';
+import { storescpConfig, BodyrouteProcess, jsonLogLines, startBodyroute } from '../helpers/bodyroute-process';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
 import { sendAndKill } from '../helpers/send-and-kill';
 import { writeSyntheticSeries } from '../helpers/synthetic-dicom';
@@ -30,15 +30,7 @@ describe('SIGTERM while a study arrives: a clean stop, and every acknowledged ob
   it(`stops on SIGTERM with exit 0 and one "stopped" line; nothing that got a success is lost (${OBJECTS} objects)`, async () => {
     const scpPort = await freePort();
     const { files, uidOf } = writeSyntheticSeries(join(tmp, 'in'), OBJECTS, { rows: 256, columns: 256 });
-    const config = {
-      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
-      retry: { initialDelayMs: 200, maxDelayMs: 1000 },
-      shutdown: { graceSeconds: 5 },
-      logging: { format: 'json', level: 'info' },
-      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpPort, aeTitle: 'STORESCP', connectTimeoutMs: 1000 }],
-      routes: [{ to: ['pacs'] }],
-    };
+    const config = storescpConfig(tmp, scpPort, { shutdown: { graceSeconds: 5 }, logging: { format: 'json', level: 'info' } });
     br = await startBodyroute(tmp, config);
     const victim = br;
     const acknowledged = await sendAndKill(br.port, files, uidOf, victim, 60, 'SIGTERM');

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
-import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
+import { storescpConfig, BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
 import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
 import { freePort, requireTools, run, waitFor } from '../helpers/tools';
@@ -47,13 +47,7 @@ describe('one instance per spool (a second bodyroute on the same spool changes n
 
   it('refuses a second instance, takes a kill -9 lock over, and delivers every acknowledged object', async () => {
     const scpPort = await freePort();
-    const config = {
-      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
-      retry: { initialDelayMs: 200, maxDelayMs: 1000, maxAttempts: 3 },
-      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpPort, aeTitle: 'STORESCP', connectTimeoutMs: 1000 }],
-      routes: [{ to: ['pacs'] }],
-    };
+    const config = storescpConfig(tmp, scpPort, { retry: { initialDelayMs: 200, maxDelayMs: 1000, maxAttempts: 3 } });
     br = await startBodyroute(tmp, config);
     const files: string[] = [];
     const series = newUid();
@@ -68,7 +62,7 @@ describe('one instance per spool (a second bodyroute on the same spool changes n
     // the second instance: same config, a port of its own so that only the spool is shared
     const before = checksums(join(tmp, 'spool'));
     const second = join(tmp, 'second.yaml');
-    writeFileSync(second, stringify({ ...config, listen: { ...config.listen, port: await freePort() } }));
+    writeFileSync(second, stringify({ ...config, listen: { ...(config.listen as Record<string, unknown>), port: await freePort() } }));
     const r = spawnSync(process.execPath, [CLI, 'serve', '--config', second], { encoding: 'utf8', timeout: 30000 });
     expect(r.status).to.equal(1);
     expect(r.stderr.trim().split('\n')).to.have.length(1);
