@@ -4,10 +4,8 @@ import { Dispatcher } from './dispatch/dispatcher';
 import { IngestServer } from './ingest/server';
 import { createLogger, lineFormat, Logger } from './observability/logger';
 import { Classifier, WorkerPoolClassifier } from './classify/classifier';
-import { ClassifyStage } from './pipeline/classify-stage';
 import { Pipeline } from './pipeline/pipeline';
 import { startStatsLog } from './observability/stats';
-import { Stage } from './pipeline/stage';
 import { TagWriter } from './tag/tag-writer';
 import { Router } from './route/router';
 import { Spool } from './spool/spool';
@@ -40,9 +38,10 @@ export class App {
     this.ingest = new IngestServer(cfg.listen, this.spool, this.log.child({ component: 'ingest' }), (obj) => this.pipeline?.submit(obj));
   }
 
-  private async stages(): Promise<Stage[]> {
+  /** The classifier's worker pool, started; none when classification is off. */
+  private async startClassifier(): Promise<Classifier | undefined> {
     const c = this.cfg.classifier;
-    if (!c.enabled) return [];
+    if (!c.enabled) return undefined;
     const log = this.log.child({ component: 'classify' });
     this.classifier = await WorkerPoolClassifier.create({
       manifestPath: c.model as string,
@@ -54,7 +53,7 @@ export class App {
       onInfo: (message, fields) => log.info(message, fields),
       onWarn: (message, fields) => log.warn(message, fields),
     });
-    return [new ClassifyStage(this.classifier, log)];
+    return this.classifier;
   }
 
   /** Writes labels into classified images; none when nothing is classified or tagging is off. */
@@ -83,10 +82,9 @@ export class App {
     this.spoolLock = await SpoolLock.acquire(this.cfg.spool.dir, (err) => this.lockLost(err));
     this.log.info('bodyroute starting', { version: VERSION, spool: this.cfg.spool.dir, destinations: this.cfg.destinations.map((d) => d.name).join(',') });
     const t = this.cfg.tagging;
-    const stages = await this.stages();
     this.pipeline = new Pipeline({
       spool: this.spool,
-      stages,
+      classifier: await this.startClassifier(),
       tagWriter: this.tagWriter(t),
       mode: t.mode,
       onTagFailure: t.onFailure,

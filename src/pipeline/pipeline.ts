@@ -1,78 +1,101 @@
-import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
-import { ClassifyOutcome } from '../classify/classification';
-import { Tags } from '../dicom/tags';
+import { Classifier } from '../classify/classifier';
 import { Clock, systemClock } from '../clock';
 import { Dispatcher } from '../dispatch/dispatcher';
-import { BodyrouteError, errorMessage } from '../errors';
+import { errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
-import { Router, RoutingFacts } from '../route/router';
-import { editsPathFor } from '../spool/dataset-edits';
+import { Router } from '../route/router';
 import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
-import { slicePosition } from '../dicom/geometry';
-import { labelSeries } from '../tag/series-label';
 import { TagWriter } from '../tag/tag-writer';
-import { RegionLabel } from '../tag/tagger';
+import { Classified, Labelled, Received, Routed, Tagged } from './lifecycle';
 import { SeriesHolder } from './series-holder';
-import { Stage } from './stage';
-import { RouteRegion, UNCLASSIFIED } from '../regions/region';
+import { Stage, StageName, StageResult } from './stage';
+import { ClassifyStage } from './stages/classify';
+import { LabelStage } from './stages/label';
+import { RouteStage } from './stages/route';
+import { TagFailurePolicy, TagStage } from './stages/tag';
 
 export interface PipelineOptions {
   spool: Spool;
-  /** Stages run on every object (classification). */
-  stages: readonly Stage[];
+  /** Classifies each object; absent = every object goes on unclassified (classifier.enabled: false). */
+  classifier?: Pick<Classifier, 'classify'>;
   /** Writes the region into classified images; absent = forward unchanged. */
-  tagWriter?: TagWriter;
+  tagWriter?: Pick<TagWriter, 'write'>;
   /** series: hold each series until stable and label it as a whole. */
   mode: 'image' | 'series';
   /** An object the label can never be written into: forwarded without it, or quarantined. */
-  onTagFailure?: 'forward-untagged' | 'quarantine';
+  onTagFailure?: TagFailurePolicy;
   seriesStableMs: number;
-  router: Router;
-  dispatcher: Dispatcher;
+  router: Pick<Router, 'route'>;
+  dispatcher: Pick<Dispatcher, 'commitRouted'>;
   log: Logger;
   concurrency?: number;
-  /** Tries of an object through the pipeline before it is quarantined (a poison object must not loop forever). */
+  /** Tries of an object at one stage before it is quarantined (a poison object must not loop forever). */
   maxAttempts?: number;
-  /** Wait before the next try after an error. */
+  /** Wait before the next try after a stage asked for one without saying when. */
   retryDelayMs?: number;
   clock?: Clock;
 }
 
+/** The stages in order, their types lined up: each one's output is the next one's input. */
+interface Chain {
+  classify: Stage<Received, Classified>;
+  label: Stage<Classified, Labelled>;
+  tag: Stage<Labelled, Tagged>;
+  route: Stage<Tagged, Routed>;
+}
+
+type AnyStage = Stage<Received, Received>;
+
 /**
- * Takes acknowledged objects from the inbox through the stages (classify), labels them (per
- * image, or per series), records the tags (edits), routes, journals the deliveries and hands them
- * to the dispatcher. Anything that goes wrong leaves the object in the inbox to be tried again,
- * so nothing acknowledged is dropped.
+ * The stage runner. Acknowledged objects go from the inbox through classification, (series
+ * mode: the series holder,) labelling, tagging and routing-and-commit; each stage answers per
+ * object with next, retry or fail, and the runner alone keeps the attempt counts (per object and
+ * stage, in the spool so a restart keeps them), schedules retries on the clock and quarantines
+ * with the stage named. A retry runs the stage again for the objects that asked, with what the
+ * stages before gave them: a series keeps the one label it was given. Anything unfinished stays
+ * in the inbox, so nothing acknowledged is dropped.
  */
 export class Pipeline {
   private readonly waiting: SpooledObject[] = [];
   private active = 0;
   private stopped = false;
   private idleResolvers: (() => void)[] = [];
-  private readonly holder: SeriesHolder | undefined;
+  private readonly holder: SeriesHolder<Classified> | undefined;
   private readonly concurrency: number;
-  /** Failed tries so far, by spool id (in memory: a restart gives an object a fresh count). */
-  private readonly attempts = new Map<string, number>();
   private readonly clock: Clock;
+  private readonly tagStage: TagStage;
+  /** Stages in order, types erased once `Chain` has checked them. */
+  private readonly stages: readonly AnyStage[];
+  /** Index of the stage the series holder sits before (labelling). */
+  private readonly afterHold: number;
+  private readonly pendingRetries = new Set<() => void>();
 
   constructor(private readonly o: PipelineOptions) {
     // objects in flight between inbox and dispatch: enough to keep the classifier fed and fsyncs shared
     this.concurrency = o.concurrency ?? 32;
     this.clock = o.clock ?? systemClock;
-    if (o.mode === 'series') this.holder = new SeriesHolder(o.seriesStableMs, (objs) => this.track(this.finishSeries(objs)));
+    this.tagStage = new TagStage(o.tagWriter, o.onTagFailure ?? 'forward-untagged', o.log);
+    const chain: Chain = {
+      classify: new ClassifyStage(o.classifier, o.log),
+      label: new LabelStage(o.mode, o.log),
+      tag: this.tagStage,
+      route: new RouteStage(o.router, o.dispatcher, o.spool, o.log),
+    };
+    this.stages = [chain.classify, chain.label, chain.tag, chain.route] as readonly Stage<never, Received>[] as readonly AnyStage[];
+    this.afterHold = 1;
+    if (o.mode === 'series')
+      this.holder = new SeriesHolder<Classified>(o.seriesStableMs, (series) => this.track(this.runFrom(this.afterHold, series)), this.clock);
   }
 
   /** SIGHUP: the label writer and failure policy for objects tagged from now on (the mode stays). */
-  retag(tagWriter: TagWriter | undefined, onTagFailure: PipelineOptions['onTagFailure']): void {
-    this.o.tagWriter = tagWriter;
-    this.o.onTagFailure = onTagFailure;
+  retag(tagWriter: Pick<TagWriter, 'write'> | undefined, onTagFailure: TagFailurePolicy | undefined): void {
+    this.tagStage.configure(tagWriter, onTagFailure ?? 'forward-untagged');
   }
 
-  /** Objects between the inbox and the dispatcher (waiting, being classified/tagged/routed). */
+  /** Objects between the inbox and the dispatcher (waiting, in a stage, or held as part of a series). */
   get backlog(): number {
-    return this.waiting.length + this.active;
+    return this.waiting.length + this.active + (this.holder?.heldImages ?? 0);
   }
 
   submit(obj: SpooledObject): void {
@@ -84,10 +107,11 @@ export class Pipeline {
   async recoverInbox(): Promise<number> {
     const ids = await this.o.spool.listIds(this.o.spool.inboxDir);
     for (const id of ids) {
+      const path = this.o.spool.inboxPath(id);
       try {
-        this.submit(await this.o.spool.load(id, this.o.spool.inboxPath(id)));
+        this.submit(await this.o.spool.load(id, path));
       } catch (err) {
-        await this.quarantine(id, this.o.spool.inboxPath(id), errorMessage(err));
+        await this.o.spool.setAside({ id, path }, 'quarantine', `loading after a restart: ${errorMessage(err)}`);
       }
     }
     if (ids.length) this.o.log.info('re-processing acknowledged objects left in the inbox', { count: ids.length });
@@ -96,7 +120,7 @@ export class Pipeline {
 
   private pump(): void {
     while (!this.stopped && this.active < this.concurrency && this.waiting.length) {
-      this.track(this.process(this.waiting.shift() as SpooledObject));
+      this.track(this.runFrom(0, [{ object: this.waiting.shift() as SpooledObject }]));
     }
   }
 
@@ -109,170 +133,98 @@ export class Pipeline {
     });
   }
 
-  private async process(original: SpooledObject): Promise<void> {
-    let obj = original;
-    try {
-      for (const stage of this.o.stages) {
-        const result = await stage.run(obj);
-        if (result.kind === 'retry') {
-          this.o.log.warn('stage asked to retry', { stage: stage.name, id: obj.id, code: result.error.code, reason: result.error.message });
-          this.later(original, result.afterMs);
-          return;
-        }
-        if (result.kind === 'fail') {
-          await this.quarantine(obj.id, obj.path, `${stage.name}: ${result.error.message}`);
-          return;
-        }
-        obj = result.object;
+  /** Runs `batch` through the stages from `index` on. */
+  private async runFrom(index: number, batch: readonly Received[]): Promise<void> {
+    for (let i = index; i < this.stages.length && batch.length > 0; i++) {
+      if (i === this.afterHold && this.holder && index < this.afterHold) {
+        for (const item of batch) this.holder.add(item as Classified);
+        return;
       }
-    } catch (err) {
-      await this.failed(original, 'stages', err);
-      return;
+      batch = await this.runStage(i, batch);
     }
-    if (this.holder) {
-      this.holder.add(obj);
-      return;
-    }
-    const c = obj.classification;
-    const label = c?.kind === 'classified' ? { imageRegion: c.region, confidence: c.confidence, model: c.model, evidence: c.evidence } : undefined;
-    await this.deliver(obj, label, regionsOf(c));
+    await Promise.all(batch.map((done) => this.o.spool.attempts.clear(done.object.id)));
   }
 
-  private async finishSeries(objs: SpooledObject[]): Promise<void> {
-    const series = labelSeries(
-      objs.map((o) => {
-        const c = o.classification;
-        return {
-          position: slicePosition(o.attributes.get(Tags.ImagePositionPatient), o.attributes.get(Tags.ImageOrientationPatient)),
-          instanceNumber: Number(o.attributes.get(Tags.InstanceNumber)) || undefined,
-          scores: c?.kind === 'classified' ? c.scores : undefined,
-        };
+  /** One stage for a batch: returns what goes on; schedules retries and quarantines the rest. */
+  private async runStage(index: number, batch: readonly Received[]): Promise<Received[]> {
+    const stage = this.stages[index];
+    let results: StageResult<Received>[];
+    try {
+      results = await stage.run(batch);
+    } catch (err) {
+      // a stage that throws broke its contract; the objects are still in the inbox, so try again
+      results = batch.map(() => ({ kind: 'retry', error: err instanceof Error ? err : new Error(String(err)) }));
+    }
+    const onward: Received[] = [];
+    const again: Received[] = [];
+    let afterMs = 0;
+    await Promise.all(
+      results.map(async (result, k) => {
+        const item = batch[k];
+        if (result.kind === 'next') {
+          onward.push(result.value);
+        } else if (result.kind === 'fail') {
+          await this.quarantine(item.object, `${stage.name}: ${result.error.message}`);
+        } else if (await this.mayRetry(item.object, stage.name, result.error)) {
+          again.push(item);
+          afterMs = Math.max(afterMs, result.afterMs ?? this.o.retryDelayMs ?? 5000);
+        }
       }),
     );
-    if (series) {
-      this.o.log.info('series labelled', {
-        seriesInstanceUid: objs[0].seriesInstanceUid,
-        images: objs.length,
-        regions: series.regions.join(','),
-        term: series.term,
-      });
-    }
-    for (const obj of objs) {
-      const c = obj.classification;
-      if (c?.kind === 'classified' && series) {
-        await this.deliver(
-          obj,
-          { imageRegion: c.region, confidence: c.confidence, model: c.model, evidence: c.evidence, series: { regions: series.regions, term: series.term } },
-          series.regions,
-        );
-      } else {
-        await this.deliver(obj, undefined, regionsOf(c));
-      }
-    }
-  }
-
-  private async deliver(obj: SpooledObject, label: RegionLabel | undefined, regions: RouteRegion[]): Promise<void> {
-    let step = 'tag';
-    try {
-      const tagged = label ? await this.tag(obj, label) : obj;
-      if (!tagged) return this.settled(obj.id);
-      step = 'route';
-      const facts: RoutingFacts = {
-        regions,
-        modality: obj.modality ?? '',
-        callingAeTitle: obj.origin.callingAeTitle,
-        calledAeTitle: obj.origin.calledAeTitle,
-        tags: obj.attributes,
-      };
-      const destinations = this.o.router.route(facts);
-      if (destinations.length === 0) {
-        await this.quarantine(obj.id, obj.path, `no routing rule matched (regions ${regions.join(',')}, modality ${facts.modality})`, 'unrouted');
-        if (tagged.tagged) await fsp.unlink(tagged.tagged.path).catch(() => undefined);
-        if (tagged.edits) await fsp.unlink(editsPathFor(obj.path)).catch(() => undefined);
-        return this.settled(obj.id);
-      }
-      step = 'commit';
-      await this.o.dispatcher.commitRouted(tagged, destinations);
-      this.settled(obj.id);
-      this.o.log.debug('routed', { id: obj.id, sopInstanceUid: obj.sopInstanceUid, regions: regions.join(','), to: destinations.join(',') });
-    } catch (err) {
-      await this.failed(obj, step, err);
-    }
-  }
-
-  private settled(id: string): void {
-    this.attempts.delete(id);
+    if (again.length) this.retryLater(index, again, afterMs);
+    return onward;
   }
 
   /**
-   * An error on the way (not a stage's own answer): the object stays in the inbox and is tried again
-   * after pipeline.retryDelayMs, until pipeline.maxAttempts; then it is quarantined with the step
-   * and the reason, so one poison object cannot loop forever.
+   * Counts the failed attempt; under pipeline.maxAttempts the object stays in the inbox and is
+   * tried again, at the cap it is quarantined naming the stage and the reason.
    */
-  private async failed(obj: SpooledObject, step: string, err: unknown): Promise<void> {
-    const attempt = (this.attempts.get(obj.id) ?? 0) + 1;
+  private async mayRetry(obj: SpooledObject, stage: StageName, error: Error): Promise<boolean> {
     const maxAttempts = this.o.maxAttempts ?? 10;
-    const delay = this.o.retryDelayMs ?? 5000;
-    if (attempt < maxAttempts) {
-      this.attempts.set(obj.id, attempt);
-      this.o.log.error('pipeline error; object stays in the inbox and is retried', { id: obj.id, step, attempt, reason: errorMessage(err), retryInMs: delay });
-      this.later(obj, delay);
-      return;
-    }
-    this.settled(obj.id);
+    let attempt: number;
     try {
-      await this.quarantine(obj.id, obj.path, `${step}: ${errorMessage(err)} (gave up after ${attempt} attempts)`);
-      await fsp.unlink(editsPathFor(obj.path)).catch(() => undefined);
-      await fsp.unlink(this.o.spool.taggedPath(obj.id)).catch(() => undefined);
-    } catch (qerr) {
-      // cannot even move it: leave it in the inbox, where the next start tries again
-      this.o.log.error('cannot quarantine an object the pipeline gave up on; it stays in the inbox', { id: obj.id, reason: errorMessage(qerr) });
-    }
-  }
-
-  /** The tagged object; the object as received when the label cannot be written; undefined once quarantined. */
-  private async tag(obj: SpooledObject, label: RegionLabel): Promise<SpooledObject | undefined> {
-    if (!this.o.tagWriter) return obj;
-    try {
-      return await this.o.tagWriter.write(obj, label);
+      attempt = await this.o.spool.attempts.record(obj.id, stage);
     } catch (err) {
-      if (!(err instanceof BodyrouteError && err.code === 'TAG_IMPOSSIBLE')) throw err;
-      if (this.o.onTagFailure === 'quarantine') {
-        await this.quarantine(obj.id, obj.path, `tagging: ${err.message}`);
-        return undefined;
-      }
-      this.o.log.warn('forwarded without the label: it cannot be written into this object', {
+      // the count cannot be kept (the disk that made the stage fail, likely): retry all the same
+      this.o.log.warn('cannot record a failed attempt', { id: obj.id, stage, reason: errorMessage(err) });
+      attempt = 1;
+    }
+    if (attempt < maxAttempts) {
+      this.o.log.error('pipeline error; object stays in the inbox and is retried', {
         id: obj.id,
-        sopInstanceUid: obj.sopInstanceUid,
-        code: err.code,
-        reason: err.message,
+        stage,
+        attempt,
+        reason: error.message,
+        retryInMs: this.o.retryDelayMs ?? 5000,
       });
-      return obj;
+      return true;
+    }
+    await this.quarantine(obj, `${stage}: ${error.message} (gave up after ${attempt} attempts)`);
+    return false;
+  }
+
+  private async quarantine(obj: SpooledObject, reason: string): Promise<void> {
+    try {
+      await this.o.spool.setAside(obj, 'quarantine', reason);
+    } catch (err) {
+      // cannot even move it: leave it in the inbox, where the next start tries again
+      this.o.log.error('cannot quarantine an object; it stays in the inbox', { id: obj.id, reason: errorMessage(err) });
     }
   }
 
-  private later(obj: SpooledObject, ms: number): void {
-    const { classification: _c, tagged: _t, edits: _e, ...fresh } = obj;
-    this.clock.setTimer(ms, () => this.submit(fresh));
-  }
-
-  /** Objects the pipeline cannot handle are kept, never deleted: <spool>/<folder>/<id>.dcm + reason. */
-  private async quarantine(id: string, path: string, reason: string, folder: 'quarantine' | 'unrouted' = 'quarantine'): Promise<void> {
-    const dir = this.o.spool.layout.aside(folder);
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-    await fsp.writeFile(join(dir, `${id}.txt`), reason + '\n', { mode: 0o600 });
-    await fsp.rename(path, join(dir, `${id}.dcm`));
-    this.o.log.warn(`object moved to ${folder}`, { id, reason });
+  private retryLater(index: number, batch: Received[], afterMs: number): void {
+    const cancel = this.clock.setTimer(afterMs, () => {
+      this.pendingRetries.delete(cancel);
+      if (!this.stopped) this.track(this.runFrom(index, batch));
+    });
+    this.pendingRetries.add(cancel);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.holder?.stop();
+    for (const cancel of this.pendingRetries) cancel();
+    this.pendingRetries.clear();
     if (this.active > 0) await new Promise<void>((resolve) => this.idleResolvers.push(resolve));
   }
-}
-
-/** The routing regions of one object on its own. */
-function regionsOf(c: ClassifyOutcome | undefined): RouteRegion[] {
-  return c?.kind === 'classified' ? [c.region] : [UNCLASSIFIED];
 }

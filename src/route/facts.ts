@@ -3,7 +3,7 @@ import { RouteRegion } from '../regions/region';
 /** What routing rules look at, for one object. */
 export interface RoutingFacts {
   /** The image's region, the series' regions (series mode), ['unknown'] or ['unclassified']. */
-  regions: RouteRegion[];
+  regions: readonly RouteRegion[];
   modality: string;
   callingAeTitle: string;
   calledAeTitle: string;

@@ -17,6 +17,21 @@ export class SpoolLayout {
     return join(this.dir, 'inbox');
   }
 
+  /** An acknowledged object in the inbox. */
+  inboxObject(id: string): string {
+    return join(this.inbox, `${id}.dcm`);
+  }
+
+  /** A tagged copy of an inbox object (deflated datasets, which cannot be edited in parts). */
+  taggedCopy(id: string): string {
+    return join(this.inbox, `${id}.tagged.dcm`);
+  }
+
+  /** The pipeline's failed attempts on an inbox object, by stage (survive a restart). */
+  attempts(id: string): string {
+    return join(this.inbox, `${id}.attempts`);
+  }
+
   /** Routed, waiting for their destinations. */
   get store(): string {
     return join(this.dir, 'store');
@@ -50,7 +65,10 @@ export class SpoolLayout {
   }
 
   /** Objects kept aside with a reason: `quarantine` (cannot be handled) or `unrouted` (no rule matched). */
-  aside(folder: 'quarantine' | 'unrouted'): string {
+  aside(folder: AsideFolder): string {
     return join(this.dir, folder);
   }
 }
+
+/** Where an object the pipeline cannot hand to a destination is kept, with <id>.txt saying why. */
+export type AsideFolder = 'quarantine' | 'unrouted';

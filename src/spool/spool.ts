@@ -11,7 +11,8 @@ import { GroupSync } from '../fs/group-sync';
 import { ReceiveContext, SpooledObject } from './spooled-object';
 import { DimseStatus } from '../dicom/status';
 import { SpoolWriter, WrittenObject } from './spool-writer';
-import { SpoolLayout } from './layout';
+import { AsideFolder, SpoolLayout } from './layout';
+import { AttemptLedger } from './attempt-ledger';
 
 /**
  * The durable spool. Folders, each a stage of an object's life:
@@ -52,10 +53,13 @@ export class Spool {
     this.inboxDir = this.layout.inbox;
     this.storeDir = this.layout.store;
     this.summaryTags = [...new Set([...SUMMARY_TAGS, ...(opts.extraSummaryTags ?? [])])];
+    this.attempts = new AttemptLedger(this.layout);
   }
 
   /** Where everything of this spool lives. */
   readonly layout: SpoolLayout;
+  /** The pipeline's failed attempts on inbox objects, kept with them. */
+  readonly attempts: AttemptLedger;
 
   get dir(): string {
     return this.opts.dir;
@@ -68,10 +72,12 @@ export class Spool {
     const leftovers = await fsp.readdir(this.tmpDir);
     for (const f of leftovers) await fsp.unlink(join(this.tmpDir, f)).catch(() => undefined);
     if (leftovers.length) this.log.warn('removed partial receives left by an earlier run (never acknowledged)', { count: leftovers.length });
-    // tags not yet promoted are made again from the originals
-    for (const f of await fsp.readdir(this.inboxDir)) {
-      if (f.endsWith('.tagged.dcm') || f.endsWith('.edits')) await fsp.unlink(join(this.inboxDir, f)).catch(() => undefined);
+    // tags not yet promoted are made again from the originals; half-written files are dropped
+    const inbox = await fsp.readdir(this.inboxDir);
+    for (const f of inbox) {
+      if (f.endsWith('.tagged.dcm') || f.endsWith('.edits') || f.endsWith('.tmp')) await fsp.unlink(join(this.inboxDir, f)).catch(() => undefined);
     }
+    await this.attempts.load(inbox);
   }
 
   /** Time-ordered, unique, and safe as a file name whatever the peer sent. */
@@ -96,7 +102,7 @@ export class Spool {
   }
 
   inboxPath(id: string): string {
-    return join(this.inboxDir, `${id}.dcm`);
+    return this.layout.inboxObject(id);
   }
 
   storePath(id: string): string {
@@ -229,7 +235,22 @@ export class Spool {
   }
 
   taggedPath(id: string): string {
-    return join(this.inboxDir, `${id}.tagged.dcm`);
+    return this.layout.taggedCopy(id);
+  }
+
+  /**
+   * Keeps an inbox object aside with the reason (<folder>/<id>.dcm and <id>.txt), never deleting
+   * it: the reason first, the object last, then what the pipeline wrote beside it.
+   */
+  async setAside(obj: { id: string; path: string }, folder: AsideFolder, reason: string): Promise<void> {
+    const dir = this.layout.aside(folder);
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fsp.writeFile(join(dir, `${obj.id}.txt`), reason + '\n', { mode: 0o600 });
+    await fsp.rename(obj.path, join(dir, `${obj.id}.dcm`));
+    await fsp.unlink(editsPathFor(obj.path)).catch(() => undefined);
+    await fsp.unlink(this.taggedPath(obj.id)).catch(() => undefined);
+    await this.attempts.clear(obj.id);
+    this.log.warn(`object moved to ${folder}`, { id: obj.id, reason });
   }
 
   /** Inbox → store (the tagged copy where there is one), once the object's deliveries are journalled. */

@@ -1,4 +1,3 @@
-import type { ClassifyOutcome } from '../classify/classification';
 import type { DatasetEdits } from './dataset-edits';
 
 /** Where an object came from; kept with the object in the spool (file meta private information). */
@@ -27,8 +26,6 @@ export interface SpooledObject {
   sizeBytes: number;
   /** Top-level string attributes read at receive time, by tag. */
   attributes: Map<number, string>;
-  /** Set by the classify stage. */
-  classification?: ClassifyOutcome;
   /** Top-level elements before Pixel Data as received (a copy), where known: what tagging reads. */
   header?: Buffer;
   /**
