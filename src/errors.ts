@@ -41,8 +41,12 @@ export class BodyrouteError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly retryable: boolean,
-    /** DIMSE status to answer (ingest) or that was received (dispatch), where one applies. */
-    readonly dimseStatus?: number,
+    /**
+     * The status a destination answered, as its protocol writes it ("0xA700" for DIMSE): dead
+     * letters and logs record it as is, whatever the destination type. What bodyroute itself
+     * answers a sender is decided at the protocol edge from the code (ingest/store-status.ts).
+     */
+    readonly peerStatus?: string,
   ) {
     super(message);
     this.name = 'BodyrouteError';

@@ -4,7 +4,6 @@ import { BodyrouteError, errorMessage } from '../errors';
 import { writeObjectFile } from '../spool/dataset-edits';
 import { writeFileAtomic } from '../fs/durable';
 import { DeliveryItem } from './delivery-item';
-import { formatStatus } from '../dicom/status';
 
 /**
  * Objects a destination will not take (non-retryable status, or attempts exhausted):
@@ -16,6 +15,7 @@ export interface DeadLetterRecord {
   sopInstanceUid: string;
   attempts: number;
   code: string;
+  /** The destination's own status, as its protocol writes it ("0xA700" for DIMSE). */
   status?: string;
   reason: string;
   at: string;
@@ -43,7 +43,7 @@ export class DeadLetterBox {
       sopInstanceUid: item.sopInstanceUid,
       attempts,
       code: err instanceof BodyrouteError ? err.code : 'INTERNAL',
-      status: err instanceof BodyrouteError && err.dimseStatus !== undefined ? formatStatus(err.dimseStatus) : undefined,
+      status: err instanceof BodyrouteError ? err.peerStatus : undefined,
       reason: errorMessage(err),
       at: new Date().toISOString(),
     };

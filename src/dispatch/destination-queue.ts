@@ -8,7 +8,6 @@ import { DeadLetterBox } from './dead-letter';
 import { DeliveryItem } from './delivery-item';
 import { Sender } from './sender';
 import { DeliveryJournal } from './delivery-journal';
-import { formatStatus } from '../dicom/status';
 
 interface Pending {
   item: DeliveryItem;
@@ -247,7 +246,7 @@ export class DestinationQueue {
       attempt: p.attempts,
       retryInMs: delay,
       code: e.code,
-      status: e.dimseStatus !== undefined ? formatStatus(e.dimseStatus) : undefined,
+      status: e.peerStatus,
       reason: e.message,
     });
   }

@@ -70,9 +70,9 @@ export class DimseSender implements Sender {
     if (kind === 'warning') {
       this.log.warn('destination stored with warning', { destination: this.dest.name, id: item.id, sopInstanceUid: item.sopInstanceUid, status: detail });
     } else if (kind === 'retry') {
-      throw new BodyrouteError('DEST_STATUS_RETRYABLE', `destination answered ${detail}`, true, result.status);
+      throw new BodyrouteError('DEST_STATUS_RETRYABLE', `destination answered ${detail}`, true, formatStatus(result.status));
     } else if (kind === 'fatal') {
-      throw new BodyrouteError('DEST_STATUS_FATAL', `destination answered ${detail}`, false, result.status);
+      throw new BodyrouteError('DEST_STATUS_FATAL', `destination answered ${detail}`, false, formatStatus(result.status));
     }
   }
 

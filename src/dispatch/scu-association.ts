@@ -3,17 +3,16 @@ import { connect as tlsConnect } from 'node:tls';
 import { CommandSet, decodeCommand, encodeCStoreRq } from '../dicom/ul/command';
 import {
   decodeAssociateAc,
-  decodePData,
   decodeRejectOrAbort,
   encodeAbort,
   encodeAssociateRq,
   encodePData,
   encodePDataPieces,
-  PduReader,
   PduType,
   ProposedContext,
   RELEASE_RQ,
 } from '../dicom/ul/pdu';
+import { PduReader, WholePdu } from '../dicom/ul/pdu-parser';
 import { BodyrouteError, errorMessage } from '../errors';
 import { DatasetReader, DatasetSource, StoredDataset } from '../spool/dataset-edits';
 import { AbortReason, AbortSource, ContextResultCode } from '../dicom/ul/constants';
@@ -47,7 +46,7 @@ export interface StoreResult {
 }
 
 interface Waiter {
-  resolve: (value: { type: number; body: Buffer }) => void;
+  resolve: (value: WholePdu) => void;
   reject: (err: Error) => void;
 }
 
@@ -58,7 +57,7 @@ const READ_BYTES = 4 * 1024 * 1024;
 export class ScuAssociation {
   private readonly reader: PduReader;
   private waiter: Waiter | undefined;
-  private queued: { type: number; body: Buffer }[] = [];
+  private queued: WholePdu[] = [];
   private failure: BodyrouteError | undefined;
   private commandParts: Buffer[] = [];
   private messageId = 0;
@@ -132,12 +131,12 @@ export class ScuAssociation {
       socket.write(encodeAssociateRq({ callingAeTitle: opts.callingAeTitle, calledAeTitle: opts.calledAeTitle, contexts, maxPduLength: opts.maxPduLength }));
       const answer = await assoc.next(opts.connectTimeoutMs, 'association answer');
       if (answer.type === PduType.AssociateRj) {
-        const rj = decodeRejectOrAbort(answer.body);
+        const rj = decodeRejectOrAbort(controlBody(answer));
         throw new BodyrouteError('DEST_REJECTED_ASSOCIATION', `association rejected (result ${rj.result}, source ${rj.source}, reason ${rj.reason})`, true);
       }
       if (answer.type !== PduType.AssociateAc)
         throw new BodyrouteError('DEST_PROTOCOL', `unexpected PDU type ${answer.type} in answer to A-ASSOCIATE-RQ`, true);
-      const ac = decodeAssociateAc(answer.body);
+      const ac = decodeAssociateAc(controlBody(answer));
       assoc.peerMaxPdu = ac.maxPduLength;
       for (const c of ac.contexts) {
         const proposed = contexts.find((p) => p.id === c.id);
@@ -161,9 +160,9 @@ export class ScuAssociation {
     return this.accepted.get(ScuAssociation.contextKey(sopClassUid, transferSyntaxUid));
   }
 
-  private deliver(p: { type: number; body: Buffer }): void {
+  private deliver(p: WholePdu): void {
     if (p.type === PduType.Abort) {
-      const a = decodeRejectOrAbort(p.body);
+      const a = decodeRejectOrAbort(controlBody(p));
       this.fail(new BodyrouteError('DEST_PROTOCOL', `association aborted by peer (source ${a.source}, reason ${a.reason})`, true));
       this.socket.destroy();
       return;
@@ -186,7 +185,7 @@ export class ScuAssociation {
     }
   }
 
-  private next(timeoutMs: number, what: string): Promise<{ type: number; body: Buffer }> {
+  private next(timeoutMs: number, what: string): Promise<WholePdu> {
     const queued = this.queued.shift();
     if (queued) return Promise.resolve(queued);
     if (this.failure) return Promise.reject(this.failure);
@@ -238,8 +237,8 @@ export class ScuAssociation {
   private async readResponse(): Promise<CommandSet> {
     for (;;) {
       const p = await this.next(this.opts.responseTimeoutMs, 'C-STORE/C-ECHO response');
-      if (p.type !== PduType.PData) throw new BodyrouteError('DEST_PROTOCOL', `unexpected PDU type ${p.type} while waiting for a response`, true);
-      for (const pdv of decodePData(p.body)) {
+      if (p.pdvs === undefined) throw new BodyrouteError('DEST_PROTOCOL', `unexpected PDU type ${p.type} while waiting for a response`, true);
+      for (const pdv of p.pdvs) {
         if (!pdv.isCommand) continue;
         this.commandParts.push(pdv.data);
         if (pdv.isLast) {
@@ -327,4 +326,10 @@ export class ScuAssociation {
       setTimeout(() => this.socket.destroy(), 100).unref();
     }
   }
+}
+
+/** The body of an association-control PDU (what a P-DATA-TF never has). */
+function controlBody(p: WholePdu): Buffer {
+  if (p.body === undefined) throw new BodyrouteError('DEST_PROTOCOL', `unexpected P-DATA-TF during association control`, true);
+  return p.body;
 }

@@ -4,12 +4,13 @@ import { decodeAssociateRq, encodeAbort, encodeAssociateAc, encodeAssociateRj, e
 import { isSafeUid } from '../dicom/uids';
 import { BodyrouteError, errorMessage } from '../errors';
 import { DimseStatus, formatStatus } from '../dicom/status';
+import { storeFailureStatus } from './store-status';
 import { Logger } from '../observability/logger';
 import { Spool } from '../spool/spool';
 import { ReceiveContext, SpooledObject } from '../spool/spooled-object';
 import { SpoolWriter } from '../spool/spool-writer';
 import { checkAssociation, decideContext, PolicyOptions } from './association-policy';
-import { PduHandler, PduProtocolError, PdvHeader } from './pdu-parser';
+import { PduHandler, PduProtocolError, PdvHeader } from '../dicom/ul/pdu-parser';
 import { PeerFilter } from './peer-filter';
 import { AbortReason, AbortSource, ContextResultCode } from '../dicom/ul/constants';
 
@@ -253,7 +254,6 @@ export class IngestScp implements PduHandler {
             'UID_INVALID',
             `invalid UID in C-STORE-RQ (class ${JSON.stringify(sopClassUid.slice(0, 80))}, instance ${JSON.stringify(sopInstanceUid.slice(0, 80))})`,
             false,
-            DimseStatus.CannotUnderstand,
           );
     const writer = this.ctx.spool.beginReceive(id, sopClassUid, sopInstanceUid, context.transferSyntaxUid, origin, refusal);
     writer.onPressure((paused) => (paused ? this.sock.pause() : this.sock.resume()));
@@ -281,7 +281,7 @@ export class IngestScp implements PduHandler {
       this.bytes += written.datasetBytes;
     } catch (err) {
       this.failed++;
-      status = err instanceof BodyrouteError && err.dimseStatus !== undefined ? err.dimseStatus : DimseStatus.OutOfResources;
+      status = storeFailureStatus(err);
       this.ctx.log.error('C-STORE failed', {
         peer: this.remote,
         callingAe: this.callingAe,

@@ -5,7 +5,7 @@ import { ListenConfig } from '../config/schema';
 import { Logger } from '../observability/logger';
 import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
-import { PduParser } from './pdu-parser';
+import { PduParser } from '../dicom/ul/pdu-parser';
 import { BodyrouteError, errorMessage } from '../errors';
 import { PeerFilter } from './peer-filter';
 import { IngestScp } from './scp';

@@ -2,7 +2,6 @@ import { promises as fsp } from 'node:fs';
 import { Writable } from 'node:stream';
 import { MalformedError } from '../dicom/element-reader';
 import { DatasetSummary, headerOf, summarizeDataset } from '../dicom/header';
-import { DimseStatus } from '../dicom/status';
 import { Tags } from '../dicom/tags';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
 import { BodyrouteError, errorMessage } from '../errors';
@@ -94,7 +93,7 @@ export class SpoolWriter extends Writable {
         this.handle = h;
         await h.write(this.opts.header);
       })
-      .catch((err) => this.fail(new BodyrouteError('SPOOL_IO', `cannot create spool file: ${errorMessage(err)}`, true, DimseStatus.OutOfResources)))
+      .catch((err) => this.fail(new BodyrouteError('SPOOL_IO', `cannot create spool file: ${errorMessage(err)}`, true)))
       .finally(() => callback());
   }
 
@@ -103,16 +102,14 @@ export class SpoolWriter extends Writable {
     if (this.failure || !this.handle) return callback();
     this.handle
       .writev(buffers)
-      .catch((err) => this.fail(new BodyrouteError('SPOOL_IO', `spool write failed: ${errorMessage(err)}`, true, DimseStatus.OutOfResources)))
+      .catch((err) => this.fail(new BodyrouteError('SPOOL_IO', `spool write failed: ${errorMessage(err)}`, true)))
       .finally(() => callback());
   }
 
   private observe(chunk: Buffer): void {
     this.datasetBytes += chunk.length;
     if (this.datasetBytes > this.opts.maxObjectBytes && !this.failure) {
-      this.fail(
-        new BodyrouteError('OBJECT_TOO_LARGE', `object exceeds listen.maxObjectBytes (${this.opts.maxObjectBytes})`, false, DimseStatus.OutOfResources),
-      );
+      this.fail(new BodyrouteError('OBJECT_TOO_LARGE', `object exceeds listen.maxObjectBytes (${this.opts.maxObjectBytes})`, false));
     }
     if (this.capturedBytes < this.opts.captureBytes) {
       this.captured.push(chunk);
@@ -144,14 +141,14 @@ export class SpoolWriter extends Writable {
     try {
       if (this.failure) throw this.failure;
       if (checkError) throw checkError;
-      if (!this.handle || !checked) throw new BodyrouteError('SPOOL_IO', 'spool file was not opened', true, DimseStatus.OutOfResources);
+      if (!this.handle || !checked) throw new BodyrouteError('SPOOL_IO', 'spool file was not opened', true);
       // data and the size that makes it readable; mtime and the like need no flush
       await this.handle.datasync();
       const closing = this.closeHandle();
       return { tmpPath: this.opts.tmpPath, datasetBytes: this.datasetBytes, summary: checked.summary, header: checked.header, closed: closing };
     } catch (err) {
       await this.discard();
-      throw err instanceof BodyrouteError ? err : new BodyrouteError('SPOOL_IO', errorMessage(err), true, DimseStatus.OutOfResources);
+      throw err instanceof BodyrouteError ? err : new BodyrouteError('SPOOL_IO', errorMessage(err), true);
     }
   }
 
@@ -171,37 +168,32 @@ export class SpoolWriter extends Writable {
 
   /** Reads the header from the captured prefix and checks the object is not cut short. */
   private check(): { summary: DatasetSummary; header?: Buffer } {
-    if (this.datasetBytes === 0) throw new BodyrouteError('OBJECT_MALFORMED', 'empty dataset', false, DimseStatus.CannotUnderstand);
+    if (this.datasetBytes === 0) throw new BodyrouteError('OBJECT_MALFORMED', 'empty dataset', false);
     const prefix = Buffer.concat(this.captured);
     let summary: DatasetSummary;
     try {
       summary = summarizeDataset(prefix.subarray(0, Math.min(prefix.length, this.datasetBytes)), this.opts.transferSyntaxUid, this.opts.summaryTags);
     } catch (err) {
-      if (err instanceof MalformedError) throw new BodyrouteError('OBJECT_MALFORMED', err.message, false, DimseStatus.CannotUnderstand);
+      if (err instanceof MalformedError) throw new BodyrouteError('OBJECT_MALFORMED', err.message, false);
       throw err;
     }
     const deflated = findTransferSyntax(this.opts.transferSyntaxUid)?.deflated ?? false;
     const wholeInPrefix = prefix.length >= this.datasetBytes;
     if (!deflated && summary.extent === 'truncated') {
       const open = summary.openElement;
-      if (wholeInPrefix || !open) throw new BodyrouteError('OBJECT_TRUNCATED', 'dataset ends inside an element', false, DimseStatus.CannotUnderstand);
+      if (wholeInPrefix || !open) throw new BodyrouteError('OBJECT_TRUNCATED', 'dataset ends inside an element', false);
       if (open.length === 0xffffffff) {
         const delimiter = Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]);
         const delimiterBe = Buffer.from([0xff, 0xfe, 0xe0, 0xdd, 0, 0, 0, 0]);
         if (!this.tail.equals(delimiter) && !this.tail.equals(delimiterBe)) {
-          throw new BodyrouteError('OBJECT_TRUNCATED', 'undefined-length element is not closed at the end of the dataset', false, DimseStatus.CannotUnderstand);
+          throw new BodyrouteError('OBJECT_TRUNCATED', 'undefined-length element is not closed at the end of the dataset', false);
         }
       } else if (open.valueStart + open.length > this.datasetBytes) {
-        throw new BodyrouteError(
-          'OBJECT_TRUNCATED',
-          `dataset ends ${open.valueStart + open.length - this.datasetBytes} bytes early`,
-          false,
-          DimseStatus.CannotUnderstand,
-        );
+        throw new BodyrouteError('OBJECT_TRUNCATED', `dataset ends ${open.valueStart + open.length - this.datasetBytes} bytes early`, false);
       }
     }
     if (!summary.values.has(Tags.SopInstanceUid)) {
-      throw new BodyrouteError('OBJECT_MALFORMED', 'dataset has no SOP Instance UID', false, DimseStatus.CannotUnderstand);
+      throw new BodyrouteError('OBJECT_MALFORMED', 'dataset has no SOP Instance UID', false);
     }
     const header = headerOf(prefix, summary, this.datasetBytes);
     return { summary, header };

@@ -9,7 +9,6 @@ import { Logger } from '../observability/logger';
 import { fsyncDir } from '../fs/durable';
 import { GroupSync } from '../fs/group-sync';
 import { ReceiveContext, SpooledObject } from './spooled-object';
-import { DimseStatus } from '../dicom/status';
 import { SpoolWriter, WrittenObject } from './spool-writer';
 import { AsideFolder, SpoolLayout } from './layout';
 import { AttemptLedger } from './attempt-ledger';
@@ -144,17 +143,12 @@ export class Spool {
         const s = statfsSync(this.opts.dir);
         this.freeBytes = s.bavail * s.bsize;
       } catch (err) {
-        return new BodyrouteError('SPOOL_IO', `cannot stat spool: ${errorMessage(err)}`, true, DimseStatus.OutOfResources);
+        return new BodyrouteError('SPOOL_IO', `cannot stat spool: ${errorMessage(err)}`, true);
       }
       this.freeCheckedAt = now;
     }
     if (this.freeBytes < this.opts.minFreeBytes) {
-      return new BodyrouteError(
-        'SPOOL_FULL',
-        `spool has ${this.freeBytes} bytes free, below spool.minFreeBytes (${this.opts.minFreeBytes})`,
-        true,
-        DimseStatus.OutOfResources,
-      );
+      return new BodyrouteError('SPOOL_FULL', `spool has ${this.freeBytes} bytes free, below spool.minFreeBytes (${this.opts.minFreeBytes})`, true);
     }
     return undefined;
   }
@@ -172,7 +166,7 @@ export class Spool {
     } catch (err) {
       await written.closed;
       await fsp.unlink(written.tmpPath).catch(() => undefined);
-      throw new BodyrouteError('SPOOL_IO', `cannot commit to spool: ${errorMessage(err)}`, true, DimseStatus.OutOfResources);
+      throw new BodyrouteError('SPOOL_IO', `cannot commit to spool: ${errorMessage(err)}`, true);
     }
     const s = written.summary;
     return {

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
 import { CommandField, decodeCommand, encodeCStoreRq } from '../../src/dicom/ul/command';
-import { decodeAssociateAc, decodePData, encodeAssociateRq, PduReader, PduType, RELEASE_RQ } from '../../src/dicom/ul/pdu';
+import { decodeAssociateAc, encodeAssociateRq, PduType, RELEASE_RQ } from '../../src/dicom/ul/pdu';
+import { PduReader, WholePdu } from '../../src/dicom/ul/pdu-parser';
 import { BodyrouteProcess, folderConfig, startBodyroute } from '../helpers/bodyroute-process';
 import { syntheticImage } from '../helpers/synthetic-dicom';
 import { waitFor, waitForFile } from '../helpers/tools';
@@ -34,7 +35,7 @@ function pdata(...items: Buffer[]): Buffer {
 /** A raw conversation with bodyroute: PDUs in, PDUs out, no DICOM library in between. */
 class RawPeer {
   private readonly reader = new PduReader(16 * 1024 * 1024);
-  private readonly received: { type: number; body: Buffer }[] = [];
+  private readonly received: WholePdu[] = [];
   closed = false;
 
   private constructor(private readonly socket: Socket) {
@@ -57,7 +58,7 @@ class RawPeer {
     );
     const ac = await peer.next();
     expect(ac.type).to.equal(PduType.AssociateAc);
-    expect(decodeAssociateAc(ac.body).contexts[0]).to.deep.include({ id: 1, result: 0, transferSyntaxUid: EXPLICIT_LE });
+    expect(decodeAssociateAc(ac.body ?? Buffer.alloc(0)).contexts[0]).to.deep.include({ id: 1, result: 0, transferSyntaxUid: EXPLICIT_LE });
     return peer;
   }
 
@@ -65,7 +66,7 @@ class RawPeer {
     for (const p of pdus) this.socket.write(p);
   }
 
-  async next(): Promise<{ type: number; body: Buffer }> {
+  async next(): Promise<WholePdu> {
     await waitFor('a PDU from bodyroute', () => this.received.length > 0 || this.closed, 10000, 10);
     const p = this.received.shift();
     if (!p) throw new Error('connection closed without a PDU');
@@ -106,7 +107,7 @@ describe('ingest protocol: bodyroute upper layer, PDU by PDU', function () {
     );
     const rsp = await peer.next();
     expect(rsp.type).to.equal(PduType.PData);
-    const [item] = decodePData(rsp.body);
+    const [item] = rsp.pdvs ?? [];
     expect(item).to.deep.include({ contextId: 1, isCommand: true, isLast: true });
     expect(decodeCommand(item.data)).to.deep.include({
       commandField: CommandField.CStoreRsp,

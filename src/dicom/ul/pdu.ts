@@ -234,6 +234,7 @@ export function encodePDataPieces(contextId: number, isCommand: boolean, isLast:
   return [head, ...pieces];
 }
 
+/** One presentation data value as received (PduReader in pdu-parser.ts frames them). */
 export interface Pdv {
   contextId: number;
   isCommand: boolean;
@@ -241,49 +242,9 @@ export interface Pdv {
   data: Buffer;
 }
 
-export function decodePData(body: Buffer): Pdv[] {
-  const pdvs: Pdv[] = [];
-  let pos = 0;
-  while (pos + 6 <= body.length) {
-    const len = body.readUInt32BE(pos);
-    if (len < 2 || pos + 4 + len > body.length) throw new PduFormatError('PDV length runs past the PDU');
-    const flags = body[pos + 5];
-    pdvs.push({ contextId: body[pos + 4], isCommand: (flags & 1) !== 0, isLast: (flags & 2) !== 0, data: body.subarray(pos + 6, pos + 4 + len) });
-    pos += 4 + len;
-  }
-  return pdvs;
-}
-
 export const RELEASE_RQ = pdu(PduType.ReleaseRq, Buffer.alloc(4));
 export const RELEASE_RP = pdu(PduType.ReleaseRp, Buffer.alloc(4));
 
 export function encodeAbort(source: number = AbortSource.ServiceUser, reason: number = AbortReason.NotSpecified): Buffer {
   return pdu(PduType.Abort, Buffer.from([0, 0, source, reason]));
-}
-
-/** Splits a byte stream into PDUs (type + body). Bounded: a PDU above `maxLength` is an error. */
-export class PduReader {
-  private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
-
-  constructor(private readonly maxLength: number) {}
-
-  push(chunk: Buffer): { type: number; body: Buffer }[] {
-    this.buffered.push(chunk);
-    this.bufferedBytes += chunk.length;
-    const out: { type: number; body: Buffer }[] = [];
-    for (;;) {
-      if (this.bufferedBytes < 6) break;
-      const all = this.buffered.length === 1 ? this.buffered[0] : Buffer.concat(this.buffered);
-      this.buffered = [all];
-      const len = all.readUInt32BE(2);
-      if (len > this.maxLength) throw new PduFormatError(`peer sent a PDU of ${len} bytes (limit ${this.maxLength})`);
-      if (all.length < 6 + len) break;
-      out.push({ type: all[0], body: all.subarray(6, 6 + len) });
-      const rest = all.subarray(6 + len);
-      this.buffered = rest.length ? [rest] : [];
-      this.bufferedBytes = rest.length;
-    }
-    return out;
-  }
 }

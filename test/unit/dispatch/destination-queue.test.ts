@@ -110,7 +110,7 @@ describe('dispatch/destination-queue (fake sender, fake clock)', () => {
   });
 
   it('retries a failing object after backoff, behind the others, and dead-letters it after retry.maxAttempts', async () => {
-    const sender = new FakeSender((id) => (id === 'a' ? new BodyrouteError('DEST_STATUS_RETRYABLE', 'answered 0xA700', true, 0xa700) : undefined));
+    const sender = new FakeSender((id) => (id === 'a' ? new BodyrouteError('DEST_STATUS_RETRYABLE', 'answered 0xA700', true, '0xA700') : undefined));
     const settled: string[] = [];
     const { entries } = start([sender], settled);
     for (const id of ['a', 'b', 'c']) queue!.add(item(id));
@@ -139,7 +139,7 @@ describe('dispatch/destination-queue (fake sender, fake clock)', () => {
   });
 
   it('counts the attempts an object already used before a restart', async () => {
-    const sender = new FakeSender(() => new BodyrouteError('DEST_STATUS_RETRYABLE', 'answered 0xA700', true, 0xa700));
+    const sender = new FakeSender(() => new BodyrouteError('DEST_STATUS_RETRYABLE', 'answered 0xA700', true, '0xA700'));
     const settled: string[] = [];
     start([sender], settled);
     queue!.add(item('a'), 2); // the journal said: failed twice before the restart
@@ -149,7 +149,7 @@ describe('dispatch/destination-queue (fake sender, fake clock)', () => {
   });
 
   it('journals every failed attempt', async () => {
-    const sender = new FakeSender((_id, call) => (call === 1 ? new BodyrouteError('DEST_STATUS_RETRYABLE', 'answered 0xA700', true, 0xa700) : undefined));
+    const sender = new FakeSender((_id, call) => (call === 1 ? new BodyrouteError('DEST_STATUS_RETRYABLE', 'answered 0xA700', true, '0xA700') : undefined));
     const settled: string[] = [];
     start([sender], settled);
     queue!.add(item('a'));
@@ -160,7 +160,7 @@ describe('dispatch/destination-queue (fake sender, fake clock)', () => {
   });
 
   it('dead-letters a non-retryable status at once', async () => {
-    const sender = new FakeSender(() => new BodyrouteError('DEST_STATUS_FATAL', 'answered 0xA900', false, 0xa900));
+    const sender = new FakeSender(() => new BodyrouteError('DEST_STATUS_FATAL', 'answered 0xA900', false, '0xA900'));
     const settled: string[] = [];
     start([sender], settled);
     queue!.add(item('a'));

@@ -22,7 +22,7 @@ class FakeSender implements Sender {
     private readonly refuse: Set<string>,
   ) {}
   async send(item: DeliveryItem): Promise<void> {
-    if (this.refuse.has(this.name)) throw new BodyrouteError('DEST_STATUS_FATAL', 'answered 0xA900', false, 0xa900);
+    if (this.refuse.has(this.name)) throw new BodyrouteError('DEST_STATUS_FATAL', 'answered 0xA900', false, '0xA900');
     this.delivered.set(this.name, [...(this.delivered.get(this.name) ?? []), item.id]);
   }
   async idle(): Promise<void> {}

@@ -2,16 +2,15 @@ import { expect } from 'chai';
 import {
   decodeAssociateAc,
   decodeAssociateRq,
-  decodePData,
   encodeAbort,
   encodeAssociateAc,
   encodeAssociateRj,
   encodeAssociateRq,
   encodePData,
   PduFormatError,
-  PduReader,
   PduType,
 } from '../../../../src/dicom/ul/pdu';
+import { PduReader } from '../../../../src/dicom/ul/pdu-parser';
 
 function item(type: number, body: Buffer): Buffer {
   const h = Buffer.alloc(4);
@@ -117,7 +116,9 @@ describe('dicom/ul/pdu', () => {
     const [head, data] = encodePData(5, true, true, Buffer.from('abcd'));
     const pdu = Buffer.concat([head, data]);
     expect(pdu.readUInt32BE(2)).to.equal(pdu.length - 6);
-    expect(decodePData(pdu.subarray(6))).to.deep.equal([{ contextId: 5, isCommand: true, isLast: true, data: Buffer.from('abcd') }]);
+    expect(new PduReader(4096).push(pdu)).to.deep.equal([
+      { type: PduType.PData, pdvs: [{ contextId: 5, isCommand: true, isLast: true, data: Buffer.from('abcd') }] },
+    ]);
   });
 
   it('splits a byte stream into PDUs whatever the chunking, and bounds their size', () => {

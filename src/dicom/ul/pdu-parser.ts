@@ -1,5 +1,8 @@
+import { PduType } from './constants';
+import { Pdv, PduFormatError } from './pdu';
+
 /**
- * Splits the bytes a peer sends into PDUs without copying P-DATA: control PDUs (association,
+ * The one PDU framer, for both directions. Splits the bytes a peer sends into PDUs without copying P-DATA: control PDUs (association,
  * release, abort) are handed over whole, P-DATA-TF PDUs as PDV headers followed by slices of
  * the socket's own chunks, so a dataset streams to disk as it arrives. Limits are checked on
  * each header before any body byte is kept: an unknown PDU type, an absurd length or a PDV
@@ -25,12 +28,15 @@ export interface PduHandler {
   pdvStart(header: PdvHeader): void;
   pdvData(data: Buffer): void;
   pdvEnd(header: PdvHeader): void;
+  /** A P-DATA-TF PDU is complete (after its last PDV). */
+  pdataEnd?(): void;
 }
 
-const VALID_TYPES = new Set([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07]);
-const PDATA = 0x04;
+const VALID_TYPES: ReadonlySet<number> = new Set(Object.values(PduType));
+const PDATA = PduType.PData;
 
-export class PduProtocolError extends Error {}
+/** The byte stream is not plausible DICOM upper layer: the connection ends. */
+export class PduProtocolError extends PduFormatError {}
 
 export class PduParser {
   /** Bytes of a header (PDU: 6, PDV: 6) not yet complete. */
@@ -134,5 +140,45 @@ export class PduParser {
     this.handler.pdvEnd(header);
     // a P-DATA-TF whose PDVs leave fewer than 6 bytes cannot hold another PDV
     if (this.pduRemaining > 0 && this.pduRemaining < 6) throw new PduProtocolError(`${this.pduRemaining} stray bytes after the last PDV of a P-DATA-TF`);
+    if (this.pduRemaining === 0) this.handler.pdataEnd?.();
+  }
+}
+
+/** A whole PDU: the body of a control PDU, or the PDVs of a P-DATA-TF (their data as slices of the chunks). */
+export type WholePdu = { type: number; body: Buffer; pdvs?: undefined } | { type: typeof PduType.PData; body?: undefined; pdvs: Pdv[] };
+
+/**
+ * Whole PDUs, for the side that reads short answers (the SCU, test peers): the same framer and
+ * the same checks as the SCP, each PDV's data gathered (a response's command set is small).
+ */
+export class PduReader {
+  private readonly parser: PduParser;
+  private readonly ready: WholePdu[] = [];
+  private pdvs: Pdv[] = [];
+  private parts: Buffer[] = [];
+
+  constructor(maxLength: number) {
+    this.parser = new PduParser(
+      { maxDataPduLength: maxLength, maxControlPduLength: maxLength },
+      {
+        control: (type, body) => this.ready.push({ type, body }),
+        pdvStart: () => undefined,
+        pdvData: (data) => this.parts.push(data),
+        pdvEnd: (h) => {
+          this.pdvs.push({ contextId: h.contextId, isCommand: h.isCommand, isLast: h.isLast, data: Buffer.concat(this.parts) });
+          this.parts = [];
+        },
+        pdataEnd: () => {
+          this.ready.push({ type: PduType.PData, pdvs: this.pdvs });
+          this.pdvs = [];
+        },
+      },
+    );
+  }
+
+  /** Feeds one chunk; returns the PDUs it completed. Throws PduProtocolError on a stream that is not DICOM UL. */
+  push(chunk: Buffer): WholePdu[] {
+    this.parser.push(chunk);
+    return this.ready.splice(0);
   }
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { encodePData } from '../../../src/dicom/ul/pdu';
-import { PduHandler, PduParser, PduProtocolError, PdvHeader } from '../../../src/ingest/pdu-parser';
+import { encodePData } from '../../../../src/dicom/ul/pdu';
+import { PduHandler, PduParser, PduProtocolError, PdvHeader } from '../../../../src/dicom/ul/pdu-parser';
 
 const limits = { maxDataPduLength: 1000, maxControlPduLength: 100 };
 const header = (type: number, length: number) => {
@@ -37,7 +37,7 @@ function twoPdvPdu(): Buffer {
   return Buffer.concat([header(0x04, items.length), items]);
 }
 
-describe('ingest/pdu-parser', () => {
+describe('dicom/ul/pdu-parser', () => {
   it('reports control PDUs whole and PDVs as header + data, whatever the chunking', () => {
     const stream = Buffer.concat([header(0x01, 3), Buffer.from([1, 2, 3]), twoPdvPdu(), header(0x05, 4), Buffer.alloc(4)]);
     const expected = [
