@@ -9,6 +9,11 @@ export class FakeClock implements Clock {
     return this.t;
   }
 
+  /** Timers set and not yet fired or cancelled (a test waits for the code under test to set one). */
+  get pending(): number {
+    return this.timers.length;
+  }
+
   setTimer(ms: number, fn: () => void): () => void {
     const timer = { at: this.t + ms, fn };
     this.timers.push(timer);

@@ -10,7 +10,7 @@ import { Router } from '../../../src/route/router';
 import { Spool } from '../../../src/spool/spool';
 import { SpooledObject } from '../../../src/spool/spooled-object';
 import { RegionLabel } from '../../../src/tag/tagger';
-import { FakeClock, settle, until } from '../../helpers/fake-clock';
+import { FakeClock, until } from '../../helpers/fake-clock';
 import { recordingLogger } from '../../helpers/recording-logger';
 import { writeSyntheticImage } from '../../helpers/synthetic-dicom';
 
@@ -200,18 +200,17 @@ describe('pipeline (stage runner: fake classifier, tag writer and dispatcher, re
     dispatcher.broken = true;
     const obj = await received('HEAD');
     pipeline!.submit(obj);
-    await until('first try', () => dispatcher.tries.length === 1);
+    await until('first try, retry scheduled', () => dispatcher.tries.length === 1 && clock.pending === 1);
     await clock.advance(999);
     expect(dispatcher.tries.length, 'no second try before retryDelayMs').to.equal(1);
     await clock.advance(1);
-    await until('second try', () => dispatcher.tries.length === 2);
+    await until('second try, retry scheduled', () => dispatcher.tries.length === 2 && clock.pending === 1);
     await clock.advance(1000);
-    await until('quarantined after the third', () => existsSync(aside('quarantine', obj.id, 'dcm')));
+    await until('quarantined after the third', () => existsSync(aside('quarantine', obj.id, 'dcm')) && !existsSync(spool.layout.attempts(obj.id)));
     expect(dispatcher.tries.length).to.equal(3);
     expect(classifier.calls, 'a retry runs the failed stage again, not the ones before').to.equal(1);
     expect(readFileSync(aside('quarantine', obj.id, 'txt'), 'utf8').trim()).to.equal('routing: EIO: cannot append to the journal (gave up after 3 attempts)');
     expect(existsSync(spool.inboxPath(obj.id))).to.equal(false);
-    expect(existsSync(spool.layout.attempts(obj.id)), 'the count goes with the object').to.equal(false);
     await clock.advance(10000);
     expect(dispatcher.tries.length, 'no try after the quarantine').to.equal(3);
   });
@@ -221,10 +220,9 @@ describe('pipeline (stage runner: fake classifier, tag writer and dispatcher, re
     dispatcher.broken = true;
     const obj = await received('HEAD');
     pipeline!.submit(obj);
-    await until('first try', () => dispatcher.tries.length === 1);
+    await until('first try, retry scheduled', () => dispatcher.tries.length === 1 && clock.pending === 1);
     await clock.advance(1000);
-    await until('second try', () => dispatcher.tries.length === 2);
-    await settle();
+    await until('second try, retry scheduled', () => dispatcher.tries.length === 2 && clock.pending === 1);
     expect(JSON.parse(readFileSync(spool.layout.attempts(obj.id), 'utf8'))).to.deep.equal({ routing: 2 });
     await pipeline!.stop();
 
@@ -251,10 +249,9 @@ describe('pipeline (stage runner: fake classifier, tag writer and dispatcher, re
     for (let k = 1; k <= 3; k++) objs.push(await received(`SLICE${k}`, { uid: '1.2.3.4', z: -10 * k, instance: k }));
     dispatcher.failOnce.add(objs[2].id);
     for (const o of objs) pipeline!.submit(o);
-    await until('classified', () => classifier.calls === 3);
-    expect(pipeline!.backlog, 'held as a series').to.equal(3);
+    await until('held as a series', () => pipeline!.backlog === 3 && classifier.calls === 3 && clock.pending === 1);
     await clock.advance(1000);
-    await until('two committed, one waiting', () => dispatcher.committed.length === 2 && dispatcher.tries.length === 3);
+    await until('two committed, one waiting', () => dispatcher.committed.length === 2 && dispatcher.tries.length === 3 && clock.pending === 1);
     await clock.advance(1000);
     await until('the third committed by the retry', () => dispatcher.committed.length === 3);
     expect(classifier.calls, 'not classified again').to.equal(3);
