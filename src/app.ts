@@ -44,7 +44,7 @@ export class App {
     if (!c.enabled) return undefined;
     const log = this.log.child({ component: 'classify' });
     this.classifier = await WorkerPoolClassifier.create({
-      manifestPath: c.model as string,
+      manifestPath: c.model,
       device: c.device,
       threads: c.threads,
       workers: c.workers,

@@ -43,7 +43,7 @@ const COMMAND_HELP: Record<string, string> = {
 
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c', default: 'config/bodyroute.yaml' } }, strict: true });
-  const cfg = loadConfig(values.config as string);
+  const cfg = loadConfig(values.config);
   const app = new App(cfg);
   let stopping = false;
   const stop = (signal: string) => {
@@ -60,7 +60,7 @@ async function serve(args: string[]): Promise<number> {
   };
   process.on('SIGHUP', () => {
     try {
-      void app.reload(loadConfig(values.config as string));
+      void app.reload(loadConfig(values.config));
     } catch (err) {
       // an invalid new file leaves the running settings as they are
       app.log.error('configuration not reloaded; the running settings stay', { reason: errorMessage(err).replace(/\n/g, ' ') });

@@ -26,7 +26,7 @@ export async function requeueCommand(args: string[]): Promise<number> {
     process.stderr.write(`${REQUEUE_HELP}\n`);
     return ExitCode.Usage;
   }
-  const cfg = loadConfig(values.config as string);
+  const cfg = loadConfig(values.config);
   const layout = new SpoolLayout(cfg.spool.dir);
   const dead = layout.dead;
   const destinations = values.destination ? [values.destination] : await fsp.readdir(dead).catch(() => [] as string[]);

@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
 /** Schema pieces shared by the configuration and the destination types' own schemas. */
@@ -7,6 +8,19 @@ export const aeTitle = z
   .min(1)
   .max(16)
   .regex(/^[\x20-\x5b\x5d-\x7e]*[^ ][\x20-\x5b\x5d-\x7e]*$/, 'an AE title is 1-16 printable characters, no backslash, not all spaces');
+
+/**
+ * A file or folder the configuration names, made absolute as it is parsed: a relative path means
+ * relative to the config file's folder, so a service started in / reads the same files as a shell.
+ */
+export function configPath(baseDir: string) {
+  return z
+    .string()
+    .min(1)
+    .transform((p) => (isAbsolute(p) ? p : resolve(baseDir, p)));
+}
+
+export type ConfigPathSchema = ReturnType<typeof configPath>;
 
 /** Milliseconds. */
 export const duration = z.number().int().nonnegative();

@@ -1,14 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ZodError } from 'zod';
-import { Config, configSchema } from './schema';
-import { destinationType } from '../dispatch/destinations/registry';
+import { Config, configSchema, SHIPPED_MODEL } from './schema';
 
 export class ConfigError extends Error {}
 
-/** The model shipped with bodyroute (dist/src/config → repository root). */
-export const SHIPPED_MODEL = resolve(__dirname, '..', '..', '..', 'models', 'bodyregion-cnn.json');
+export { SHIPPED_MODEL };
 
 function formatPath(path: (string | number)[]): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
@@ -40,15 +38,9 @@ function checkModel(manifestPath: string): void {
 
 /** Validates an already-parsed document; relative paths are resolved against `baseDir`. */
 export function parseConfig(doc: unknown, baseDir: string): Config {
-  const result = configSchema.safeParse(doc ?? {});
+  const result = configSchema(baseDir).safeParse(doc ?? {});
   if (!result.success) throw new ConfigError(describe(result.error));
   const cfg = result.data;
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
-  cfg.spool.dir = abs(cfg.spool.dir);
-  for (const d of cfg.destinations) destinationType(d).resolvePaths(d, abs);
-  const tls = cfg.listen.tls;
-  if (tls) for (const k of ['ca', 'cert', 'key'] as const) if (tls[k]) tls[k] = abs(tls[k] as string);
-  cfg.classifier.model = cfg.classifier.model ? abs(cfg.classifier.model) : SHIPPED_MODEL;
   if (cfg.classifier.enabled) checkModel(cfg.classifier.model);
   return cfg;
 }

@@ -1,7 +1,8 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { whenSchema } from '../route/conditions';
 import { destinationSchema } from '../dispatch/destinations/registry';
-import { aeTitle, duration, maxPduLength } from './fields';
+import { aeTitle, configPath, ConfigPathSchema, duration, maxPduLength } from './fields';
 import { parseCidr } from '../ingest/peer-filter';
 
 /**
@@ -9,61 +10,67 @@ import { parseCidr } from '../ingest/peer-filter';
  * unknown keys are errors so that a typo never silently falls back to a default.
  */
 
-const listenTlsSchema = z
-  .object({
-    /** PEM files. */
-    cert: z.string().min(1),
-    key: z.string().min(1),
-    /** CA bundle used to verify client certificates. */
-    ca: z.string().min(1).optional(),
-    /** Refuse peers without a certificate signed by `ca`. */
-    requireClientCertificate: z.boolean().default(false),
-  })
-  .strict();
+/** The model shipped with bodyroute (dist/src/config → repository root). */
+export const SHIPPED_MODEL = resolve(__dirname, '..', '..', '..', 'models', 'bodyregion-cnn.json');
 
-const listenSchema = z
-  .object({
-    host: z.string().default('0.0.0.0'),
-    /** 0 = any free port (the bound port is logged). */
-    port: z.number().int().min(0).max(65535).default(11112),
-    aeTitle: aeTitle.default('BODYROUTE'),
-    /** Calling AE titles allowed to associate; empty = any. */
-    allowedCallingAeTitles: z.array(aeTitle).default([]),
-    /** Peer addresses allowed to associate, as CIDR blocks or single addresses; empty = any. */
-    allowedPeers: z.array(z.string().refine((c) => parseCidr(c) !== undefined, 'not an IPv4/IPv6 address or CIDR block (e.g. 10.1.0.0/16)')).default([]),
-    /** Largest P-DATA PDU bodyroute accepts (bytes), announced in A-ASSOCIATE-AC. */
-    maxPduLength,
-    /** Concurrent associations; one more is rejected (transient, local limit exceeded). */
-    maxAssociations: z.number().int().min(1).default(32),
-    /** Objects larger than this are answered with A700 (out of resources). */
-    maxObjectBytes: z
-      .number()
-      .int()
-      .min(1024)
-      .default(4 * 1024 * 1024 * 1024),
-    /** Accept SOP classes outside the standard storage list (vendor-private storage). */
-    acceptNonStandardSopClasses: z.boolean().default(false),
-    /** ARTIM: how long a connection may stay without an association request, and the idle limit between PDUs (ms). */
-    associationTimeoutMs: duration.default(30000),
-    pduTimeoutMs: duration.default(60000),
-    /** Longest time one object may take to arrive (a peer trickling bytes keeps the PDU timer alive). */
-    objectTimeoutMs: duration.default(600000),
-    /** DICOM TLS on the listener (PS3.15 B.1); absent = plain TCP. */
-    tls: listenTlsSchema.optional(),
-  })
-  .strict();
+const listenTlsSchema = (path: ConfigPathSchema) =>
+  z
+    .object({
+      /** PEM files. */
+      cert: path,
+      key: path,
+      /** CA bundle used to verify client certificates. */
+      ca: path.optional(),
+      /** Refuse peers without a certificate signed by `ca`. */
+      requireClientCertificate: z.boolean().default(false),
+    })
+    .strict();
 
-const spoolSchema = z
-  .object({
-    dir: z.string().min(1).default('./var/spool'),
-    /** C-STORE is answered A700 when less than this is free on the spool's filesystem. */
-    minFreeBytes: z
-      .number()
-      .int()
-      .nonnegative()
-      .default(1024 * 1024 * 1024),
-  })
-  .strict();
+const listenSchema = (path: ConfigPathSchema) =>
+  z
+    .object({
+      host: z.string().default('0.0.0.0'),
+      /** 0 = any free port (the bound port is logged). */
+      port: z.number().int().min(0).max(65535).default(11112),
+      aeTitle: aeTitle.default('BODYROUTE'),
+      /** Calling AE titles allowed to associate; empty = any. */
+      allowedCallingAeTitles: z.array(aeTitle).default([]),
+      /** Peer addresses allowed to associate, as CIDR blocks or single addresses; empty = any. */
+      allowedPeers: z.array(z.string().refine((c) => parseCidr(c) !== undefined, 'not an IPv4/IPv6 address or CIDR block (e.g. 10.1.0.0/16)')).default([]),
+      /** Largest P-DATA PDU bodyroute accepts (bytes), announced in A-ASSOCIATE-AC. */
+      maxPduLength,
+      /** Concurrent associations; one more is rejected (transient, local limit exceeded). */
+      maxAssociations: z.number().int().min(1).default(32),
+      /** Objects larger than this are answered with A700 (out of resources). */
+      maxObjectBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(4 * 1024 * 1024 * 1024),
+      /** Accept SOP classes outside the standard storage list (vendor-private storage). */
+      acceptNonStandardSopClasses: z.boolean().default(false),
+      /** ARTIM: how long a connection may stay without an association request, and the idle limit between PDUs (ms). */
+      associationTimeoutMs: duration.default(30000),
+      pduTimeoutMs: duration.default(60000),
+      /** Longest time one object may take to arrive (a peer trickling bytes keeps the PDU timer alive). */
+      objectTimeoutMs: duration.default(600000),
+      /** DICOM TLS on the listener (PS3.15 B.1); absent = plain TCP. */
+      tls: listenTlsSchema(path).optional(),
+    })
+    .strict();
+
+const spoolSchema = (path: ConfigPathSchema) =>
+  z
+    .object({
+      dir: path.default('./var/spool'),
+      /** C-STORE is answered A700 when less than this is free on the spool's filesystem. */
+      minFreeBytes: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(1024 * 1024 * 1024),
+    })
+    .strict();
 
 const retrySchema = z
   .object({
@@ -84,23 +91,24 @@ const routeSchema = z
   })
   .strict();
 
-const classifierSchema = z
-  .object({
-    /** Classify CT/MR images as they pass (needs a model). */
-    enabled: z.boolean().default(false),
-    /** Model manifest (JSON next to the .onnx); default: the model shipped in models/. */
-    model: z.string().min(1).optional(),
-    device: z.enum(['cpu', 'cuda', 'auto']).default('cpu'),
-    /** onnxruntime threads per worker. */
-    threads: z.number().int().min(1).max(64).default(1),
-    /** Inference worker threads. */
-    workers: z.number().int().min(1).max(16).default(1),
-    /** Most queued images one model run takes (micro-batching). */
-    maxBatch: z.number().int().min(1).max(256).default(16),
-    /** Use the header's words (Body Part Examined, descriptions, protocol) as a prior beside the image. */
-    useHeaders: z.boolean().default(true),
-  })
-  .strict();
+const classifierSchema = (path: ConfigPathSchema) =>
+  z
+    .object({
+      /** Classify CT/MR images as they pass (needs a model). */
+      enabled: z.boolean().default(false),
+      /** Model manifest (JSON next to the .onnx); default: the model shipped in models/. */
+      model: path.default(SHIPPED_MODEL),
+      device: z.enum(['cpu', 'cuda', 'auto']).default('cpu'),
+      /** onnxruntime threads per worker. */
+      threads: z.number().int().min(1).max(64).default(1),
+      /** Inference worker threads. */
+      workers: z.number().int().min(1).max(16).default(1),
+      /** Most queued images one model run takes (micro-batching). */
+      maxBatch: z.number().int().min(1).max(256).default(16),
+      /** Use the header's words (Body Part Examined, descriptions, protocol) as a prior beside the image. */
+      useHeaders: z.boolean().default(true),
+    })
+    .strict();
 
 const taggingSchema = z
   .object({
@@ -156,39 +164,43 @@ const shutdownSchema = z
   })
   .strict();
 
-export const configSchema = z
-  .object({
-    listen: listenSchema.default({}),
-    spool: spoolSchema.default({}),
-    retry: retrySchema.default({}),
-    destinations: z.array(destinationSchema).min(1),
-    routes: z.array(routeSchema).min(1),
-    classifier: classifierSchema.default({}),
-    tagging: taggingSchema.default({}),
-    series: seriesSchema.default({}),
-    logging: loggingSchema.default({}),
-    pipeline: pipelineSchema.default({}),
-    shutdown: shutdownSchema.default({}),
-  })
-  .strict()
-  .superRefine((cfg, ctx) => {
-    const names = new Set<string>();
-    cfg.destinations.forEach((d, i) => {
-      if (names.has(d.name)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['destinations', i, 'name'], message: `duplicate destination name "${d.name}"` });
-      }
-      names.add(d.name);
-    });
-    cfg.routes.forEach((r, i) =>
-      r.to.forEach((name, j) => {
-        if (!names.has(name)) {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['routes', i, 'to', j], message: `no destination named "${name}"` });
+/** The whole file's schema; paths in it are made absolute against `baseDir` (the config file's folder). */
+export function configSchema(baseDir: string) {
+  const path = configPath(baseDir);
+  return z
+    .object({
+      listen: listenSchema(path).default({}),
+      spool: spoolSchema(path).default({}),
+      retry: retrySchema.default({}),
+      destinations: z.array(destinationSchema(path)).min(1),
+      routes: z.array(routeSchema).min(1),
+      classifier: classifierSchema(path).default({}),
+      tagging: taggingSchema.default({}),
+      series: seriesSchema.default({}),
+      logging: loggingSchema.default({}),
+      pipeline: pipelineSchema.default({}),
+      shutdown: shutdownSchema.default({}),
+    })
+    .strict()
+    .superRefine((cfg, ctx) => {
+      const names = new Set<string>();
+      cfg.destinations.forEach((d, i) => {
+        if (names.has(d.name)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['destinations', i, 'name'], message: `duplicate destination name "${d.name}"` });
         }
-      }),
-    );
-  });
+        names.add(d.name);
+      });
+      cfg.routes.forEach((r, i) =>
+        r.to.forEach((name, j) => {
+          if (!names.has(name)) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['routes', i, 'to', j], message: `no destination named "${name}"` });
+          }
+        }),
+      );
+    });
+}
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = z.infer<ReturnType<typeof configSchema>>;
 export type DestinationConfig = Config['destinations'][number];
 export type { DimseDestinationConfig, DestinationTlsConfig } from '../dispatch/destinations/dimse';
 export type { FolderDestinationConfig } from '../dispatch/destinations/folder';

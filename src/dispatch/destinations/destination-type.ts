@@ -15,8 +15,6 @@ export interface SenderContext {
  */
 export interface DestinationType<C extends { name: string; type: string }> {
   readonly type: C['type'];
-  /** Relative paths in its settings resolved against the config file's folder. */
-  resolvePaths(d: C, abs: (path: string) => string): void;
   /** Objects sent at once (one sender each). */
   lanes(d: C): number;
   /** Release a lane's connection after this long with nothing to send (0: nothing to release). */

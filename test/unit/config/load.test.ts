@@ -47,6 +47,22 @@ describe('config/load', () => {
     expect(cfg.destinations[0]).to.include({ path: '/srv/br/a' });
   });
 
+  it('makes every path the file names absolute as it is parsed: listener and destination TLS files, the model, absolute ones kept', () => {
+    const cfg = parseConfig(
+      {
+        listen: { tls: { cert: 'tls/server.pem', key: '/etc/keys/server.key', ca: '../ca.pem' } },
+        destinations: [{ name: 'pacs', type: 'dimse', host: 'h', port: 104, aeTitle: 'PACS', tls: { ca: 'pacs-ca.pem', cert: 'c.pem', key: 'k.pem' } }],
+        routes: [{ to: ['pacs'] }],
+        classifier: { model: 'models/m.json' },
+      },
+      '/srv/br',
+    );
+    expect(cfg.listen.tls).to.include({ cert: '/srv/br/tls/server.pem', key: '/etc/keys/server.key', ca: '/srv/ca.pem' });
+    const pacs = cfg.destinations[0];
+    expect(pacs.type === 'dimse' && pacs.tls).to.include({ ca: '/srv/br/pacs-ca.pem', cert: '/srv/br/c.pem', key: '/srv/br/k.pem' });
+    expect(cfg.classifier.model).to.equal('/srv/br/models/m.json');
+  });
+
   it('names an unknown key', () => {
     expect(() => parseConfig({ ...minimal(), listen: { prot: 104 } }, '/')).to.throw(ConfigError, /listen: unknown key\(s\) "prot"/);
   });
