@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { waitFor } from './tools';
+import { stopAfterSuite } from './suite-fixture';
 
 /** bodyroute run as users run it: the CLI in a child process, configured by a YAML file. */
 export interface BodyrouteProcess {
@@ -81,6 +82,7 @@ export async function startBodyroute(dir: string, config: Record<string, unknown
     },
     20000,
   );
+  stopAfterSuite(() => killProcess(proc, 'SIGKILL'));
   return {
     port,
     proc,
@@ -93,13 +95,16 @@ export async function startBodyroute(dir: string, config: Record<string, unknown
         timeoutMs,
         20,
       ),
-    kill: (signal: NodeJS.Signals = 'SIGTERM') =>
-      new Promise<void>((resolve) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        proc.once('exit', () => resolve());
-        proc.kill(signal);
-      }),
+    kill: (signal: NodeJS.Signals = 'SIGTERM') => killProcess(proc, signal),
   };
+}
+
+function killProcess(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    proc.once('exit', () => resolve());
+    proc.kill(signal);
+  });
 }
 
 /** The JSON log lines bodyroute has written so far, as data. */

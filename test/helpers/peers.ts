@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
 import { freePort, PEER_ENV, waitFor } from './tools';
+import { stopAfterSuite } from './suite-fixture';
 
 /** Real DICOM peers started by the tests on 127.0.0.1. */
 
@@ -60,6 +61,7 @@ export async function startStorescp(dir: string, aeTitle = 'STORESCP', port?: nu
   const accept = syntaxes === 'all' ? ['+xa'] : [];
   const proc = spawn('storescp', ['-aet', aeTitle, ...accept, '+B', '-od', dir, String(p)], { env: PEER_ENV, stdio: 'ignore' });
   await waitFor(`storescp on ${p}`, () => tcpReady(p), 10000);
+  stopAfterSuite(() => stopProcess(proc));
   return {
     port: p,
     aeTitle,
@@ -122,6 +124,7 @@ export async function startOrthanc(dir: string, aeTitle = 'ORTHANC'): Promise<Or
   );
   const proc = spawn('Orthanc', [configPath], { env: PEER_ENV, stdio: 'ignore' });
   await waitFor(`Orthanc on ${port}`, async () => (await tcpReady(port)) && (await tcpReady(httpPort)), 30000);
+  stopAfterSuite(() => stopProcess(proc));
   return {
     port,
     httpPort,

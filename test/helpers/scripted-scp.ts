@@ -1,5 +1,6 @@
 import { createServer, Server } from 'node:net';
 import { constants, log as dimseLog, requests, responses, Scp } from 'dcmjs-dimse';
+import { stopAfterSuite } from './suite-fixture';
 
 type CStoreRequest = InstanceType<typeof requests.CStoreRequest>;
 type CStoreResponse = InstanceType<typeof responses.CStoreResponse>;
@@ -68,11 +69,13 @@ export async function startScriptedScp(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
+  const stop = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  stopAfterSuite(stop);
   return {
     port: typeof addr === 'object' && addr ? addr.port : 0,
     calls,
     stored,
     maxInFlight: () => maxInFlight,
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
+    stop,
   };
 }

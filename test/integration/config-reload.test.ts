@@ -1,55 +1,45 @@
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { BodyrouteProcess, jsonLogLines, startBodyroute } from '../helpers/bodyroute-process';
 import { writeSyntheticImage } from '../helpers/synthetic-dicom';
-import { freePort, requireTools, run, waitFor } from '../helpers/tools';
+import { freePort, run, waitFor } from '../helpers/tools';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
 import { readFileSync } from 'node:fs';
 import { ElementReader, stringValue } from '../../src/dicom/element-reader';
 import { readFileMeta } from '../../src/dicom/part10';
 import { Tags } from '../../src/dicom/tags';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 const filesIn = (dir: string): number => (existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.dcm')).length : 0);
 
 describe('SIGHUP reloads the configuration without a restart', function () {
   this.timeout(60000);
-  let tmp: string;
+  const fx = suiteFixture('reload', 'storescu', 'storescp');
   let br: BodyrouteProcess | undefined;
   let pacs: StorescpPeer | undefined;
-
-  before(function () {
-    requireTools(this, 'storescu', 'storescp');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-reload-'));
-  });
-  after(async () => {
-    await br?.kill();
-    await pacs?.stop();
-    rmSync(tmp, { recursive: true, force: true });
-  });
 
   it('applies new routes and log level, names keys that need a restart, and keeps running on an invalid file', async () => {
     const base = {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      spool: { dir: join(fx.tmp, 'spool'), minFreeBytes: 0 },
       logging: { format: 'json', level: 'info' },
       destinations: [
-        { name: 'a', type: 'folder', path: join(tmp, 'a') },
-        { name: 'b', type: 'folder', path: join(tmp, 'b') },
+        { name: 'a', type: 'folder', path: join(fx.tmp, 'a') },
+        { name: 'b', type: 'folder', path: join(fx.tmp, 'b') },
       ],
       routes: [{ to: ['a'] }],
     };
-    br = await startBodyroute(tmp, base, 'reload');
-    const configPath = join(tmp, 'reload.yaml');
+    br = await startBodyroute(fx.tmp, base, 'reload');
+    const configPath = join(fx.tmp, 'reload.yaml');
     const send = (name: string) => {
-      const f = join(tmp, `${name}.dcm`);
+      const f = join(fx.tmp, `${name}.dcm`);
       writeSyntheticImage(f, { rows: 16, columns: 16 });
       run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String((br as BodyrouteProcess).port), f]);
     };
     send('first');
-    await waitFor('the first object in a', () => filesIn(join(tmp, 'a')) === 1, 10000);
+    await waitFor('the first object in a', () => filesIn(join(fx.tmp, 'a')) === 1, 10000);
 
     // new routes and a new listen port: routes apply at once, the port is named as needing a restart
     writeFileSync(configPath, stringify({ ...base, listen: { ...base.listen, port: 11119 }, routes: [{ to: ['b'] }] }));
@@ -59,8 +49,8 @@ describe('SIGHUP reloads the configuration without a restart', function () {
     expect(reloaded?.applied).to.equal('routes');
     expect(jsonLogLines(br).find((l) => l.message === 'configuration changes that take effect only after a restart')?.keys).to.equal('listen.port');
     send('second');
-    await waitFor('the second object in b', () => filesIn(join(tmp, 'b')) === 1, 10000);
-    expect(filesIn(join(tmp, 'a'))).to.equal(1);
+    await waitFor('the second object in b', () => filesIn(join(fx.tmp, 'b')) === 1, 10000);
+    expect(filesIn(join(fx.tmp, 'a'))).to.equal(1);
 
     // an invalid file: an error naming the key, the running settings stay
     writeFileSync(configPath, stringify({ ...base, routes: [{ to: ['nowhere'] }] }));
@@ -76,12 +66,12 @@ describe('SIGHUP reloads the configuration without a restart', function () {
     );
     expect(br.proc.exitCode).to.equal(null);
     send('third');
-    await waitFor('the third object in b', () => filesIn(join(tmp, 'b')) === 2, 10000);
+    await waitFor('the third object in b', () => filesIn(join(fx.tmp, 'b')) === 2, 10000);
   });
 
   it('moves a destination to a new address with its queued objects, adds a destination and changes tagging, all live', async () => {
     await br?.kill();
-    const dir = join(tmp, 'live');
+    const dir = join(fx.tmp, 'live');
     const deadPort = await freePort(); // nothing listens here: the first object waits in the queue
     const base = {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
@@ -93,9 +83,9 @@ describe('SIGHUP reloads the configuration without a restart', function () {
       routes: [{ to: ['pacs'] }] as Record<string, unknown>[],
       tagging: { seriesDescription: 'off' },
     };
-    br = await startBodyroute(tmp, base, 'live');
+    br = await startBodyroute(fx.tmp, base, 'live');
     const send = (name: string, seriesDescription: string) => {
-      const f = join(tmp, `${name}.dcm`);
+      const f = join(fx.tmp, `${name}.dcm`);
       writeSyntheticImage(f, { rows: 32, columns: 32, seriesDescription });
       run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String((br as BodyrouteProcess).port), f]);
     };
@@ -117,7 +107,7 @@ describe('SIGHUP reloads the configuration without a restart', function () {
       routes: [{ to: ['pacs', 'copy'] }],
       tagging: { seriesDescription: 'append' },
     };
-    writeFileSync(join(tmp, 'live.yaml'), stringify(moved));
+    writeFileSync(join(fx.tmp, 'live.yaml'), stringify(moved));
     br.proc.kill('SIGHUP');
     await waitFor('the reload line', () => jsonLogLines(br as BodyrouteProcess).some((l) => l.message === 'configuration reloaded'), 10000, 20);
     const applied = String(jsonLogLines(br).find((l) => l.message === 'configuration reloaded')?.applied).split(',');
@@ -139,7 +129,7 @@ describe('SIGHUP reloads the configuration without a restart', function () {
     expect(descriptions.some((d) => /^AFTER \[[A-Z]+\]$/.test(d))).to.equal(true);
 
     // the log format too: the very line that reports the reload is already written as text
-    writeFileSync(join(tmp, 'live.yaml'), stringify({ ...moved, logging: { format: 'text', level: 'info' } }));
+    writeFileSync(join(fx.tmp, 'live.yaml'), stringify({ ...moved, logging: { format: 'text', level: 'info' } }));
     br.proc.kill('SIGHUP');
     await waitFor('a text reload line', () => / INFO configuration reloaded applied=logging\.format/.test((br as BodyrouteProcess).logs()), 10000, 20);
     expect(br.proc.exitCode).to.equal(null);

@@ -1,39 +1,28 @@
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { storescpConfig, BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
 import { writeSyntheticSeries } from '../helpers/synthetic-dicom';
-import { freePort, requireTools, waitFor } from '../helpers/tools';
+import { freePort, waitFor } from '../helpers/tools';
 import { sendAndKill } from '../helpers/send-and-kill';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 const OBJECTS = 500;
 
 describe('kill -9 while objects arrive: every acknowledged object is delivered after restart', function () {
   this.timeout(240000);
-  let tmp: string;
+  const fx = suiteFixture('crash', 'storescu', 'storescp');
   let scp: StorescpPeer | undefined;
   let br: BodyrouteProcess | undefined;
-
-  before(function () {
-    requireTools(this, 'storescu', 'storescp');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-crash-'));
-  });
-
-  after(async () => {
-    await br?.kill('SIGKILL');
-    await scp?.stop();
-    rmSync(tmp, { recursive: true, force: true });
-  });
 
   it(`loses nothing that got a success response (${OBJECTS} objects, kill -9 at a random moment)`, async () => {
     // The destination comes up only after the restart, so every acknowledged object must
     // survive the crash in the spool and its journal, not in flight to the destination.
     const scpPort = await freePort();
-    const { files, uidOf } = writeSyntheticSeries(join(tmp, 'in'), OBJECTS, { rows: 256, columns: 256 });
-    const config = storescpConfig(tmp, scpPort);
-    br = await startBodyroute(tmp, config);
+    const { files, uidOf } = writeSyntheticSeries(join(fx.tmp, 'in'), OBJECTS, { rows: 256, columns: 256 });
+    const config = storescpConfig(fx.tmp, scpPort);
+    br = await startBodyroute(fx.tmp, config);
     const killAfter = 50 + Math.floor(Math.random() * 350);
 
     // storescu -v says which file it sends and when the success response came back
@@ -43,9 +32,9 @@ describe('kill -9 while objects arrive: every acknowledged object is delivered a
     expect(acknowledged.size).to.be.at.least(killAfter);
     expect(acknowledged.size).to.be.lessThan(OBJECTS);
 
-    br = await startBodyroute(tmp, config, 'restarted');
+    br = await startBodyroute(fx.tmp, config, 'restarted');
     await br.waitForEntry({ message: /^(recovered pending deliveries|re-processing acknowledged objects left in the inbox)$/ });
-    scp = await startStorescp(join(tmp, 'received'), 'STORESCP', scpPort);
+    scp = await startStorescp(join(fx.tmp, 'received'), 'STORESCP', scpPort);
     const s = scp;
     await waitFor(
       `${acknowledged.size} acknowledged objects at the destination`,
@@ -57,6 +46,6 @@ describe('kill -9 while objects arrive: every acknowledged object is delivered a
       250,
     );
     // nothing half-received survives the restart
-    expect(readdirSync(join(tmp, 'spool', 'tmp'))).to.deep.equal([]);
+    expect(readdirSync(join(fx.tmp, 'spool', 'tmp'))).to.deep.equal([]);
   });
 });

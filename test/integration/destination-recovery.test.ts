@@ -1,42 +1,25 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
 import { storescpConfig, BodyrouteProcess, startBodyroute, entryMatches } from '../helpers/bodyroute-process';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
-import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
-import { freePort, requireTools, run, waitFor } from '../helpers/tools';
+import { writeSyntheticSeries } from '../helpers/synthetic-dicom';
+import { freePort, run, waitFor } from '../helpers/tools';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 const RETRY_MAX_MS = 1500;
 
 describe('destination down: acknowledged, then delivered when it comes back', function () {
   this.timeout(120000);
-  let tmp: string;
+  const fx = suiteFixture('down', 'storescu', 'storescp');
   let br: BodyrouteProcess | undefined;
   let scp: StorescpPeer | undefined;
 
-  before(function () {
-    requireTools(this, 'storescu', 'storescp');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-down-'));
-  });
-
-  after(async () => {
-    await br?.kill();
-    await scp?.stop();
-    rmSync(tmp, { recursive: true, force: true });
-  });
-
   it('accepts objects while the destination is down and delivers them within one retry interval of its return', async () => {
     const scpPort = await freePort();
-    br = await startBodyroute(tmp, storescpConfig(tmp, scpPort, { retry: { initialDelayMs: 200, maxDelayMs: RETRY_MAX_MS, maxAttempts: 3 } }));
-    const files: string[] = [];
-    const series = newUid();
-    for (let i = 0; i < 20; i++) {
-      const f = join(tmp, `img${i}.dcm`);
-      writeSyntheticImage(f, { rows: 128, columns: 128, seriesUid: series, instanceNumber: i + 1 });
-      files.push(f);
-    }
+    br = await startBodyroute(fx.tmp, storescpConfig(fx.tmp, scpPort, { retry: { initialDelayMs: 200, maxDelayMs: RETRY_MAX_MS, maxAttempts: 3 } }));
+    const { files } = writeSyntheticSeries(join(fx.tmp, 'in'), 20, { rows: 128, columns: 128 });
     // storescu exits 0 only if every C-STORE was answered with success
     run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...files]);
     // several retry rounds pass while the destination is down: far more than maxAttempts
@@ -45,7 +28,7 @@ describe('destination down: acknowledged, then delivered when it comes back', fu
     expect(br.entries().filter((e) => e.message === 'object dead-lettered')).to.deep.equal([]);
 
     const upAt = Date.now();
-    scp = await startStorescp(join(tmp, 'received'), 'STORESCP', scpPort);
+    scp = await startStorescp(join(fx.tmp, 'received'), 'STORESCP', scpPort);
     const s = scp;
     await waitFor('all 20 objects at the destination', () => s.sopInstanceUids().size === 20, 20000, 50);
     const took = Date.now() - upAt;

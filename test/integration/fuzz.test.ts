@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '../../src/classify/metrics';
 import { readFileMeta } from '../../src/dicom/part10';
@@ -10,7 +9,8 @@ import { encodeCStoreRq } from '../../src/dicom/ul/command';
 import { encodeAssociateRq, encodePData, RELEASE_RQ } from '../../src/dicom/ul/pdu';
 import { BodyrouteProcess, folderConfig, startBodyroute } from '../helpers/bodyroute-process';
 import { syntheticImage } from '../helpers/synthetic-dicom';
-import { PEER_ENV, requireTools } from '../helpers/tools';
+import { PEER_ENV } from '../helpers/tools';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 /**
  * A seeded, bounded fuzzer: mutated association/C-STORE byte streams thrown at a running router.
@@ -73,18 +73,11 @@ function send(port: number, bytes: Buffer): Promise<Outcome> {
 
 describe(`fuzzing the listener (seed ${SEED}, ${CASES} cases)`, function () {
   this.timeout(600000);
-  let tmp: string;
+  const fx = suiteFixture('fuzz', 'echoscu');
   let br: BodyrouteProcess;
 
   before(async function () {
-    requireTools(this, 'echoscu');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-fuzz-'));
-    br = await startBodyroute(tmp, folderConfig(tmp, { associationTimeoutMs: 500, pduTimeoutMs: 500, maxObjectBytes: 4 * 1024 * 1024 }));
-  });
-
-  after(async () => {
-    await br?.kill();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    br = await startBodyroute(fx.tmp, folderConfig(fx.tmp, { associationTimeoutMs: 500, pduTimeoutMs: 500, maxObjectBytes: 4 * 1024 * 1024 }));
   });
 
   it('stays up with bounded memory, answers every case at the DICOM level, and writes nothing outside the spool', async () => {
@@ -166,9 +159,9 @@ describe(`fuzzing the listener (seed ${SEED}, ${CASES} cases)`, function () {
     expect(peakRssMb).to.be.below(400);
     expect(existsSync('/tmp/bodyroute-fuzz-owned')).to.equal(false);
     // only bodyroute's own folders, named by its ids
-    expect(readdirSync(tmp).sort()).to.include.members(['spool']);
+    expect(readdirSync(fx.tmp).sort()).to.include.members(['spool']);
     for (const d of ['inbox', 'store', 'tmp']) {
-      for (const f of readdirSync(join(tmp, 'spool', d))) expect(f, `${d}/${f}`).to.match(/^[0-9a-z]{11}-[0-9a-f]{6}-[0-9a-f]{8}\.(dcm|part|tagged\.dcm)$/);
+      for (const f of readdirSync(join(fx.tmp, 'spool', d))) expect(f, `${d}/${f}`).to.match(/^[0-9a-z]{11}-[0-9a-f]{6}-[0-9a-f]{8}\.(dcm|part|tagged\.dcm)$/);
     }
     expect(outcomes.get('peer closed first') ?? 0, 'cases bodyroute left hanging').to.equal(0);
     expect(outcomes.get('closed by bodyroute') ?? 0, 'connections closed without a DICOM answer').to.equal(0);

@@ -1,13 +1,11 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ScuAssociation } from '../../src/dispatch/scu-association';
 import { BodyrouteProcess, folderConfig, startBodyroute } from '../helpers/bodyroute-process';
-import { PEER_ENV, requireTools } from '../helpers/tools';
+import { PEER_ENV } from '../helpers/tools';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 function echo(port: number, callingAe: string, calledAe = 'BODYROUTE') {
   const r = spawnSync('echoscu', ['-aet', callingAe, '-aec', calledAe, '127.0.0.1', String(port)], { env: PEER_ENV, encoding: 'latin1' });
@@ -32,21 +30,19 @@ function sendRaw(port: number, bytes: Buffer, waitMs = 1500): Promise<Buffer> {
 
 describe('ingest policy: AE titles and hostile bytes', function () {
   this.timeout(60000);
-  let tmp: string;
+  const fx = suiteFixture('policy', 'echoscu');
   let br: BodyrouteProcess;
 
   before(async function () {
-    requireTools(this, 'echoscu');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-policy-'));
-    br = await startBodyroute(tmp, {
-      ...folderConfig(tmp, { allowedCallingAeTitles: ['CT01', 'MR01'], allowedPeers: ['127.0.0.0/8', '::1'], associationTimeoutMs: 2000, maxAssociations: 1 }),
+    br = await startBodyroute(fx.tmp, {
+      ...folderConfig(fx.tmp, {
+        allowedCallingAeTitles: ['CT01', 'MR01'],
+        allowedPeers: ['127.0.0.0/8', '::1'],
+        associationTimeoutMs: 2000,
+        maxAssociations: 1,
+      }),
       logging: { format: 'json' },
     });
-  });
-
-  after(async () => {
-    await br?.kill();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('answers C-ECHO from an allowed calling AE', () => {
@@ -122,18 +118,11 @@ describe('ingest policy: AE titles and hostile bytes', function () {
 
 describe('ingest policy: peer-address allow-list', function () {
   this.timeout(30000);
-  let tmp: string;
+  const fx = suiteFixture('peers', 'echoscu');
   let br: BodyrouteProcess;
 
   before(async function () {
-    requireTools(this, 'echoscu');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-peers-'));
-    br = await startBodyroute(tmp, folderConfig(tmp, { allowedPeers: ['10.20.0.0/16'] }));
-  });
-
-  after(async () => {
-    await br?.kill();
-    rmSync(tmp, { recursive: true, force: true });
+    br = await startBodyroute(fx.tmp, folderConfig(fx.tmp, { allowedPeers: ['10.20.0.0/16'] }));
   });
 
   it('rejects an association from an address outside listen.allowedPeers, and says why in the log', async () => {

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
 import { CommandField, decodeCommand, encodeCStoreRq } from '../../src/dicom/ul/command';
@@ -10,6 +9,7 @@ import { PduReader, WholePdu } from '../../src/dicom/ul/pdu-parser';
 import { BodyrouteProcess, folderConfig, startBodyroute } from '../helpers/bodyroute-process';
 import { syntheticImage } from '../helpers/synthetic-dicom';
 import { waitFor, waitForFile } from '../helpers/tools';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -80,17 +80,11 @@ class RawPeer {
 
 describe('ingest protocol: bodyroute upper layer, PDU by PDU', function () {
   this.timeout(60000);
-  let tmp: string;
+  const fx = suiteFixture('protocol');
   let br: BodyrouteProcess;
 
   before(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-protocol-'));
-    br = await startBodyroute(tmp, folderConfig(tmp));
-  });
-
-  after(async () => {
-    await br?.kill();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    br = await startBodyroute(fx.tmp, folderConfig(fx.tmp));
   });
 
   it('stores an object whose command spans two PDUs and whose dataset shares a PDU with it, then releases', async () => {
@@ -118,7 +112,7 @@ describe('ingest protocol: bodyroute upper layer, PDU by PDU', function () {
     peer.send(RELEASE_RQ);
     expect((await peer.next()).type).to.equal(PduType.ReleaseRp);
     peer.destroy();
-    const archived = join(tmp, 'archive', img.studyUid, img.seriesUid, `${img.sopInstanceUid}.dcm`);
+    const archived = join(fx.tmp, 'archive', img.studyUid, img.seriesUid, `${img.sopInstanceUid}.dcm`);
     await waitForFile('archived', archived);
     const file = readFileSync(archived);
     expect(file.subarray(readFileMeta(file).datasetOffset).equals(dataset)).to.equal(true);

@@ -1,28 +1,17 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { ScriptedScp, startScriptedScp } from '../helpers/scripted-scp';
 import { syntheticImage } from '../helpers/synthetic-dicom';
-import { requireTools, run, waitFor } from '../helpers/tools';
+import { run, waitFor } from '../helpers/tools';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 describe('dispatch: several associations per destination (destinations[].associations)', function () {
   this.timeout(60000);
-  let tmp: string;
+  const fx = suiteFixture('parallel', 'storescu');
   let dest: ScriptedScp | undefined;
   let br: BodyrouteProcess | undefined;
-
-  before(function () {
-    requireTools(this, 'storescu');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-parallel-'));
-  });
-
-  after(async () => {
-    await br?.kill();
-    await dest?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
 
   for (const associations of [1, 3]) {
     it(`sends over ${associations} association(s) at once, each object exactly once`, async () => {
@@ -31,16 +20,16 @@ describe('dispatch: several associations per destination (destinations[].associa
       // a slow destination: each answer takes 300 ms, so objects pile up behind it
       dest = await startScriptedScp(() => 0, { delayMs: 300 });
       br = await startBodyroute(
-        tmp,
+        fx.tmp,
         {
           listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-          spool: { dir: join(tmp, `spool${associations}`), minFreeBytes: 0 },
+          spool: { dir: join(fx.tmp, `spool${associations}`), minFreeBytes: 0 },
           destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: dest.port, aeTitle: 'PACS', associations }],
           routes: [{ to: ['pacs'] }],
         },
         `bodyroute-${associations}`,
       );
-      const dir = join(tmp, `in${associations}`);
+      const dir = join(fx.tmp, `in${associations}`);
       mkdirSync(dir);
       const uids = Array.from({ length: 9 }, (_, i) => {
         const img = syntheticImage({ rows: 32, columns: 32, z: i });

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
 import { encodeCStoreRq } from '../../src/dicom/ul/command';
@@ -9,6 +8,7 @@ import { encodeAssociateRq, encodePData } from '../../src/dicom/ul/pdu';
 import { BodyrouteProcess, folderConfig, startBodyroute } from '../helpers/bodyroute-process';
 import { syntheticImage } from '../helpers/synthetic-dicom';
 import { waitFor } from '../helpers/tools';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 /** Opens an association for CT in explicit VR LE and returns the socket once accepted. */
 async function associate(port: number): Promise<Socket> {
@@ -32,17 +32,11 @@ async function associate(port: number): Promise<Socket> {
 
 describe('peer faults: a sender that goes away mid-object', function () {
   this.timeout(60000);
-  let tmp: string;
+  const fx = suiteFixture('peerfault');
   let br: BodyrouteProcess;
 
   before(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-peerfault-'));
-    br = await startBodyroute(tmp, folderConfig(tmp, { pduTimeoutMs: 2000, objectTimeoutMs: 2500 }));
-  });
-
-  after(async () => {
-    await br?.kill();
-    rmSync(tmp, { recursive: true, force: true });
+    br = await startBodyroute(fx.tmp, folderConfig(fx.tmp, { pduTimeoutMs: 2000, objectTimeoutMs: 2500 }));
   });
 
   it('forwards nothing and cleans the partial file when the peer disconnects in the middle of a dataset', async () => {
@@ -56,9 +50,9 @@ describe('peer faults: a sender that goes away mid-object', function () {
     await new Promise((r) => setTimeout(r, 300));
     s.destroy();
     await br.waitForEntry({ message: 'association closed', callingAe: 'FAULTY', objects: 0, failed: 0, partial: 1 });
-    await waitFor('the partial file removed', () => readdirSync(join(tmp, 'spool', 'tmp')).length === 0, 5000);
-    expect(readdirSync(join(tmp, 'spool', 'inbox'))).to.deep.equal([]);
-    expect(existsSync(join(tmp, 'archive', img.studyUid))).to.equal(false);
+    await waitFor('the partial file removed', () => readdirSync(join(fx.tmp, 'spool', 'tmp')).length === 0, 5000);
+    expect(readdirSync(join(fx.tmp, 'spool', 'inbox'))).to.deep.equal([]);
+    expect(existsSync(join(fx.tmp, 'archive', img.studyUid))).to.equal(false);
   });
 
   it('aborts a peer that trickles an object byte by byte past listen.objectTimeoutMs, and cleans up', async () => {
@@ -83,7 +77,7 @@ describe('peer faults: a sender that goes away mid-object', function () {
     clearInterval(drip);
     expect(ms).to.be.within(2000, 6000);
     await br.waitForEntry({ message: 'connection dropped', reason: /(PDU|object) not received within listen.objectTimeoutMs/ });
-    await waitFor('the partial file removed', () => readdirSync(join(tmp, 'spool', 'tmp')).length === 0, 5000);
+    await waitFor('the partial file removed', () => readdirSync(join(fx.tmp, 'spool', 'tmp')).length === 0, 5000);
   });
 
   it('aborts an association that goes silent in the middle of a dataset (PDU timeout) and cleans up', async () => {
@@ -99,7 +93,7 @@ describe('peer faults: a sender that goes away mid-object', function () {
     s.write(Buffer.concat(encodePData(1, false, false, img.bytes.subarray(meta.datasetOffset, meta.datasetOffset + 16000))));
     const ms = await closed;
     expect(ms).to.be.within(1000, 8000);
-    await waitFor('the partial file removed', () => readdirSync(join(tmp, 'spool', 'tmp')).length === 0, 5000);
-    expect(existsSync(join(tmp, 'archive', img.studyUid))).to.equal(false);
+    await waitFor('the partial file removed', () => readdirSync(join(fx.tmp, 'spool', 'tmp')).length === 0, 5000);
+    expect(existsSync(join(fx.tmp, 'archive', img.studyUid))).to.equal(false);
   });
 });

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
 import { tagDataset } from '../../src/tag/tagger';
 import { syntheticImage } from '../helpers/synthetic-dicom';
-import { requireTools } from '../helpers/tools';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 const DICTIONARY = join(__dirname, '..', '..', '..', 'config', 'bodyroute.dic');
 
@@ -19,13 +18,10 @@ function dcmtkDictionary(): string | undefined {
 
 describe("config/bodyroute.dic: DCMTK names bodyroute's private elements", function () {
   this.timeout(20000);
-  let tmp: string;
+  const fx = suiteFixture('dic', 'dcmdump');
   before(function () {
-    requireTools(this, 'dcmdump');
     if (!dcmtkDictionary()) this.skip();
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-dic-'));
   });
-  after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
 
   it('dcmdump with DCMDICTPATH shows every element by name', () => {
     const bytes = syntheticImage({ rows: 8, columns: 8 }).bytes;
@@ -36,7 +32,7 @@ describe("config/bodyroute.dic: DCMTK names bodyroute's private elements", funct
       { imageRegion: 'knee', confidence: 0.93, model: 'bodyregion-cnn 2.0.0', evidence: 'image+header', series: { regions: ['knee'], term: 'KNEE' } },
       { privateGroup: 0x0077, privateCreator: 'BODYROUTE 1.0', seriesDescription: 'off', bodyPartExamined: 'off', software: 'bodyroute test' },
     );
-    const file = join(tmp, 'tagged.dcm');
+    const file = join(fx.tmp, 'tagged.dcm');
     writeFileSync(file, Buffer.concat([bytes.subarray(0, meta.datasetOffset), tagged]));
     const r = spawnSync('dcmdump', ['-q', file], { encoding: 'utf8', env: { ...process.env, DCMDICTPATH: `${dcmtkDictionary()}:${DICTIONARY}` } });
     expect(r.status, r.stderr).to.equal(0);

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElementReader, stringValue } from '../../src/dicom/element-reader';
 import { readFileMeta } from '../../src/dicom/part10';
@@ -8,7 +7,8 @@ import { findTransferSyntax } from '../../src/dicom/transfer-syntax';
 import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { OrthancPeer, startOrthanc, startStorescp, StorescpPeer } from '../helpers/peers';
 import { newUid } from '../helpers/synthetic-dicom';
-import { dumpDatasets, requireSharedData, requireTools, run, SHARED_DATA, waitFor } from '../helpers/tools';
+import { dumpDatasets, requireSharedData, run, SHARED_DATA, waitFor } from '../helpers/tools';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 /** Three real series of one study: head CT, chest CT, knee MR (from the shared training images). */
 const SERIES = {
@@ -44,7 +44,7 @@ function parse(path: string): Parsed {
 
 describe('region tagging and routing end to end (series mode, real images, real peers)', function () {
   this.timeout(300000);
-  let tmp: string;
+  const fx = suiteFixture('e2e', 'storescu', 'storescp', 'dcmdump', 'dcmdrle', 'dcmodify', 'Orthanc');
   let chestScp: StorescpPeer;
   let headScp: StorescpPeer;
   let orthanc: OrthancPeer;
@@ -53,11 +53,9 @@ describe('region tagging and routing end to end (series mode, real images, real 
 
   before(async function () {
     requireSharedData(this);
-    requireTools(this, 'storescu', 'storescp', 'dcmdump', 'dcmdrle', 'dcmodify', 'Orthanc');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-e2e-'));
     const study = newUid();
     for (const [name, s] of Object.entries(SERIES) as [Name, (typeof SERIES)[Name]][]) {
-      const dir = join(tmp, 'send', name);
+      const dir = join(fx.tmp, 'send', name);
       mkdirSync(dir, { recursive: true });
       const files = readdirSync(join(SHARED_DATA, s.dir))
         .sort()
@@ -79,12 +77,12 @@ describe('region tagging and routing end to end (series mode, real images, real 
         sent.set(readFileMeta(readFileSync(out)).sopInstanceUid, { name, path: out });
       }
     }
-    chestScp = await startStorescp(join(tmp, 'chest-pacs'), 'CHESTPACS');
-    headScp = await startStorescp(join(tmp, 'neuro-pacs'), 'NEUROPACS');
-    orthanc = await startOrthanc(join(tmp, 'orthanc'));
-    br = await startBodyroute(tmp, {
+    chestScp = await startStorescp(join(fx.tmp, 'chest-pacs'), 'CHESTPACS');
+    headScp = await startStorescp(join(fx.tmp, 'neuro-pacs'), 'NEUROPACS');
+    orthanc = await startOrthanc(join(fx.tmp, 'orthanc'));
+    br = await startBodyroute(fx.tmp, {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      spool: { dir: join(fx.tmp, 'spool'), minFreeBytes: 0 },
       classifier: { enabled: true },
       tagging: { mode: 'series', seriesDescription: 'append', bodyPartExamined: 'overwrite' },
       series: { stableSeconds: 2 },
@@ -96,18 +94,10 @@ describe('region tagging and routing end to end (series mode, real images, real 
       routes: [{ when: { region: 'chest' }, to: ['chest'], continue: true }, { when: { region: 'head' }, to: ['neuro'], continue: true }, { to: ['archive'] }],
     });
     for (const [name, s] of Object.entries(SERIES))
-      run('storescu', ['-aec', 'BODYROUTE', ...s.propose, '+sd', '127.0.0.1', String(br.port), join(tmp, 'send', name)]);
+      run('storescu', ['-aec', 'BODYROUTE', ...s.propose, '+sd', '127.0.0.1', String(br.port), join(fx.tmp, 'send', name)]);
     await waitFor('all series in Orthanc', async () => (await orthanc.instanceIds()).length >= sent.size, 120000, 500);
     await waitFor('chest series at the chest PACS', () => chestScp.sopInstanceUids().size >= SERIES.chest.count, 30000);
     await waitFor('head series at the neuro PACS', () => headScp.sopInstanceUids().size >= SERIES.head.count, 30000);
-  });
-
-  after(async () => {
-    await br?.kill();
-    await chestScp?.stop();
-    await headScp?.stop();
-    await orthanc?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   const of = (name: Name) => new Set([...sent].filter(([, v]) => v.name === name).map(([sop]) => sop));
@@ -186,7 +176,7 @@ describe('region tagging and routing end to end (series mode, real images, real 
     const ids = await orthanc.instanceIds();
     let knees = 0;
     for (const id of ids) {
-      const path = join(tmp, `o-${id}.dcm`);
+      const path = join(fx.tmp, `o-${id}.dcm`);
       writeFileSync(path, await orthanc.instanceFile(id));
       const p = parse(path);
       if (sent.get(p.sop)?.name === 'knee') {

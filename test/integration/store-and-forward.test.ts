@@ -1,15 +1,15 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
 import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { buildFixtureSet, ENCODINGS, FixtureSet } from '../helpers/fixture-set';
 import { OrthancPeer, startOrthanc, startStorescp, StorescpPeer } from '../helpers/peers';
-import { dumpDatasets, requireTools, run, waitFor } from '../helpers/tools';
+import { dumpDatasets, run, waitFor } from '../helpers/tools';
 import { ElementReader } from '../../src/dicom/element-reader';
 import { findTransferSyntax } from '../../src/dicom/transfer-syntax';
 import { inflateRawSync } from 'node:zlib';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 /** storescu options that make it send each file in its own transfer syntax. */
 const PROPOSE: Record<string, string[]> = {
@@ -38,7 +38,7 @@ function sopUid(path: string): string {
 
 describe('store and forward: storescu → bodyroute → storescp + Orthanc', function () {
   this.timeout(300000);
-  let tmp: string;
+  const fx = suiteFixture('sf', 'storescu', 'storescp', 'dcmdump', 'dcmcjpeg', 'dcmcjpls', 'dcmcrle', 'dcmconv', 'gdcmconv', 'Orthanc');
   let fixtures: FixtureSet;
   let storescp: StorescpPeer;
   let orthanc: OrthancPeer;
@@ -47,15 +47,13 @@ describe('store and forward: storescu → bodyroute → storescp + Orthanc', fun
   const orthancFiles = new Map<string, string>();
 
   before(async function () {
-    requireTools(this, 'storescu', 'storescp', 'dcmdump', 'dcmcjpeg', 'dcmcjpls', 'dcmcrle', 'dcmconv', 'gdcmconv', 'Orthanc');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-sf-'));
-    fixtures = buildFixtureSet(join(tmp, 'fixtures'));
+    fixtures = buildFixtureSet(join(fx.tmp, 'fixtures'));
     for (const f of [...fixtures.implicit, ...fixtures.explicit, ...Object.values(fixtures.encoded)]) originals.set(sopUid(f), f);
-    storescp = await startStorescp(join(tmp, 'storescp'));
-    orthanc = await startOrthanc(join(tmp, 'orthanc'));
-    br = await startBodyroute(tmp, {
+    storescp = await startStorescp(join(fx.tmp, 'storescp'));
+    orthanc = await startOrthanc(join(fx.tmp, 'orthanc'));
+    br = await startBodyroute(fx.tmp, {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      spool: { dir: join(fx.tmp, 'spool'), minFreeBytes: 0 },
       destinations: [
         { name: 'scp', type: 'dimse', host: '127.0.0.1', port: storescp.port, aeTitle: storescp.aeTitle },
         { name: 'orthanc', type: 'dimse', host: '127.0.0.1', port: orthanc.port, aeTitle: orthanc.aeTitle },
@@ -70,18 +68,11 @@ describe('store and forward: storescu → bodyroute → storescp + Orthanc', fun
     await waitFor('every object at storescp', () => storescp.sopInstanceUids().size >= originals.size, 60000);
     await waitFor('every object in Orthanc', async () => (await orthanc.instanceIds()).length >= originals.size, 60000);
     for (const id of await orthanc.instanceIds()) {
-      const path = join(tmp, 'orthanc-out', `${id}.dcm`);
-      mkdirSync(join(tmp, 'orthanc-out'), { recursive: true });
+      const path = join(fx.tmp, 'orthanc-out', `${id}.dcm`);
+      mkdirSync(join(fx.tmp, 'orthanc-out'), { recursive: true });
       writeFileSync(path, await orthanc.instanceFile(id));
       orthancFiles.set(sopUid(path), path);
     }
-  });
-
-  after(async () => {
-    await br?.kill();
-    await storescp?.stop();
-    await orthanc?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   it('delivers every object to both destinations, each exactly once', () => {

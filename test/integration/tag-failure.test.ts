@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BodyrouteProcess, jsonLogLines, startBodyroute } from '../helpers/bodyroute-process';
 import { writeTestModel } from '../helpers/onnx-builder';
 import { rawImage, str } from '../helpers/synthetic-dicom';
-import { requireTools, run, waitFor } from '../helpers/tools';
+import { run, waitFor } from '../helpers/tools';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 /** A CT image whose group 0077 has every private creator slot (0010–00FF) taken by another vendor. */
 function fullPrivateGroup(path: string): Buffer {
@@ -24,25 +24,20 @@ const dcmFiles = (dir: string): string[] =>
 
 describe('tagging.onFailure: an object the label cannot be written into is never held back', function () {
   this.timeout(60000);
-  let tmp: string;
+  const fx = suiteFixture('tagfail', 'storescu');
   let br: BodyrouteProcess | undefined;
 
-  before(function () {
-    requireTools(this, 'storescu');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-tagfail-'));
-  });
   afterEach(async () => {
     await br?.kill();
     br = undefined;
   });
-  after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
 
   for (const onFailure of ['forward-untagged', 'quarantine'] as const) {
     it(`${onFailure}: no retry loop, one log line, the object ${onFailure === 'quarantine' ? 'quarantined with the reason' : 'forwarded unchanged'}`, async () => {
-      const dir = join(tmp, onFailure);
-      const model = writeTestModel(tmp, `tiny-${onFailure}`, { layers: 1, channels: 4, kernel: 3, unknownThreshold: 0 });
+      const dir = join(fx.tmp, onFailure);
+      const model = writeTestModel(fx.tmp, `tiny-${onFailure}`, { layers: 1, channels: 4, kernel: 3, unknownThreshold: 0 });
       br = await startBodyroute(
-        tmp,
+        fx.tmp,
         {
           listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
           spool: { dir: join(dir, 'spool'), minFreeBytes: 0 },
@@ -54,7 +49,7 @@ describe('tagging.onFailure: an object the label cannot be written into is never
         },
         onFailure,
       );
-      const input = join(tmp, `${onFailure}-full.dcm`);
+      const input = join(fx.tmp, `${onFailure}-full.dcm`);
       const sent = fullPrivateGroup(input);
       run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), input]);
       const b = br;

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { ElementReader, stringValue } from '../../src/dicom/element-reader';
@@ -11,8 +10,9 @@ import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { writeTestModel } from '../helpers/onnx-builder';
 import { ScriptedScp, startScriptedScp } from '../helpers/scripted-scp';
 import { newUid, rawImage, syntheticImage } from '../helpers/synthetic-dicom';
-import { freePort, PEER_ENV, requireTools, run, waitFor, waitForFile } from '../helpers/tools';
+import { freePort, PEER_ENV, run, waitFor, waitForFile } from '../helpers/tools';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 function elements(path: string): Map<number, { vr?: string; bytes: Buffer; value: string }> {
   const file = readFileSync(path);
@@ -30,27 +30,20 @@ function elements(path: string): Map<number, { vr?: string; bytes: Buffer; value
 
 describe('tagging (image mode): every syntax tagged in place, non-images untouched', function () {
   this.timeout(120000);
-  let tmp: string;
+  const fx = suiteFixture('tag', 'storescu', 'dcmconv', 'dcmcjpls', 'dcmdump');
   let br: BodyrouteProcess;
-  const archive = () => join(tmp, 'archive');
+  const archive = () => join(fx.tmp, 'archive');
 
   before(async function () {
-    requireTools(this, 'storescu', 'dcmconv', 'dcmcjpls', 'dcmdump');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-tag-'));
-    const model = writeTestModel(tmp, 'tiny', { layers: 1, channels: 4, kernel: 3, unknownThreshold: 0 });
-    br = await startBodyroute(tmp, {
+    const model = writeTestModel(fx.tmp, 'tiny', { layers: 1, channels: 4, kernel: 3, unknownThreshold: 0 });
+    br = await startBodyroute(fx.tmp, {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      spool: { dir: join(fx.tmp, 'spool'), minFreeBytes: 0 },
       classifier: { enabled: true, model },
       tagging: { mode: 'image', bodyPartExamined: 'fill-if-empty' },
       destinations: [{ name: 'archive', type: 'folder', path: archive() }],
       routes: [{ to: ['archive'] }],
     });
-  });
-
-  after(async () => {
-    await br?.kill();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   const cases: [string, string[], string][] = [
@@ -63,8 +56,8 @@ describe('tagging (image mode): every syntax tagged in place, non-images untouch
   for (const [name, convert, propose] of cases) {
     it(`tags a CT image in ${name} and leaves its other elements as they were`, () => {
       const img = syntheticImage({ rows: 64, columns: 64, privateTags: true });
-      const src = join(tmp, `${name}-src.dcm`);
-      const file = join(tmp, `${name}.dcm`);
+      const src = join(fx.tmp, `${name}-src.dcm`);
+      const file = join(fx.tmp, `${name}.dcm`);
       writeFileSync(src, img.bytes);
       if (convert.length) run('dcmconv', [...convert, src, file]);
       else writeFileSync(file, img.bytes);
@@ -88,8 +81,8 @@ describe('tagging (image mode): every syntax tagged in place, non-images untouch
 
   it('tags a JPEG-LS image without touching its compressed pixel data', async () => {
     const img = syntheticImage({ rows: 64, columns: 64 });
-    const src = join(tmp, 'jls-src.dcm');
-    const file = join(tmp, 'jls.dcm');
+    const src = join(fx.tmp, 'jls-src.dcm');
+    const file = join(fx.tmp, 'jls.dcm');
     writeFileSync(src, img.bytes);
     run('dcmcjpls', [src, file]);
     run('storescu', ['-aec', 'BODYROUTE', '-xt', '127.0.0.1', String(br.port), file]);
@@ -105,7 +98,7 @@ describe('tagging (image mode): every syntax tagged in place, non-images untouch
 
   it('forwards a non-CT/MR object byte for byte', async () => {
     const sc = rawImage({ rows: 8, columns: 8, bitsAllocated: 8, stored: new Array(64).fill(1), modality: 'OT', sopClassUid: '1.2.840.10008.5.1.4.1.1.7' });
-    const file = join(tmp, 'ot.dcm');
+    const file = join(fx.tmp, 'ot.dcm');
     writeFileSync(file, sc.bytes);
     run('storescu', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), file]);
     const meta = readFileMeta(sc.bytes);
@@ -120,37 +113,26 @@ describe('tagging (image mode): every syntax tagged in place, non-images untouch
 
 describe('series mode: a restart neither loses nor doubles a held series', function () {
   this.timeout(120000);
-  let tmp: string;
+  const fx = suiteFixture('series', 'storescu');
   let dest: ScriptedScp;
   let br: BodyrouteProcess | undefined;
 
-  before(function () {
-    requireTools(this, 'storescu');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-series-'));
-  });
-
-  after(async () => {
-    await br?.kill('SIGKILL');
-    await dest?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
-
   it('delivers each image of a series held at kill -9 exactly once after the restart, all with one label', async () => {
     dest = await startScriptedScp(() => 0);
-    const model = writeTestModel(tmp, 'tiny', { layers: 1, channels: 4, kernel: 3, unknownThreshold: 0 });
+    const model = writeTestModel(fx.tmp, 'tiny', { layers: 1, channels: 4, kernel: 3, unknownThreshold: 0 });
     const config = {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      spool: { dir: join(fx.tmp, 'spool'), minFreeBytes: 0 },
       classifier: { enabled: true, model },
       tagging: { mode: 'series' },
       series: { stableSeconds: 30 },
       destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: dest.port, aeTitle: 'PACS' }],
       routes: [{ to: ['pacs'] }],
     };
-    br = await startBodyroute(tmp, config);
+    br = await startBodyroute(fx.tmp, config);
     const series = newUid();
     const study = newUid();
-    const dir = join(tmp, 'in');
+    const dir = join(fx.tmp, 'in');
     mkdirSync(dir);
     const uids = Array.from({ length: 12 }, (_, i) => {
       const img = syntheticImage({ rows: 64, columns: 64, studyUid: study, seriesUid: series, instanceNumber: i + 1, z: i * 3 });
@@ -162,7 +144,7 @@ describe('series mode: a restart neither loses nor doubles a held series', funct
     await new Promise((r) => setTimeout(r, 1000));
     expect(dest.calls.size).to.equal(0);
     await br.kill('SIGKILL');
-    br = await startBodyroute(tmp, { ...config, series: { stableSeconds: 1 } }, 'restarted');
+    br = await startBodyroute(fx.tmp, { ...config, series: { stableSeconds: 1 } }, 'restarted');
     await waitFor('the series delivered', () => dest.stored.length >= uids.length, 30000);
     await new Promise((r) => setTimeout(r, 1500));
     expect(
@@ -176,25 +158,14 @@ describe('series mode: a restart neither loses nor doubles a held series', funct
 
 describe('tagging: recorded tags survive a restart', function () {
   this.timeout(120000);
-  let tmp: string;
+  const fx = suiteFixture('tag-restart', 'storescu', 'storescp');
   let br: BodyrouteProcess | undefined;
   let scp: StorescpPeer | undefined;
 
-  before(function () {
-    requireTools(this, 'storescu', 'storescp');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-tag-restart-'));
-  });
-
-  after(async () => {
-    await br?.kill('SIGKILL');
-    await scp?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
-
   it('delivers objects tagged before a kill -9 with their tags once the destination returns', async () => {
     const port = await freePort();
-    const model = writeTestModel(tmp, 'tiny', { layers: 1, channels: 4, kernel: 3, unknownThreshold: 0 });
-    const spool = join(tmp, 'spool');
+    const model = writeTestModel(fx.tmp, 'tiny', { layers: 1, channels: 4, kernel: 3, unknownThreshold: 0 });
+    const spool = join(fx.tmp, 'spool');
     const config = {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
       spool: { dir: spool, minFreeBytes: 0 },
@@ -204,8 +175,8 @@ describe('tagging: recorded tags survive a restart', function () {
       destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port, aeTitle: 'STORESCP' }],
       routes: [{ to: ['pacs'] }],
     };
-    br = await startBodyroute(tmp, config);
-    const dir = join(tmp, 'in');
+    br = await startBodyroute(fx.tmp, config);
+    const dir = join(fx.tmp, 'in');
     mkdirSync(dir);
     const sent = Array.from({ length: 6 }, (_, i) => {
       const img = syntheticImage({ rows: 64, columns: 64, privateTags: true, z: i * 7 });
@@ -217,13 +188,13 @@ describe('tagging: recorded tags survive a restart', function () {
     const edits = () => readdirSync(join(spool, 'store')).filter((f) => f.endsWith('.edits')).length;
     await waitFor('edits in the store', () => edits() === sent.length, 30000);
     await br.kill('SIGKILL');
-    scp = await startStorescp(join(tmp, 'out'), 'STORESCP', port);
-    br = await startBodyroute(tmp, config, 'restarted');
+    scp = await startStorescp(join(fx.tmp, 'out'), 'STORESCP', port);
+    br = await startBodyroute(fx.tmp, config, 'restarted');
     await waitFor('every object delivered', () => readdirSync(scp!.dir).length >= sent.length, 30000);
     for (const img of sent) {
       const name = readdirSync(scp.dir).find((f) => f.includes(img.sopInstanceUid)) as string;
       const got = elements(join(scp.dir, name));
-      const original = join(tmp, 'original.dcm');
+      const original = join(fx.tmp, 'original.dcm');
       writeFileSync(original, img.bytes);
       expect(got.get(0x00770010)?.value).to.equal('BODYROUTE 1.0');
       for (const [t, e] of elements(original)) expect(got.get(t)?.bytes.equals(e.bytes), t.toString(16)).to.equal(true);

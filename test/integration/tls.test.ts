@@ -1,26 +1,24 @@
 import { expect } from 'chai';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
 import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { makeCertificates } from '../helpers/certificates';
 import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
-import { freePort, PEER_ENV, requireTools, waitFor } from '../helpers/tools';
+import { freePort, PEER_ENV, waitFor } from '../helpers/tools';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 describe('DICOM TLS: storescu → bodyroute → storescp, all over TLS with client certificates', function () {
   this.timeout(120000);
-  let tmp: string;
+  const fx = suiteFixture('tls', 'storescu', 'storescp', 'openssl');
   let storescp: ChildProcess;
   let br: BodyrouteProcess;
   let certs: ReturnType<typeof makeCertificates>;
-  const received = () => join(tmp, 'received');
+  const received = () => join(fx.tmp, 'received');
 
   before(async function () {
-    requireTools(this, 'storescu', 'storescp', 'openssl');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-tls-'));
-    certs = makeCertificates(tmp, ['bodyroute', 'storescp', 'storescu']);
+    certs = makeCertificates(fx.tmp, ['bodyroute', 'storescp', 'storescu']);
     mkdirSync(received());
     const scpPort = await freePort();
     storescp = spawn(
@@ -28,14 +26,14 @@ describe('DICOM TLS: storescu → bodyroute → storescp, all over TLS with clie
       ['+tls', certs.key('storescp'), certs.cert('storescp'), '+cf', certs.ca, '-aet', 'TLSPACS', '+xa', '-od', received(), String(scpPort)],
       { env: PEER_ENV, stdio: 'ignore' },
     );
-    br = await startBodyroute(tmp, {
+    br = await startBodyroute(fx.tmp, {
       listen: {
         host: '127.0.0.1',
         port: 0,
         aeTitle: 'BODYROUTE',
         tls: { cert: certs.cert('bodyroute'), key: certs.key('bodyroute'), ca: certs.ca, requireClientCertificate: true },
       },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      spool: { dir: join(fx.tmp, 'spool'), minFreeBytes: 0 },
       destinations: [
         {
           name: 'pacs',
@@ -51,14 +49,12 @@ describe('DICOM TLS: storescu → bodyroute → storescp, all over TLS with clie
   });
 
   after(async () => {
-    await br?.kill();
     storescp?.kill();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   it('receives from storescu with a client certificate and forwards to storescp over TLS', async () => {
     const files = Array.from({ length: 5 }, (_, i) => {
-      const f = join(tmp, `tls${i}.dcm`);
+      const f = join(fx.tmp, `tls${i}.dcm`);
       writeSyntheticImage(f, { rows: 64, columns: 64, seriesUid: newUid(), instanceNumber: i + 1 });
       return f;
     });
@@ -75,8 +71,8 @@ describe('DICOM TLS: storescu → bodyroute → storescp, all over TLS with clie
   });
 
   it('refuses a peer without a client certificate, and a plain-TCP peer, at the handshake', async () => {
-    const f = join(tmp, 'anon.dcm');
-    writeFileSync(f, readFileSync(join(tmp, 'tls0.dcm')));
+    const f = join(fx.tmp, 'anon.dcm');
+    writeFileSync(f, readFileSync(join(fx.tmp, 'tls0.dcm')));
     const anonymous = spawnSync('storescu', ['+tla', '+cf', certs.ca, '-aec', 'BODYROUTE', '127.0.0.1', String(br.port), f], {
       env: PEER_ENV,
       encoding: 'latin1',

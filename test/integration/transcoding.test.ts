@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElementReader } from '../../src/dicom/element-reader';
 import { readFileMeta } from '../../src/dicom/part10';
@@ -10,7 +9,8 @@ import { EXPLICIT_VR_LITTLE_ENDIAN } from '../../src/dicom/transfer-syntax';
 import { BodyrouteProcess, jsonLogLines, startBodyroute } from '../helpers/bodyroute-process';
 import { startStorescp, StorescpPeer } from '../helpers/peers';
 import { writeSyntheticImage } from '../helpers/synthetic-dicom';
-import { PEER_ENV, requireTools, run, waitFor } from '../helpers/tools';
+import { PEER_ENV, run, waitFor } from '../helpers/tools';
+import { suiteFixture } from '../helpers/suite-fixture';
 
 /** Compressors of the lossless syntaxes a scanner or a previous router may send. */
 const COMPRESS: Record<string, { tool: string; args: string[]; ts: string }> = {
@@ -38,7 +38,7 @@ function pixelValue(elements: Map<number, Buffer>): Buffer {
 
 describe('transcoding: destinations that do not take the compressed syntax get the image decompressed', function () {
   this.timeout(120000);
-  let tmp: string;
+  const fx = suiteFixture('transcode', 'storescp', 'dcmsend', 'dcmcjpeg', 'dcmcjpls', 'dcmcrle', 'gdcmconv');
   let picky: StorescpPeer;
   let listed: StorescpPeer;
   let br: BodyrouteProcess;
@@ -46,22 +46,20 @@ describe('transcoding: destinations that do not take the compressed syntax get t
   const compressed = new Map<string, { path: string; ts: string }>();
 
   before(async function () {
-    requireTools(this, 'storescp', 'dcmsend', 'dcmcjpeg', 'dcmcjpls', 'dcmcrle', 'gdcmconv');
-    tmp = mkdtempSync(join(tmpdir(), 'bodyroute-transcode-'));
     for (const [name, c] of Object.entries(COMPRESS)) {
-      const source = join(tmp, `${name}-native.dcm`);
+      const source = join(fx.tmp, `${name}-native.dcm`);
       const obj = writeSyntheticImage(source, { rows: 64, columns: 80, z: name.length * 10 });
       native.set(obj.sopInstanceUid, pixelValue(elementsOf(source)));
-      const out = join(tmp, `${name}.dcm`);
+      const out = join(fx.tmp, `${name}.dcm`);
       run(c.tool, [...c.args, source, out]);
       expect(readFileMeta(readFileSync(out)).transferSyntaxUid).to.equal(c.ts);
       compressed.set(obj.sopInstanceUid, { path: out, ts: c.ts });
     }
-    picky = await startStorescp(join(tmp, 'picky'), 'PICKY', undefined, 'uncompressed');
-    listed = await startStorescp(join(tmp, 'listed'), 'LISTED', undefined, 'all');
-    br = await startBodyroute(tmp, {
+    picky = await startStorescp(join(fx.tmp, 'picky'), 'PICKY', undefined, 'uncompressed');
+    listed = await startStorescp(join(fx.tmp, 'listed'), 'LISTED', undefined, 'all');
+    br = await startBodyroute(fx.tmp, {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool'), minFreeBytes: 0 },
+      spool: { dir: join(fx.tmp, 'spool'), minFreeBytes: 0 },
       destinations: [
         // accepts only uncompressed syntaxes at association (storescp's default)
         { name: 'picky', type: 'dimse', host: '127.0.0.1', port: picky.port, aeTitle: picky.aeTitle },
@@ -75,13 +73,6 @@ describe('transcoding: destinations that do not take the compressed syntax get t
     const r = spawnSync('dcmsend', ['-aec', 'BODYROUTE', '127.0.0.1', String(br.port), ...paths], { env: PEER_ENV, encoding: 'utf8' });
     expect(r.status, r.stderr).to.equal(0);
     await waitFor('every object at both destinations', () => picky.sopInstanceUids().size === 4 && listed.sopInstanceUids().size === 4, 30000);
-  });
-
-  after(async () => {
-    await br?.kill();
-    await picky?.stop();
-    await listed?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   for (const which of ['picky', 'listed'] as const) {
