@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs that npm cannot: the real DICOM peers the interop
-# tests start on loopback (DCMTK, Orthanc), GDCM's gdcmconv (JPEG 2000 fixtures) and NumPy
-# (the test that proves the training preprocessing equals the runtime one).
+# tests start on loopback (DCMTK, Orthanc), GDCM's gdcmconv (JPEG 2000 fixtures), NumPy
+# (the test that proves the training preprocessing equals the runtime one), Debian's chromium
+# (the status page test drives it with playwright-core, which never downloads a browser) and
+# iproute2 (the HTTP token test adds a non-loopback address to lo).
 # Debian/Ubuntu; run as root (or with sudo).
 set -euo pipefail
-packages=(dcmtk orthanc libgdcm-tools python3-numpy openssl)
+packages=(dcmtk orthanc libgdcm-tools python3-numpy openssl chromium iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -271,6 +271,18 @@ function main(): void {
     '```',
     '',
   );
+  add('### Retrain on your own corrected archive', '');
+  add(
+    "An operator corrects a series' region on the status page (docs/operations.md); each correction is appended to `<spool>/corrections.csv` and changes nothing already sent. With a folder destination archiving what bodyroute forwarded, those corrections become training labels for the site's own images, added to the training set as one more group (`local-corrections`), held out together in cross-validation like any other hospital:",
+    '',
+    '```sh',
+    'bodyroute dataset corrections --corrections /var/lib/bodyroute/spool/corrections.csv --archive /srv/bodyroute/archive --out /tmp/local-labels.csv',
+    'npm run train -- --data ../shared/data/bodyregion-train --extra-labels /tmp/local-labels.csv --cv 5 --out var/local',
+    '```',
+    '',
+    "Ship the result only if its cross-source figures (all groups, and the `local-corrections` group itself) are at least those of this card; keep the archive's images on site (they are patient data).",
+    '',
+  );
   add(
     '`npm run train` without `--cv` retrains only the shipped weights and takes calibration and figures from the `.cv.json` of the same recipe. Same data and seed give the same model on the same machine: that run (11 minutes here for 2.1.0, 657 s) reproduced the shipped ONNX bit for bit (same SHA-256).',
   );

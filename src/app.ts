@@ -12,6 +12,11 @@ import { Spool } from './spool/spool';
 import { SpoolLock } from './spool/spool-lock';
 import { recoverSpool } from './recovery';
 import { VERSION } from './version';
+import { OperatorHttpServer } from './http/server';
+import { Metrics } from './observability/metrics';
+import { Telemetry, telemetryTo } from './observability/telemetry';
+import { Operations } from './operations';
+import { RecentSeries } from './review/recent-series';
 
 /** The running router: wires config → spool → pipeline → dispatcher, and the listener in front. */
 export class App {
@@ -23,6 +28,13 @@ export class App {
   private readonly router: Router;
   private classifier: Classifier | undefined;
   port = 0;
+  /** The operator HTTP server's port, 0 when it is off. */
+  httpPort = 0;
+  private readonly recent = new RecentSeries();
+  private readonly metrics: Metrics;
+  private readonly operations: Operations;
+  private http: OperatorHttpServer | undefined;
+  private recovered = false;
 
   constructor(
     readonly cfg: Config,
@@ -34,9 +46,23 @@ export class App {
       { dir: cfg.spool.dir, minFreeBytes: cfg.spool.minFreeBytes, maxObjectBytes: cfg.listen.maxObjectBytes, extraSummaryTags: this.router.referencedTags },
       this.log.child({ component: 'spool' }),
     );
-    this.dispatcher = new Dispatcher(cfg, this.spool, this.log);
-    this.ingest = new IngestServer(cfg.listen, this.spool, this.log.child({ component: 'ingest' }), (obj) => this.pipeline?.submit(obj));
+    this.metrics = new Metrics({
+      associationsActive: () => this.ingest.activeAssociations,
+      destinations: () => this.dispatcher.statuses(),
+      spoolFreeBytes: () => this.operations.spoolFreeBytes(),
+    });
+    this.telemetry = telemetryTo(this.metrics, this.recent);
+    this.dispatcher = new Dispatcher(cfg, this.spool, this.log, {}, this.telemetry);
+    this.ingest = new IngestServer(cfg.listen, this.spool, this.log.child({ component: 'ingest' }), (obj) => this.pipeline?.submit(obj), this.telemetry);
+    this.operations = new Operations(cfg, this.spool, this.dispatcher, this.recent, this.metrics, {
+      listenerPort: () => this.port,
+      recovered: () => this.recovered && (this.pipeline?.recoveryPending ?? 0) === 0,
+      model: () => (this.classifier ? `${this.classifier.manifest.id} ${this.classifier.manifest.version}` : undefined),
+      classifierWanted: cfg.classifier.enabled,
+    });
   }
+
+  private readonly telemetry: Telemetry;
 
   /** The classifier's worker pool, started; none when classification is off. */
   private async startClassifier(): Promise<Classifier | undefined> {
@@ -75,12 +101,17 @@ export class App {
   private spoolLock: SpoolLock | undefined;
 
   /**
-   * The spool's lock before anything else (a second instance must not touch the spool), then
-   * recovery (nothing acknowledged earlier is forgotten), then the listener.
+   * The spool's lock before anything else (a second instance must not touch the spool), then the
+   * operator's HTTP server (/readyz says "not yet" while the rest starts), recovery (nothing
+   * acknowledged earlier is forgotten), then the listener.
    */
   async start(): Promise<void> {
     this.spoolLock = await SpoolLock.acquire(this.cfg.spool.dir, (err) => this.lockLost(err));
     this.log.info('bodyroute starting', { version: VERSION, spool: this.cfg.spool.dir, destinations: this.cfg.destinations.map((d) => d.name).join(',') });
+    if (this.cfg.http.enabled) {
+      this.http = new OperatorHttpServer(this.cfg.http, this.operations, this.log.child({ component: 'http' }));
+      this.httpPort = await this.http.start();
+    }
     const t = this.cfg.tagging;
     this.pipeline = new Pipeline({
       spool: this.spool,
@@ -94,8 +125,10 @@ export class App {
       router: this.router,
       dispatcher: this.dispatcher,
       log: this.log.child({ component: 'pipeline' }),
+      telemetry: this.telemetry,
     });
     await recoverSpool(this.spool, this.dispatcher, this.pipeline);
+    this.recovered = true;
     this.port = await this.ingest.start();
     this.stopStats = startStatsLog(this.log, this.cfg.logging.statsIntervalSeconds * 1000, () => ({
       pipeline: this.pipeline?.backlog ?? 0,
@@ -111,6 +144,7 @@ export class App {
     await this.pipeline?.stop();
     await this.classifier?.close();
     await this.dispatcher.stop();
+    await this.http?.stop();
     await this.spoolLock?.release();
     this.log.info('bodyroute stopped');
   }

@@ -7,6 +7,8 @@ import { CLASSIFY_HELP, classifyCommand } from './commands/classify';
 import { DATASET_EXPORT_HELP, datasetExport } from './commands/dataset-export';
 import { EVAL_HELP, evalCommand } from './commands/eval';
 import { REQUEUE_HELP, requeueCommand } from './commands/requeue';
+import { DESTINATION_HELP, destinationCommand } from './commands/destination';
+import { DATASET_CORRECTIONS_HELP, datasetCorrections } from './commands/dataset-corrections';
 import { VERSION } from './version';
 import { errorMessage } from './errors';
 
@@ -20,8 +22,12 @@ Usage:
                                     accuracy (95% CI), per-region P/R/F1, per-modality, confusion matrix
   bodyroute dataset export --labels CSV --images DIR --out DIR [--size N]
                                     preprocess labelled images for training (images.npy + index.json)
+  bodyroute dataset corrections --corrections CSV --archive DIR --out CSV
+                                    training labels from the status page's label corrections
   bodyroute requeue (--all | ID...) [--destination NAME] [--config FILE]
                                     send dead-lettered objects again
+  bodyroute destination (pause | resume) NAME [--config FILE]
+                                    stop sending to a destination (it keeps queueing), or start again
   bodyroute --help                  show this help
   bodyroute --version               print the version
 
@@ -38,7 +44,9 @@ const COMMAND_HELP: Record<string, string> = {
   classify: CLASSIFY_HELP,
   eval: EVAL_HELP,
   'dataset export': DATASET_EXPORT_HELP,
+  'dataset corrections': DATASET_CORRECTIONS_HELP,
   requeue: REQUEUE_HELP,
+  destination: DESTINATION_HELP,
 };
 
 async function serve(args: string[]): Promise<number> {
@@ -89,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     return command === undefined ? ExitCode.Usage : ExitCode.Ok;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    const usage = COMMAND_HELP[command === 'dataset' ? 'dataset export' : command];
+    const usage = COMMAND_HELP[command === 'dataset' ? `dataset ${rest[0] === 'corrections' ? 'corrections' : 'export'}` : command];
     if (usage) {
       process.stdout.write(`${usage}\n`);
       return ExitCode.Ok;
@@ -100,7 +108,9 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'classify') return await classifyCommand(rest);
     if (command === 'eval') return await evalCommand(rest);
     if (command === 'dataset' && rest[0] === 'export') return await datasetExport(rest.slice(1));
+    if (command === 'dataset' && rest[0] === 'corrections') return await datasetCorrections(rest.slice(1));
     if (command === 'requeue') return await requeueCommand(rest);
+    if (command === 'destination') return await destinationCommand(rest);
     process.stderr.write(`bodyroute: unknown command "${command}"\n\n${HELP}`);
     return ExitCode.Usage;
   } catch (err) {

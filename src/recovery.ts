@@ -16,5 +16,5 @@ export async function recoverSpool(spool: Spool, dispatcher: Dispatcher, pipelin
   await dispatcher.init();
   await dispatcher.recoverStored();
   await pipeline.recoverInbox();
-  dispatcher.start();
+  await dispatcher.start();
 }

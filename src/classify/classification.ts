@@ -2,7 +2,7 @@ import { Region, UNKNOWN } from '../regions/region';
 
 /** What classifying one object produced. Never an exception: errors are outcomes too. */
 export type ClassifyOutcome =
-  | ({ kind: 'classified'; sopInstanceUid: string; modality: string; model: string; frameIndex: number; numberOfFrames: number } & Decision)
+  | ({ kind: 'classified'; sopInstanceUid: string; modality: string; model: string; frameIndex: number; numberOfFrames: number } & Decision & Inference)
   | { kind: 'skipped'; reason: string; sopInstanceUid?: string; modality?: string }
   | { kind: 'error'; message: string };
 
@@ -15,6 +15,15 @@ export type Evidence = 'image' | 'image+header';
  * the cross-source folds with simulated wrong and missing headers (models/README.md).
  */
 export const HEADER_PRIOR_WEIGHT = 8;
+
+/** How the model saw the image: for metrics and the status page, never for decisions. */
+export interface Inference {
+  /** Decode, preprocessing and model run of this image (its share of a batch's run included). */
+  inferenceMs?: number;
+  /** The preprocessed image the model was given, as 8-bit grayscale, `previewSize` square. */
+  preview?: Uint8Array;
+  previewSize?: number;
+}
 
 /** The region of one image and what decided it. */
 export interface Decision {

@@ -1,5 +1,5 @@
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { summarizeDataset } from '../dicom/header';
 import { readFileMeta } from '../dicom/part10';
 import { Tags } from '../dicom/tags';
@@ -75,7 +75,8 @@ export async function exportDataset(opts: {
     const entry: ExportEntry = { ...row, status: 'ok' };
     let raw: Float32Array = empty;
     try {
-      const bytes = readFileSync(join(opts.images, row.file));
+      // an absolute path (extra labels, `bodyroute dataset corrections`) stands as it is
+      const bytes = readFileSync(resolve(opts.images, row.file));
       const outcome = decodeForClassification(bytes);
       if (outcome.kind === 'skipped') {
         entry.status = 'skipped';

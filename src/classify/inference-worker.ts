@@ -108,6 +108,7 @@ async function main(): Promise<void> {
           const logits = out[manifest.output.name].data as Float32Array;
           const n = manifest.classes.length;
           images.forEach((im, k) => {
+            const preview = previewOf(im.tensor, size);
             const r = decide(logits.subarray(k * n, (k + 1) * n), manifest.classes, manifest.temperature, manifest.unknownThreshold, im.headerRegions);
             results.push({
               id: im.id,
@@ -119,6 +120,9 @@ async function main(): Promise<void> {
                 model: label,
                 frameIndex: im.frameIndex,
                 numberOfFrames: im.numberOfFrames,
+                inferenceMs: performance.now() - im.started,
+                preview: preview.pixels,
+                previewSize: preview.size,
               },
               ms: performance.now() - im.started,
             });
@@ -135,6 +139,23 @@ async function main(): Promise<void> {
 
 /** One read buffer per worker, reused: a fresh 0.5 MB buffer per image keeps the garbage collector busy. */
 let readBuffer = Buffer.alloc(0);
+
+const PREVIEW_SIZE = 64;
+
+/** The model's input (values in [0, 1]) shrunk to PREVIEW_SIZE square by averaging, as 8-bit gray. */
+function previewOf(tensor: Float32Array, size: number): { pixels: Uint8Array; size: number } {
+  const step = Math.max(1, Math.floor(size / PREVIEW_SIZE));
+  const out = Math.floor(size / step);
+  const pixels = new Uint8Array(out * out);
+  for (let y = 0; y < out; y++) {
+    for (let x = 0; x < out; x++) {
+      let sum = 0;
+      for (let dy = 0; dy < step; dy++) for (let dx = 0; dx < step; dx++) sum += tensor[(y * step + dy) * size + x * step + dx];
+      pixels[y * out + x] = Math.round(Math.min(1, Math.max(0, sum / (step * step))) * 255);
+    }
+  }
+  return { pixels, size: out };
+}
 
 /** The file's bytes, in the reused buffer: valid until the next call (each job is preprocessed before the next is read). */
 function readInto(path: string): Buffer {

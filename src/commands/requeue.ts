@@ -1,8 +1,7 @@
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load';
-import { Spool } from '../spool/spool';
+import { requeueDeadLetters } from '../dispatch/dead-letter-requeue';
 import { ExitCode } from './exit-code';
 import { SpoolLayout } from '../spool/layout';
 
@@ -28,31 +27,23 @@ export async function requeueCommand(args: string[]): Promise<number> {
   }
   const cfg = loadConfig(values.config);
   const layout = new SpoolLayout(cfg.spool.dir);
-  const dead = layout.dead;
-  const destinations = values.destination ? [values.destination] : await fsp.readdir(dead).catch(() => [] as string[]);
-  const wanted = new Set(positionals);
-  let moved = 0;
+  const destinations = values.destination ? [values.destination] : await fsp.readdir(layout.dead).catch(() => [] as string[]);
   for (const dest of destinations) {
     if (!cfg.destinations.some((d) => d.name === dest)) {
       process.stderr.write(`bodyroute: no destination named "${dest}" in ${values.config}\n`);
       return ExitCode.Usage;
     }
-    const files = await fsp.readdir(join(dead, dest)).catch(() => [] as string[]);
-    for (const f of files) {
-      const id = Spool.idOfFile(f);
-      if (id === undefined || (!values.all && !wanted.has(id))) continue;
-      await fsp.mkdir(layout.requeueFor(dest), { recursive: true, mode: 0o700 });
-      await fsp.rename(join(layout.deadFor(dest), f), join(layout.requeueFor(dest), f));
-      await fsp.unlink(join(dead, dest, `${id}.json`)).catch(() => undefined);
-      wanted.delete(id);
-      moved++;
-      process.stdout.write(`requeued ${id} for ${dest}\n`);
-    }
+  }
+  const wanted = new Set(positionals);
+  const moved = await requeueDeadLetters(layout, destinations, values.all ? 'all' : wanted);
+  for (const m of moved) {
+    wanted.delete(m.id);
+    process.stdout.write(`requeued ${m.id} for ${m.destination}\n`);
   }
   if (!values.all && wanted.size) {
     process.stderr.write(`bodyroute: not found in the dead letters: ${[...wanted].join(', ')}\n`);
     return ExitCode.Failure;
   }
-  process.stdout.write(`${moved} object(s) requeued\n`);
+  process.stdout.write(`${moved.length} object(s) requeued\n`);
   return ExitCode.Ok;
 }

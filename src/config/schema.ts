@@ -4,6 +4,7 @@ import { whenSchema } from '../route/conditions';
 import { destinationSchema } from '../dispatch/destinations/registry';
 import { aeTitle, configPath, ConfigPathSchema, duration, maxPduLength } from './fields';
 import { parseCidr } from '../ingest/peer-filter';
+import { isLoopbackHost } from './loopback';
 
 /**
  * The configuration file's schema. Every key is documented in docs/configuration.md;
@@ -33,6 +34,8 @@ const listenSchema = (path: ConfigPathSchema) =>
       /** 0 = any free port (the bound port is logged). */
       port: z.number().int().min(0).max(65535).default(11112),
       aeTitle: aeTitle.default('BODYROUTE'),
+      /** More called AE titles answered on the same port (a scanner sends to NEURO or BODY), for `when.calledAeTitle` routes. */
+      aeTitles: z.array(aeTitle).default([]),
       /** Calling AE titles allowed to associate; empty = any. */
       allowedCallingAeTitles: z.array(aeTitle).default([]),
       /** Peer addresses allowed to associate, as CIDR blocks or single addresses; empty = any. */
@@ -157,6 +160,33 @@ const pipelineSchema = z
   })
   .strict();
 
+const httpTlsSchema = (path: ConfigPathSchema) =>
+  z
+    .object({
+      /** PEM files. */
+      cert: path,
+      key: path,
+    })
+    .strict();
+
+/** The operator's face: status page, /metrics, /healthz, /readyz (docs/operations.md). */
+const httpSchema = (path: ConfigPathSchema) =>
+  z
+    .object({
+      enabled: z.boolean().default(false),
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** Asked of every request but /healthz (Bearer, or as the password of HTTP Basic); required off loopback. */
+      token: z.string().min(16, 'a token is at least 16 characters').optional(),
+      tls: httpTlsSchema(path).optional(),
+    })
+    .strict()
+    .superRefine((h, ctx) => {
+      if (h.enabled && !h.token && !isLoopbackHost(h.host)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['token'], message: `required when http.host (${h.host}) is not a loopback address` });
+      }
+    });
+
 const shutdownSchema = z
   .object({
     /** On SIGTERM/SIGINT, how long associations may take to finish the object they are sending. */
@@ -179,6 +209,7 @@ export function configSchema(baseDir: string) {
       series: seriesSchema.default({}),
       logging: loggingSchema.default({}),
       pipeline: pipelineSchema.default({}),
+      http: httpSchema(path).default({}),
       shutdown: shutdownSchema.default({}),
     })
     .strict()
@@ -209,3 +240,4 @@ export type RetryConfig = Config['retry'];
 export type RouteConfig = Config['routes'][number];
 export type ClassifierConfig = Config['classifier'];
 export type TaggingConfig = Config['tagging'];
+export type HttpConfig = Config['http'];

@@ -62,3 +62,21 @@ async function writeEdited(item: DeliveryItem, target: string): Promise<void> {
   }
   await writeObjectFile(target, `${target}.tmp`, meta, item);
 }
+
+/** The dead letters now in <spool>/dead/, newest first: at most `limit` records, and how many there are. */
+export async function listDeadLetters(deadDir: string, limit: number): Promise<{ records: DeadLetterRecord[]; total: number }> {
+  const records: DeadLetterRecord[] = [];
+  for (const destination of await fsp.readdir(deadDir).catch(() => [] as string[])) {
+    const folder = join(deadDir, destination);
+    for (const f of await fsp.readdir(folder).catch(() => [] as string[])) {
+      if (!f.endsWith('.json')) continue;
+      try {
+        records.push(JSON.parse(await fsp.readFile(join(folder, f), 'utf8')) as DeadLetterRecord);
+      } catch {
+        // being written or removed by a requeue right now: the next look sees it
+      }
+    }
+  }
+  records.sort((a, b) => b.at.localeCompare(a.at));
+  return { records: records.slice(0, limit), total: records.length };
+}

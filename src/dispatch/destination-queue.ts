@@ -2,6 +2,7 @@ import { Clock, systemClock } from '../clock';
 import { RetryConfig } from '../config/schema';
 import { BodyrouteError, errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
+import { noTelemetry, Telemetry } from '../observability/telemetry';
 import { Spool } from '../spool/spool';
 import { backoffDelay } from './backoff';
 import { DeadLetterBox } from './dead-letter';
@@ -38,6 +39,24 @@ export interface DestinationQueueOptions {
   /** Called once the object is delivered or dead-lettered for this destination. */
   onSettled(id: string): void;
   clock?: Clock;
+  telemetry?: Telemetry;
+}
+
+/** up: sending (or idle); down: unreachable, waiting to try again; paused: an operator stopped it. */
+export type DestinationState = 'up' | 'down' | 'paused';
+
+/** What the status page and the metrics show of one destination. */
+export interface DestinationStatus {
+  name: string;
+  state: DestinationState;
+  queued: number;
+  /** When the oldest object still queued here was received (ms since the epoch). */
+  oldestReceivedAt?: number;
+  /** Since the start of this process. */
+  delivered: number;
+  failedAttempts: number;
+  deadLettered: number;
+  lastError?: { code: string; status?: string; message: string; at: number };
 }
 
 const UPCOMING_WINDOW = 64;
@@ -55,11 +74,16 @@ export class DestinationQueue {
   private readonly wakers = new Set<() => void>();
   private downFailures = 0;
   private downUntil = 0;
+  private paused = false;
+  private readonly counts = { delivered: 0, failedAttempts: 0, deadLettered: 0 };
+  private lastError: DestinationStatus['lastError'];
+  private readonly telemetry: Telemetry;
 
   private readonly clock: Clock;
 
   constructor(private o: DestinationQueueOptions) {
     this.clock = o.clock ?? systemClock;
+    this.telemetry = o.telemetry ?? noTelemetry;
     this.lanes = o.senders.map((sender) => ({ sender, done: Promise.resolve(), idleSince: undefined, released: true }));
   }
 
@@ -69,6 +93,35 @@ export class DestinationQueue {
 
   get size(): number {
     return this.pending.length;
+  }
+
+  /** Stops sending (objects keep queueing) until resume(); the lanes finish what they are sending. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.downUntil = 0;
+    this.wakeAll();
+  }
+
+  status(): DestinationStatus {
+    let oldest: number | undefined;
+    for (const p of this.pending) {
+      const at = Spool.receivedAt(p.item.id);
+      if (oldest === undefined || at < oldest) oldest = at;
+    }
+    const now = this.clock.now();
+    return {
+      name: this.o.name,
+      state: this.paused ? 'paused' : this.downUntil > now || this.downFailures > 0 ? 'down' : 'up',
+      queued: this.pending.length,
+      oldestReceivedAt: oldest,
+      ...this.counts,
+      lastError: this.lastError,
+    };
   }
 
   has(id: string): boolean {
@@ -134,6 +187,15 @@ export class DestinationQueue {
   private async loop(lane: Lane): Promise<void> {
     while (this.running) {
       const now = this.clock.now();
+      if (this.paused) {
+        // nothing is sent: the association goes, and the lane sleeps until resume() (or an add) wakes it
+        if (!lane.released) {
+          lane.released = true;
+          await lane.sender.idle().catch(() => undefined);
+        }
+        await this.sleep(60000);
+        continue;
+      }
       if (this.downUntil > now) {
         await this.sleep(this.downUntil - now);
         continue;
@@ -181,12 +243,10 @@ export class DestinationQueue {
     if (this.downFailures > 0) this.o.log.info('destination available again', { destination: this.o.name });
     this.downFailures = 0;
     this.remove(p);
-    this.o.log.debug('delivered', {
-      destination: this.o.name,
-      id: p.item.id,
-      sopInstanceUid: p.item.sopInstanceUid,
-      latencyMs: this.clock.now() - Spool.receivedAt(p.item.id),
-    });
+    const latencyMs = this.clock.now() - Spool.receivedAt(p.item.id);
+    this.counts.delivered++;
+    this.telemetry.delivered({ destination: this.o.name, latencySeconds: Math.max(0, latencyMs) / 1000 });
+    this.o.log.debug('delivered', { destination: this.o.name, id: p.item.id, sopInstanceUid: p.item.sopInstanceUid, latencyMs });
     await this.o.journal.delivered(p.item.id);
     await this.o.journal.truncateIfIdle(this.pending.length);
     this.o.onSettled(p.item.id);
@@ -201,6 +261,7 @@ export class DestinationQueue {
   private async failed(lane: Lane, p: Pending, err: unknown): Promise<void> {
     const e = err instanceof BodyrouteError ? err : new BodyrouteError('DEST_IO', errorMessage(err), true);
     const now = this.clock.now();
+    this.lastError = { code: e.code, status: e.peerStatus, message: e.message, at: now };
     // a failure that says nothing about the object: the destination itself is unavailable
     if (e.scope === 'destination') {
       this.downFailures++;
@@ -217,10 +278,14 @@ export class DestinationQueue {
       return;
     }
     p.attempts++;
+    this.counts.failedAttempts++;
+    this.telemetry.deliveryFailed({ destination: this.o.name });
     if (!e.retryable || p.attempts >= this.o.retry.maxAttempts) {
       this.remove(p);
       const record = await this.o.deadLetters.put(this.o.name, p.item, e, p.attempts);
       await this.o.journal.deadLettered(p.item.id);
+      this.counts.deadLettered++;
+      this.telemetry.deadLettered({ destination: this.o.name });
       this.o.log.error('object dead-lettered', {
         destination: this.o.name,
         id: p.item.id,

@@ -4,13 +4,15 @@ import { Clock } from '../clock';
 import { Config, DestinationConfig } from '../config/schema';
 import { errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
+import { Telemetry } from '../observability/telemetry';
+import { PausedDestinations } from './paused-destinations';
 import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
 import { DeadLetterBox } from './dead-letter';
 import { DeliveryItem, deliveryItem } from './delivery-item';
 import { Sender } from './sender';
 import { DeliveryJournal } from './delivery-journal';
-import { DestinationQueue } from './destination-queue';
+import { DestinationQueue, DestinationStatus } from './destination-queue';
 import { destinationType } from './destinations/registry';
 
 const REQUEUE_POLL_MS = 2000;
@@ -36,8 +38,46 @@ export class Dispatcher {
     private readonly log: Logger,
     /** Test seam: senders (and time) other than the destination types' own. */
     private readonly seams: { makeSender?: (d: DestinationConfig) => Sender; clock?: Clock } = {},
+    private readonly telemetry?: Telemetry,
   ) {
     this.deadLetters = new DeadLetterBox(spool.layout.dead);
+    this.paused = new PausedDestinations(spool.layout.paused);
+  }
+
+  private readonly paused: PausedDestinations;
+
+  /** Each destination's state, queue and counts (status page, metrics). */
+  statuses(): DestinationStatus[] {
+    return [...this.queues.values()].map((q) => q.status());
+  }
+
+  /** An operator pauses a destination: it keeps queueing and sends nothing, also after a restart. */
+  async pause(name: string): Promise<void> {
+    this.applyPaused(await this.paused.set(this.known(name), true));
+    this.log.warn('destination paused by an operator', { destination: name });
+  }
+
+  async resume(name: string): Promise<void> {
+    this.applyPaused(await this.paused.set(this.known(name), false));
+    this.log.info('destination resumed by an operator', { destination: name });
+  }
+
+  private known(name: string): string {
+    if (!this.queues.has(name)) throw new Error(`no destination named "${name}"`);
+    return name;
+  }
+
+  private applyPaused(names: ReadonlySet<string>): void {
+    for (const [name, q] of this.queues) {
+      if (names.has(name)) q.pause();
+      else q.resume();
+    }
+  }
+
+  /** `bodyroute destination pause|resume` changed the file: follow it. */
+  private async followPausedFile(): Promise<void> {
+    const names = await this.paused.readIfChanged();
+    if (names) this.applyPaused(names);
   }
 
   private makeSender(d: DestinationConfig): Sender {
@@ -77,6 +117,7 @@ export class Dispatcher {
       log: this.log.child({ component: `dispatch:${d.name}` }),
       onSettled: (id) => this.settled(id),
       clock: this.seams.clock,
+      telemetry: this.telemetry,
     });
     this.queues.set(d.name, queue);
     return pending;
@@ -185,12 +226,19 @@ export class Dispatcher {
     this.spool.removeStored(id).catch((err) => this.log.error('cannot remove delivered object from the store', { id, reason: errorMessage(err) }));
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.started = true;
+    await this.followPausedFile();
     for (const q of this.queues.values()) q.start();
-    this.requeueTimer = setInterval(() => void this.takeRequeued(), REQUEUE_POLL_MS);
+    this.requeueTimer = setInterval(() => void this.poll(), REQUEUE_POLL_MS);
     this.requeueTimer.unref();
     void this.takeRequeued();
+  }
+
+  /** What other processes hand the running router through the spool: requeued dead letters, pauses. */
+  private async poll(): Promise<void> {
+    await this.followPausedFile().catch((err) => this.log.error('cannot read paused destinations', { reason: errorMessage(err) }));
+    await this.takeRequeued();
   }
 
   /** Dead letters that `bodyroute requeue` put in <spool>/requeue/<destination>/ go back into that queue. */

@@ -5,7 +5,8 @@ import { ContextResultCode, RejectReason, RejectResult, RejectSource } from '../
 /** Who may associate and which presentation contexts are accepted: pure decisions, no I/O. */
 
 export interface PolicyOptions {
-  aeTitle: string;
+  /** The called AE titles bodyroute answers to (listen.aeTitle and listen.aeTitles). */
+  aeTitles: readonly string[];
   allowedCallingAeTitles: readonly string[];
   maxAssociations: number;
   acceptNonStandardSopClasses: boolean;
@@ -35,8 +36,10 @@ export function checkAssociation(
   if (!peerAllowed) {
     return { ...permanent, reason: RejectReason.NoReasonGiven, why: 'peer address is not in listen.allowedPeers' };
   }
-  if (calledAeTitle.trim() !== opts.aeTitle) {
-    return { ...permanent, reason: RejectReason.CalledAeTitleNotRecognized, why: `called AE title "${calledAeTitle.trim()}" is not "${opts.aeTitle}"` };
+  const called = calledAeTitle.trim();
+  if (!opts.aeTitles.includes(called)) {
+    const expected = opts.aeTitles.map((t) => `"${t}"`).join(' or ');
+    return { ...permanent, reason: RejectReason.CalledAeTitleNotRecognized, why: `called AE title "${called}" is not ${expected}` };
   }
   const calling = callingAeTitle.trim();
   if (opts.allowedCallingAeTitles.length > 0 && !opts.allowedCallingAeTitles.includes(calling)) {

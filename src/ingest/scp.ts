@@ -5,14 +5,15 @@ import { isSafeUid } from '../dicom/uids';
 import { BodyrouteError, errorMessage } from '../errors';
 import { DimseStatus, formatStatus } from '../dicom/status';
 import { storeFailureStatus } from './store-status';
+import { Telemetry } from '../observability/telemetry';
 import { Logger } from '../observability/logger';
 import { Spool } from '../spool/spool';
 import { ReceiveContext, SpooledObject } from '../spool/spooled-object';
 import { SpoolWriter } from '../spool/spool-writer';
-import { checkAssociation, decideContext, PolicyOptions } from './association-policy';
+import { checkAssociation, decideContext, PolicyOptions, Rejection } from './association-policy';
 import { PduHandler, PduProtocolError, PdvHeader } from '../dicom/ul/pdu-parser';
 import { PeerFilter } from './peer-filter';
-import { AbortReason, AbortSource, ContextResultCode } from '../dicom/ul/constants';
+import { AbortReason, AbortSource, ContextResultCode, RejectReason, RejectSource } from '../dicom/ul/constants';
 
 /** A-ABORT, source: service provider, reason: invalid PDU parameter value. */
 const A_ABORT = encodeAbort(AbortSource.ServiceProvider, AbortReason.InvalidPduParameterValue);
@@ -32,6 +33,7 @@ export interface IngestContext {
   associations: { active: number };
   /** Called once the object is durable, before the success response goes out. */
   onStored(obj: SpooledObject): void;
+  telemetry: Telemetry;
 }
 
 interface IncomingStore {
@@ -43,6 +45,8 @@ interface IncomingStore {
   sopInstanceUid: string;
   transferSyntaxUid: string;
   origin: ReceiveContext;
+  /** When its C-STORE-RQ arrived (ms, performance.now). */
+  startedAt: number;
 }
 
 /**
@@ -161,6 +165,7 @@ export class IngestScp implements PduHandler {
     );
     if (rejection) {
       this.ctx.log.warn('association rejected', { peer: this.remote, callingAe: this.callingAe, calledAe: this.calledAe, reason: rejection.why });
+      this.ctx.telemetry.associationRejected(rejectionKind(rejection));
       this.state = 'releasing';
       this.sock.end(encodeAssociateRj(rejection.result, rejection.source, rejection.reason));
       setTimeout(() => this.sock.destroy(), 1000).unref();
@@ -180,6 +185,7 @@ export class IngestScp implements PduHandler {
     this.state = 'associated';
     this.accepted = true;
     this.ctx.associations.active++;
+    this.ctx.telemetry.associationAccepted();
     this.idleTimer = setTimeout(() => this.drop(`no PDU within listen.pduTimeoutMs (${this.ctx.timeouts.pduMs} ms)`), this.ctx.timeouts.pduMs);
     this.idleTimer.unref();
     this.ctx.log.debug('association accepted', { peer: this.remote, callingAe: this.callingAe, calledAe: this.calledAe, contexts: this.contexts.size });
@@ -262,7 +268,17 @@ export class IngestScp implements PduHandler {
       this.ctx.timeouts.objectMs,
     );
     this.objectTimer.unref();
-    this.incoming = { id, contextId, messageId: cmd.messageId ?? 0, writer, sopClassUid, sopInstanceUid, transferSyntaxUid: context.transferSyntaxUid, origin };
+    this.incoming = {
+      id,
+      contextId,
+      messageId: cmd.messageId ?? 0,
+      writer,
+      sopClassUid,
+      sopInstanceUid,
+      transferSyntaxUid: context.transferSyntaxUid,
+      origin,
+      startedAt: performance.now(),
+    };
   }
 
   private async finishStore(p: IncomingStore): Promise<void> {
@@ -292,6 +308,15 @@ export class IngestScp implements PduHandler {
       });
     }
     this.respond(p.contextId, encodeCStoreRsp(p.messageId, p.sopClassUid, p.sopInstanceUid, status));
+    if (stored) {
+      this.ctx.telemetry.objectStored({
+        callingAeTitle: this.callingAe.trim(),
+        bytes: stored.sizeBytes - stored.datasetOffset,
+        ackSeconds: (performance.now() - p.startedAt) / 1000,
+      });
+    } else {
+      this.ctx.telemetry.storeFailed({ status: formatStatus(status) });
+    }
     // the object is durable already; the pipeline starts after the answer is on its way
     if (stored) this.ctx.onStored(stored);
   }
@@ -325,7 +350,10 @@ export class IngestScp implements PduHandler {
     if (this.state === 'closed') return;
     this.state = 'closed';
     for (const t of [this.associationTimer, this.objectTimer, this.idleTimer]) if (t) clearTimeout(t);
-    if (this.accepted) this.ctx.associations.active--;
+    if (this.accepted) {
+      this.ctx.associations.active--;
+      this.ctx.telemetry.associationClosed();
+    }
     // an object cut off mid-transfer was never acknowledged: its partial file goes
     const partial = this.incoming ? 1 : 0;
     if (this.incoming) void this.incoming.writer.discard();
@@ -343,4 +371,12 @@ export class IngestScp implements PduHandler {
       });
     }
   }
+}
+
+/** The metrics label of a rejection: a few fixed words, never the titles or addresses themselves. */
+function rejectionKind(r: Rejection): string {
+  if (r.source === RejectSource.ServiceProviderPresentation) return 'association-limit';
+  if (r.reason === RejectReason.CalledAeTitleNotRecognized) return 'called-ae-title';
+  if (r.reason === RejectReason.CallingAeTitleNotRecognized) return 'calling-ae-title';
+  return 'peer-address';
 }

@@ -3,6 +3,7 @@ import { createServer, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { ListenConfig } from '../config/schema';
 import { Logger } from '../observability/logger';
+import { noTelemetry, Telemetry } from '../observability/telemetry';
 import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
 import { PduParser } from '../dicom/ul/pdu-parser';
@@ -23,8 +24,14 @@ export class IngestServer {
     private readonly spool: Spool,
     private readonly log: Logger,
     private readonly onStored: (obj: SpooledObject) => void,
+    private readonly telemetry: Telemetry = noTelemetry,
   ) {
     this.peers = new PeerFilter(listen.allowedPeers);
+  }
+
+  /** Associations open now. */
+  get activeAssociations(): number {
+    return this.associations.active;
   }
 
   /** New access lists for the associations accepted from now on (configuration reload). */
@@ -66,7 +73,13 @@ export class IngestServer {
     this.server = server;
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : this.listen.port;
-    this.log.info('listening for DICOM associations', { host: this.listen.host, port, aeTitle: this.listen.aeTitle, tls: Boolean(tlsOpts) });
+    this.log.info('listening for DICOM associations', {
+      host: this.listen.host,
+      port,
+      aeTitle: this.listen.aeTitle,
+      ...(this.listen.aeTitles.length ? { alsoAnswers: this.listen.aeTitles.join(',') } : {}),
+      tls: Boolean(tlsOpts),
+    });
     return port;
   }
 
@@ -84,7 +97,7 @@ export class IngestServer {
     socket.on('error', (err) => this.log.debug('connection error', { peer: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message }));
     const scp: IngestScp = new IngestScp(socket, {
       policy: {
-        aeTitle: this.listen.aeTitle,
+        aeTitles: [this.listen.aeTitle, ...this.listen.aeTitles],
         allowedCallingAeTitles: this.listen.allowedCallingAeTitles,
         maxAssociations: this.listen.maxAssociations,
         acceptNonStandardSopClasses: this.listen.acceptNonStandardSopClasses,
@@ -96,6 +109,7 @@ export class IngestServer {
       timeouts: { associationMs: this.listen.associationTimeoutMs, pduMs: this.listen.pduTimeoutMs, objectMs: this.listen.objectTimeoutMs },
       associations: this.associations,
       onStored: this.onStored,
+      telemetry: this.telemetry,
     });
     this.scps.add(scp);
     socket.on('close', () => this.scps.delete(scp));

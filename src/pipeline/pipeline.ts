@@ -3,6 +3,7 @@ import { Clock, systemClock } from '../clock';
 import { Dispatcher } from '../dispatch/dispatcher';
 import { errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
+import { Telemetry } from '../observability/telemetry';
 import { Router } from '../route/router';
 import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
@@ -35,6 +36,7 @@ export interface PipelineOptions {
   /** Wait before the next try after a stage asked for one without saying when. */
   retryDelayMs?: number;
   clock?: Clock;
+  telemetry?: Telemetry;
 }
 
 /** The stages in order, their types lined up: each one's output is the next one's input. */
@@ -70,6 +72,8 @@ export class Pipeline {
   /** Index of the stage the series holder sits before (labelling). */
   private readonly afterHold: number;
   private readonly pendingRetries = new Set<() => void>();
+  /** Objects found in the inbox at start that have not yet left it (routed, set aside). */
+  private readonly recovering = new Set<string>();
 
   constructor(private readonly o: PipelineOptions) {
     // objects in flight between inbox and dispatch: enough to keep the classifier fed and fsyncs shared
@@ -77,10 +81,10 @@ export class Pipeline {
     this.clock = o.clock ?? systemClock;
     this.tagStage = new TagStage(o.tagWriter, o.onTagFailure ?? 'forward-untagged', o.log);
     const chain: Chain = {
-      classify: new ClassifyStage(o.classifier, o.log),
+      classify: new ClassifyStage(o.classifier, o.log, o.telemetry),
       label: new LabelStage(o.mode, o.log),
       tag: this.tagStage,
-      route: new RouteStage(o.router, o.dispatcher, o.spool, o.log),
+      route: new RouteStage(o.router, o.dispatcher, o.spool, o.log, o.telemetry),
     };
     this.stages = [chain.classify, chain.label, chain.tag, chain.route] as readonly Stage<never, Received>[] as readonly AnyStage[];
     this.afterHold = 1;
@@ -103,15 +107,22 @@ export class Pipeline {
     this.pump();
   }
 
+  /** Objects left in the inbox by the last run that are still in the pipeline. */
+  get recoveryPending(): number {
+    return this.recovering.size;
+  }
+
   /** Re-runs what was acknowledged but not routed when the process stopped. */
   async recoverInbox(): Promise<number> {
     const ids = await this.o.spool.listIds(this.o.spool.inboxDir);
+    for (const id of ids) this.recovering.add(id);
     for (const id of ids) {
       const path = this.o.spool.inboxPath(id);
       try {
         this.submit(await this.o.spool.load(id, path));
       } catch (err) {
         await this.o.spool.setAside({ id, path }, 'quarantine', `loading after a restart: ${errorMessage(err)}`);
+        this.recovering.delete(id);
       }
     }
     if (ids.length) this.o.log.info('re-processing acknowledged objects left in the inbox', { count: ids.length });
@@ -142,6 +153,7 @@ export class Pipeline {
       }
       batch = await this.runStage(i, batch);
     }
+    for (const done of batch) this.recovering.delete(done.object.id);
     await Promise.all(batch.map((done) => this.o.spool.attempts.clear(done.object.id)));
   }
 
@@ -204,6 +216,7 @@ export class Pipeline {
   }
 
   private async quarantine(obj: SpooledObject, reason: string): Promise<void> {
+    this.recovering.delete(obj.id);
     try {
       await this.o.spool.setAside(obj, 'quarantine', reason);
     } catch (err) {

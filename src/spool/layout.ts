@@ -64,6 +64,16 @@ export class SpoolLayout {
     return join(this.requeue, destination);
   }
 
+  /** Destinations an operator paused (a JSON list of names): kept across restarts. */
+  get paused(): string {
+    return join(this.dir, 'paused.json');
+  }
+
+  /** Label corrections operators made on the status page (CSV, appended). */
+  get corrections(): string {
+    return join(this.dir, 'corrections.csv');
+  }
+
   /** Objects kept aside with a reason: `quarantine` (cannot be handled) or `unrouted` (no rule matched). */
   aside(folder: AsideFolder): string {
     return join(this.dir, folder);

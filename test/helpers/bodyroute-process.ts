@@ -8,6 +8,8 @@ import { stopAfterSuite } from './suite-fixture';
 /** bodyroute run as users run it: the CLI in a child process, configured by a YAML file. */
 export interface BodyrouteProcess {
   port: number;
+  /** The operator HTTP server's port, once it logged it. */
+  readonly httpPort: number | undefined;
   proc: ChildProcess;
   /** Everything it wrote (JSON log lines unless the test's config asks for text). */
   logs(): string;
@@ -66,7 +68,17 @@ export function storescpConfig(dir: string, scpPort: number, extra: Record<strin
 }
 
 /** Starts `bodyroute serve` on the config; it logs JSON (read as data by the tests) unless the config says otherwise. */
-export async function startBodyroute(dir: string, config: Record<string, unknown>, name = 'bodyroute'): Promise<BodyrouteProcess> {
+/**
+ * Starts `bodyroute serve` on `config` (logging as JSON) and resolves once it listens for DICOM,
+ * or with `until: 'http'` as soon as its operator HTTP server listens (before recovery, so a test
+ * can watch /readyz; `port` is then 0).
+ */
+export async function startBodyroute(
+  dir: string,
+  config: Record<string, unknown>,
+  name = 'bodyroute',
+  until: 'dicom' | 'http' = 'dicom',
+): Promise<BodyrouteProcess> {
   const configPath = join(dir, `${name}.yaml`);
   writeFileSync(configPath, stringify({ ...config, logging: { format: 'json', ...(config.logging as Record<string, unknown> | undefined) } }));
   const proc = spawn(process.execPath, [CLI, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -77,6 +89,7 @@ export async function startBodyroute(dir: string, config: Record<string, unknown
     'bodyroute to listen',
     () => {
       if (proc.exitCode !== null) throw new Error(`bodyroute exited with ${proc.exitCode}:\n${out}`);
+      if (until === 'http') return /operator HTTP server listening/.test(out) ? -1 : undefined;
       const m = /listening for DICOM associations.*?"?port"?[=:](\d+)/.exec(out);
       return m ? Number(m[1]) : undefined;
     },
@@ -84,7 +97,11 @@ export async function startBodyroute(dir: string, config: Record<string, unknown
   );
   stopAfterSuite(() => killProcess(proc, 'SIGKILL'));
   return {
-    port,
+    port: Math.max(0, port),
+    get httpPort() {
+      const m = /operator HTTP server listening.*?"?port"?[=:](\d+)/.exec(out) ?? /"port":(\d+)[^\n]*operator HTTP server listening/.exec(out);
+      return m ? Number(m[1]) : undefined;
+    },
     proc,
     logs: () => out,
     entries: () => parseEntries(out),

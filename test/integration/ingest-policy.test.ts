@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { ScuAssociation } from '../../src/dispatch/scu-association';
 import { BodyrouteProcess, folderConfig, startBodyroute } from '../helpers/bodyroute-process';
-import { PEER_ENV } from '../helpers/tools';
+import { dicomFilesUnder, PEER_ENV, run, waitFor } from '../helpers/tools';
+import { writeSyntheticSeries } from '../helpers/synthetic-dicom';
+import { join } from 'node:path';
 import { suiteFixture } from '../helpers/suite-fixture';
 
 function echo(port: number, callingAe: string, calledAe = 'BODYROUTE') {
@@ -130,5 +132,33 @@ describe('ingest policy: peer-address allow-list', function () {
     expect(r.ok).to.equal(false);
     expect(r.output).to.match(/Association Rejected/i);
     await br.waitForEntry({ message: 'association rejected', reason: 'peer address is not in listen.allowedPeers' });
+  });
+});
+
+describe('listen.aeTitles: several called AE titles on one port, routed by when.calledAeTitle', function () {
+  this.timeout(60000);
+  const fx = suiteFixture('titles', 'storescu', 'echoscu');
+
+  it('accepts NEURO and BODY beside BODYROUTE, routes each by the title it was sent to, and rejects others naming them', async () => {
+    const br = await startBodyroute(fx.tmp, {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE', aeTitles: ['NEURO', 'BODY'] },
+      spool: { dir: join(fx.tmp, 'spool'), minFreeBytes: 0 },
+      destinations: [
+        { name: 'neuro', type: 'folder', path: join(fx.tmp, 'neuro') },
+        { name: 'body', type: 'folder', path: join(fx.tmp, 'body') },
+      ],
+      routes: [
+        { when: { calledAeTitle: 'NEURO' }, to: ['neuro'] },
+        { when: { calledAeTitle: ['BODY', 'BODYROUTE'] }, to: ['body'] },
+      ],
+    });
+    const head = writeSyntheticSeries(join(fx.tmp, 'head'), 2, { rows: 32, columns: 32 });
+    const chest = writeSyntheticSeries(join(fx.tmp, 'chest'), 3, { rows: 32, columns: 32 });
+    run('storescu', ['-aec', 'NEURO', '127.0.0.1', String(br.port), ...head.files]);
+    run('storescu', ['-aec', 'BODY', '127.0.0.1', String(br.port), ...chest.files]);
+    await waitFor('both routed', () => dicomFilesUnder(join(fx.tmp, 'neuro')) === 2 && dicomFilesUnder(join(fx.tmp, 'body')) === 3, 15000);
+    expect(echo(br.port, 'ANY', 'OTHER').ok).to.equal(false);
+    const rejected = await br.waitForEntry({ message: 'association rejected', calledAe: 'OTHER' });
+    expect(rejected.reason).to.equal('called AE title "OTHER" is not "BODYROUTE" or "NEURO" or "BODY"');
   });
 });

@@ -1,6 +1,8 @@
 import { Classifier } from '../../classify/classifier';
 import { ClassifyOutcome } from '../../classify/classification';
 import { Logger } from '../../observability/logger';
+import { ClassifiedEvent, noTelemetry, Telemetry } from '../../observability/telemetry';
+import { UNKNOWN } from '../../regions/region';
 import { Classified, Received } from '../lifecycle';
 import { eachObject, next, Stage, StageResult } from '../stage';
 
@@ -15,6 +17,7 @@ export class ClassifyStage implements Stage<Received, Classified> {
   constructor(
     private readonly classifier: Pick<Classifier, 'classify'> | undefined,
     private readonly log: Logger,
+    private readonly telemetry: Telemetry = noTelemetry,
   ) {}
 
   readonly run = eachObject(async (r: Received): Promise<StageResult<Classified>> => {
@@ -33,8 +36,21 @@ export class ClassifyStage implements Stage<Received, Classified> {
     } else {
       this.log.warn('not classified: cannot decode', { id: obj.id, sopInstanceUid: obj.sopInstanceUid, reason: outcome.message });
     }
+    this.telemetry.classified(classifiedEvent(obj.modality ?? '', outcome));
     return next({ ...r, classification: outcome });
   });
 }
 
 const NOT_CLASSIFYING: ClassifyOutcome = { kind: 'skipped', reason: 'the classifier is disabled' };
+
+function classifiedEvent(modality: string, o: ClassifyOutcome): ClassifiedEvent {
+  if (o.kind === 'skipped') return { modality: o.modality ?? modality, outcome: 'skipped' };
+  if (o.kind === 'error') return { modality, outcome: 'error' };
+  return {
+    modality: o.modality,
+    outcome: o.region === UNKNOWN ? 'unknown' : 'classified',
+    region: o.region === UNKNOWN ? undefined : o.region,
+    confidence: o.confidence,
+    inferenceSeconds: o.inferenceMs !== undefined ? o.inferenceMs / 1000 : undefined,
+  };
+}

@@ -99,6 +99,30 @@ describe('dispatch/destination-queue (fake sender, fake clock)', () => {
 
   const journalLines = () => readFileSync(join(tmp, 'pacs.journal'), 'utf8').split('\n').filter(Boolean);
 
+  it('paused: keeps queueing and sends nothing; resumed: delivers what waited; its status says so', async () => {
+    const sender = new FakeSender();
+    const settled: string[] = [];
+    start([sender], settled);
+    queue!.pause();
+    for (const id of ['a', 'b']) queue!.add(item(id));
+    await clock.advance(120000);
+    expect(sender.calls, 'nothing sent while paused').to.deep.equal([]);
+    expect(queue!.status()).to.deep.include({ state: 'paused', queued: 2, delivered: 0 });
+    queue!.resume();
+    await until('both delivered', () => settled.length === 2);
+    expect(queue!.status()).to.deep.include({ state: 'up', queued: 0, delivered: 2 });
+  });
+
+  it('status: a failed attempt and a dead letter are counted, and the last error kept with its status', async () => {
+    const sender = new FakeSender(() => new BodyrouteError('DEST_STATUS_FATAL', 'answered 0xA900', false, '0xA900'));
+    const settled: string[] = [];
+    start([sender], settled);
+    queue!.add(item('a'));
+    await until('dead-lettered', () => settled.length === 1);
+    expect(queue!.status()).to.deep.include({ failedAttempts: 1, deadLettered: 1, queued: 0 });
+    expect(queue!.status().lastError).to.deep.include({ code: 'DEST_STATUS_FATAL', status: '0xA900' });
+  });
+
   it('delivers in arrival order and journals each delivery', async () => {
     const sender = new FakeSender();
     const settled: string[] = [];

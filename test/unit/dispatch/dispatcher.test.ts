@@ -66,7 +66,7 @@ describe('dispatch/dispatcher (fake senders, real spool folder)', () => {
     dispatcher = new Dispatcher(cfg, spool, recordingLogger().log, { makeSender: (d) => new FakeSender(d.name, delivered, refuse), clock: new FakeClock() });
     await dispatcher.init();
     await dispatcher.recoverStored();
-    dispatcher.start();
+    await dispatcher.start();
     return dispatcher;
   }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { checkAssociation, decideContext, PolicyOptions } from '../../../src/ingest/association-policy';
 
-const policy: PolicyOptions = { aeTitle: 'BODYROUTE', allowedCallingAeTitles: [], maxAssociations: 2, acceptNonStandardSopClasses: false };
+const policy: PolicyOptions = { aeTitles: ['BODYROUTE'], allowedCallingAeTitles: [], maxAssociations: 2, acceptNonStandardSopClasses: false };
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 
 describe('ingest/association-policy', () => {
@@ -13,6 +13,13 @@ describe('ingest/association-policy', () => {
     expect(checkAssociation(policy, 'OTHER', 'CT01', 0)).to.include({ result: 1, source: 1, reason: 7 });
     expect(checkAssociation({ ...policy, allowedCallingAeTitles: ['CT01'] }, 'BODYROUTE', 'MR09', 0)).to.include({ result: 1, source: 1, reason: 3 });
     expect(checkAssociation(policy, 'BODYROUTE', 'CT01', 2)).to.include({ result: 2, source: 3, reason: 2 });
+  });
+
+  it('answers to every title of listen.aeTitle and listen.aeTitles on one port, and names them when it rejects', () => {
+    const two = { ...policy, aeTitles: ['BODYROUTE', 'NEURO'] };
+    expect(checkAssociation(two, 'NEURO', 'CT01', 0)).to.equal(undefined);
+    expect(checkAssociation(two, 'BODYROUTE ', 'CT01', 0)).to.equal(undefined);
+    expect(checkAssociation(two, 'BODY', 'CT01', 0)).to.include({ reason: 7, why: 'called AE title "BODY" is not "BODYROUTE" or "NEURO"' });
   });
 
   it('keeps the SCU first supported syntax for storage, so objects stay as sent', () => {
