@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { whenSchema } from '../route/conditions';
 import { destinationSchema } from '../dispatch/destinations/registry';
 import { aeTitle, configPath, ConfigPathSchema, duration, maxPduLength } from './fields';
-import { parseCidr } from '../ingest/peer-filter';
-import { isLoopbackHost } from './loopback';
+import { parseCidr } from '../net/cidr';
+import { isLoopbackHost } from '../net/loopback';
 
 /**
  * The configuration file's schema. Every key is documented in docs/configuration.md;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { IncomingMessage } from 'node:http';
 import { authorized, sameSiteRequest } from '../../../src/http/auth';
-import { isLoopbackHost } from '../../../src/config/loopback';
+import { isLoopbackHost } from '../../../src/net/loopback';
 
 const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { parseCidr, PeerFilter } from '../../../src/ingest/peer-filter';
+import { parseCidr } from '../../../src/net/cidr';
+import { PeerFilter } from '../../../src/ingest/peer-filter';
 
 describe('ingest/peer-filter', () => {
   it('parses CIDR blocks and bare addresses, and refuses the rest', () => {
