@@ -120,6 +120,7 @@ export class App {
       mode: t.mode,
       onTagFailure: t.onFailure,
       seriesStableMs: this.cfg.series.stableSeconds * 1000,
+      seriesClassify: this.cfg.series.classify,
       maxAttempts: this.cfg.pipeline.maxAttempts,
       retryDelayMs: this.cfg.pipeline.retryDelayMs,
       router: this.router,

@@ -3,6 +3,7 @@
  *   (a) storescu → storescp             (b) storescu → Orthanc
  *   (c) storescu → bodyroute (classify + tag, image mode) → storescp, until the last file is on disk
  *   (d) storescu → bodyroute ingest only (acknowledged and spooled)
+ *   (e) as (c) in series mode with series.classify: sampled, with the slices classified per series
  * All peers with TCP_NODELAY=1. Prints images/s, MB/s, (c)/(a), (c)/(b), receive→delivered latency
  * percentiles, bodyroute's peak RSS and CPU-seconds per image; --json FILE writes the same.
  * --soak --rate R --seconds S sends continuously at R images/s and reports latency and RSS over time.
@@ -62,6 +63,8 @@ interface RunningBodyroute {
   latencies: number[];
   /** bodyroute's own "stats" lines (logging.statsIntervalSeconds) */
   stats: { rssMb: number; heapUsedMb: number; externalMb: number }[];
+  /** series mode: images and classified images of each series labelled */
+  series: { images: number; classified: number }[];
   stop: () => Promise<void>;
 }
 
@@ -74,6 +77,7 @@ async function startBodyroute(dir: string, config: Record<string, unknown>): Pro
   let partial = '';
   const latencies: number[] = [];
   const stats: RunningBodyroute['stats'] = [];
+  const series: RunningBodyroute['series'] = [];
   proc.stderr?.on('data', (d: Buffer) => {
     const text = partial + d.toString();
     if (head.length < 65536) head += d.toString();
@@ -82,6 +86,7 @@ async function startBodyroute(dir: string, config: Record<string, unknown>): Pro
     for (const l of lines) {
       if (l.includes('"message":"delivered"')) latencies.push((JSON.parse(l) as { latencyMs: number }).latencyMs);
       else if (l.includes('"message":"stats"')) stats.push(JSON.parse(l) as RunningBodyroute['stats'][number]);
+      else if (l.includes('"message":"series labelled"')) series.push(JSON.parse(l) as RunningBodyroute['series'][number]);
     }
   });
   const port = await waitFor(
@@ -100,6 +105,7 @@ async function startBodyroute(dir: string, config: Record<string, unknown>): Pro
     port,
     latencies,
     stats,
+    series,
     stop: () =>
       new Promise((resolve) => {
         proc.once('exit', () => resolve());
@@ -183,6 +189,29 @@ async function main(): Promise<void> {
     await c.stop();
     await scpC.stop();
     const cf = figures(n, bytes, cMs);
+    // (e) series mode, series.classify: sampled (the default there): one series of n slices
+    const scpE = await startStorescp(join(tmp, 'e'));
+    const e = await startBodyroute(tmp, {
+      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
+      spool: { dir: join(tmp, 'spool-e'), minFreeBytes: 0 },
+      classifier: { enabled: true, model, threads: 1, workers: Number(process.env.BENCH_WORKERS ?? 1), maxBatch: 16 },
+      tagging: { mode: 'series' },
+      series: { stableSeconds: 1, classify: 'sampled' },
+      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpE.port, aeTitle: scpE.aeTitle }],
+      routes: [{ to: ['pacs'] }],
+      logging: { level: 'info', format: 'json' },
+    });
+    const eBefore = procStats(e.proc.pid as number);
+    const te = performance.now();
+    storescu(e.port, 'BODYROUTE', src);
+    await waitFor('every image at the destination (series mode)', () => countFiles(scpE.dir) >= n, 600000, 20);
+    // the series waits series.stableSeconds before it is classified: that second is not work
+    const eMs = performance.now() - te - 1000;
+    const eAfter = procStats(e.proc.pid as number);
+    const seriesSeen = [...e.series];
+    await e.stop();
+    await scpE.stop();
+    const ef = figures(n, bytes, eMs);
     // (d) ingest alone: the destination is down, objects stay spooled
     const d = await startBodyroute(tmp, {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
@@ -202,6 +231,7 @@ async function main(): Promise<void> {
     row('(b) storescu → Orthanc', b);
     row('(c) storescu → bodyroute (classify+tag) → storescp', cf);
     row('(d) storescu → bodyroute ingest only', df);
+    row('(e) the same in series mode, slices sampled', ef);
     console.log('');
     console.log(`(c)/(a) = ${(cf.imagesPerSecond / a.imagesPerSecond).toFixed(2)}   (c)/(b) = ${(cf.imagesPerSecond / b.imagesPerSecond).toFixed(2)}`);
     console.log(`(c) acknowledged by bodyroute after ${(ackMs / 1000).toFixed(2)} s, all delivered after ${(cMs / 1000).toFixed(2)} s`);
@@ -211,6 +241,10 @@ async function main(): Promise<void> {
     console.log(
       `(c) bodyroute peak RSS ${Math.max(peakRss, after.hwmMb).toFixed(0)} MB, CPU ${(((after.cpuSeconds - before.cpuSeconds) / n) * 1000).toFixed(2)} ms per image`,
     );
+    const classifiedSlices = seriesSeen.reduce((a2, x) => a2 + x.classified, 0);
+    console.log(
+      `(e) series mode: ${seriesSeen.length} series, ${classifiedSlices} of ${seriesSeen.reduce((a2, x) => a2 + x.images, 0)} slices classified; CPU ${(((eAfter.cpuSeconds - eBefore.cpuSeconds) / n) * 1000).toFixed(2)} ms per image`,
+    );
     const result = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: totalmem() / 2 ** 30 },
       images: n,
@@ -219,6 +253,7 @@ async function main(): Promise<void> {
       b,
       c: cf,
       d: df,
+      e: { ...ef, series: seriesSeen, cpuMsPerImage: ((eAfter.cpuSeconds - eBefore.cpuSeconds) / n) * 1000 },
       ratios: { cOverA: cf.imagesPerSecond / a.imagesPerSecond, cOverB: cf.imagesPerSecond / b.imagesPerSecond },
       latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99) },
       peakRssMb: Math.max(peakRss, after.hwmMb),

@@ -23,6 +23,8 @@ export interface Inference {
   /** The preprocessed image the model was given, as 8-bit grayscale, `previewSize` square. */
   preview?: Uint8Array;
   previewSize?: number;
+  /** Series sampling: this image was not classified; it carries this neighbour's (SOP Instance UID) outcome. */
+  fromNeighbour?: string;
 }
 
 /** The region of one image and what decided it. */

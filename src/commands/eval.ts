@@ -21,7 +21,8 @@ export const EVAL_HELP = `bodyroute eval --labels CSV --images DIR [--json FILE]
   per-modality accuracy and the confusion matrix.
   --image-only   pixels alone (no header evidence)
   --series       also group the images by Series Instance UID, label each series as series mode does
-                 and report series-level accuracy and image-level accuracy after smoothing`;
+                 and report series-level accuracy and image-level accuracy after smoothing, and how
+                 often series.classify: sampled gives the same series label while classifying fewer slices`;
 
 const SERIES_TAGS = [Tags.SeriesInstanceUid, Tags.InstanceNumber, Tags.ImagePositionPatient, Tags.ImageOrientationPatient];
 
@@ -104,13 +105,13 @@ export async function evalCommand(args: string[]): Promise<number> {
   const evidence = useHeaders ? `image + header (${decidedWithHeader} of ${preds.length} images had header evidence)` : 'image only';
   process.stdout.write(`evidence: ${evidence}\n`);
   process.stdout.write(formatReport(report, modelLabel(classifier.manifest)));
-  const series = values.series ? evaluateSeries(seriesImages) : undefined;
+  const series = values.series ? await evaluateSeries(seriesImages) : undefined;
   if (series) {
     const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
     process.stdout.write(
       `\nseries: ${series.series}   series accuracy: ${pct(series.seriesAccuracy)}   image accuracy after smoothing: ${pct(series.smoothedImageAccuracy)}` +
         (series.imagesWithoutSeries ? `   (${series.imagesWithoutSeries} images without a series or a result count as wrong)` : '') +
-        '\n',
+        `\nseries.classify sampled: same series label as classifying every slice for ${series.sampling.sameLabel} of ${series.sampling.series} series, ${pct(series.sampling.classifiedShare)} of the slices classified\n`,
     );
   }
   if (skipped || errors) process.stdout.write(`\n${skipped} skipped and ${errors} unreadable images count as wrong ("unclassified").\n`);

@@ -1,4 +1,5 @@
 import { slicePosition } from '../dicom/geometry';
+import { sampleSeries } from '../classify/series-sampling';
 import { labelSeries } from '../tag/series-label';
 
 /**
@@ -23,6 +24,8 @@ export interface SeriesEvalReport {
   smoothedImageAccuracy: number;
   /** Images without a Series Instance UID or without scores (skipped, unreadable): counted wrong above. */
   imagesWithoutSeries: number;
+  /** series.classify: sampled against all: series whose label (regions) is the same, and the share of slices classified. */
+  sampling: { sameLabel: number; series: number; classifiedShare: number };
 }
 
 function majority<T>(values: T[]): T {
@@ -31,7 +34,7 @@ function majority<T>(values: T[]): T {
   return [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
 }
 
-export function evaluateSeries(images: SeriesEvalImage[]): SeriesEvalReport {
+export async function evaluateSeries(images: SeriesEvalImage[]): Promise<SeriesEvalReport> {
   const bySeries = new Map<string, SeriesEvalImage[]>();
   let without = 0;
   for (const im of images) {
@@ -45,10 +48,34 @@ export function evaluateSeries(images: SeriesEvalImage[]): SeriesEvalReport {
   }
   let rightSeries = 0;
   let rightImages = 0;
+  let sameLabel = 0;
+  let classified = 0;
+  let sampledImages = 0;
   for (const list of bySeries.values()) {
-    const label = labelSeries(
-      list.map((im) => ({ position: slicePosition(im.imagePosition, im.imageOrientation), instanceNumber: im.instanceNumber, scores: im.scores })),
+    const seriesImages = list.map((im) => ({
+      position: slicePosition(im.imagePosition, im.imageOrientation),
+      instanceNumber: im.instanceNumber,
+      scores: im.scores,
+    }));
+    const label = labelSeries(seriesImages);
+    // what series mode would have labelled classifying a sample (classification is deterministic: its results are these)
+    const order = seriesImages.map((_, i) => i);
+    const byPosition = seriesImages.every((im) => im.position !== undefined);
+    order.sort((a, b) =>
+      byPosition
+        ? (seriesImages[b].position as number) - (seriesImages[a].position as number)
+        : (seriesImages[a].instanceNumber ?? a) - (seriesImages[b].instanceNumber ?? b),
     );
+    const sampled = await sampleSeries(
+      order.length,
+      async (k) => seriesImages[order[k]].scores as Record<string, number>,
+      (scores) => top(scores),
+    );
+    const sampledImagesInOrder = order.map((at, k) => ({ ...seriesImages[at], scores: sampled.results[k] }));
+    const sampledLabel = labelSeries(sampledImagesInOrder);
+    if (JSON.stringify(sampledLabel?.regions) === JSON.stringify(label?.regions)) sameLabel++;
+    classified += sampled.classified;
+    sampledImages += list.length;
     if (!label) continue;
     list.forEach((im, i) => {
       if (label.perImage[i] === im.truth) rightImages++;
@@ -61,5 +88,10 @@ export function evaluateSeries(images: SeriesEvalImage[]): SeriesEvalReport {
     seriesAccuracy: bySeries.size ? rightSeries / bySeries.size : 0,
     smoothedImageAccuracy: images.length ? rightImages / images.length : 0,
     imagesWithoutSeries: without,
+    sampling: { sameLabel, series: bySeries.size, classifiedShare: sampledImages ? classified / sampledImages : 0 },
   };
+}
+
+function top(scores: Record<string, number>): string {
+  return Object.entries(scores).sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
 }

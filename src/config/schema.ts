@@ -139,6 +139,8 @@ const seriesSchema = z
   .object({
     /** A series is labelled and routed once no image of it arrived for this long. */
     stableSeconds: z.number().min(0).max(3600).default(10),
+    /** all: classify every slice as it arrives; sampled: hold the series, classify a sample at a stride and refine at region boundaries. */
+    classify: z.enum(['all', 'sampled']).default('sampled'),
   })
   .strict();
 

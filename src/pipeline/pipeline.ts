@@ -27,6 +27,8 @@ export interface PipelineOptions {
   /** An object the label can never be written into: forwarded without it, or quarantined. */
   onTagFailure?: TagFailurePolicy;
   seriesStableMs: number;
+  /** Series mode: classify every slice (as they arrive), or hold the series first and classify a sample of its slices. */
+  seriesClassify?: 'all' | 'sampled';
   router: Pick<Router, 'route'>;
   dispatcher: Pick<Dispatcher, 'commitRouted'>;
   log: Logger;
@@ -63,14 +65,14 @@ export class Pipeline {
   private active = 0;
   private stopped = false;
   private idleResolvers: (() => void)[] = [];
-  private readonly holder: SeriesHolder<Classified> | undefined;
+  private readonly holder: SeriesHolder<Received> | undefined;
   private readonly concurrency: number;
   private readonly clock: Clock;
   private readonly tagStage: TagStage;
   /** Stages in order, types erased once `Chain` has checked them. */
   private readonly stages: readonly AnyStage[];
-  /** Index of the stage the series holder sits before (labelling). */
-  private readonly afterHold: number;
+  /** Index of the stage the series holder sits before: labelling, or classification when series are sampled. */
+  private readonly holdAt: number;
   private readonly pendingRetries = new Set<() => void>();
   /** Objects found in the inbox at start that have not yet left it (routed, set aside). */
   private readonly recovering = new Set<string>();
@@ -79,17 +81,18 @@ export class Pipeline {
     // objects in flight between inbox and dispatch: enough to keep the classifier fed and fsyncs shared
     this.concurrency = o.concurrency ?? 32;
     this.clock = o.clock ?? systemClock;
+    const sampled = o.mode === 'series' && o.seriesClassify !== 'all';
     this.tagStage = new TagStage(o.tagWriter, o.onTagFailure ?? 'forward-untagged', o.log);
     const chain: Chain = {
-      classify: new ClassifyStage(o.classifier, o.log, o.telemetry),
+      classify: new ClassifyStage(o.classifier, o.log, o.telemetry, sampled),
       label: new LabelStage(o.mode, o.log),
       tag: this.tagStage,
       route: new RouteStage(o.router, o.dispatcher, o.spool, o.log, o.telemetry),
     };
     this.stages = [chain.classify, chain.label, chain.tag, chain.route] as readonly Stage<never, Received>[] as readonly AnyStage[];
-    this.afterHold = 1;
+    this.holdAt = sampled ? 0 : 1;
     if (o.mode === 'series')
-      this.holder = new SeriesHolder<Classified>(o.seriesStableMs, (series) => this.track(this.runFrom(this.afterHold, series)), this.clock);
+      this.holder = new SeriesHolder<Received>(o.seriesStableMs, (series) => this.track(this.runFrom(this.holdAt, series, true)), this.clock);
   }
 
   /** SIGHUP: the label writer and failure policy for objects tagged from now on (the mode stays). */
@@ -144,11 +147,11 @@ export class Pipeline {
     });
   }
 
-  /** Runs `batch` through the stages from `index` on. */
-  private async runFrom(index: number, batch: readonly Received[]): Promise<void> {
+  /** Runs `batch` through the stages from `index` on; `held`: it has been through the series holder. */
+  private async runFrom(index: number, batch: readonly Received[], held = false): Promise<void> {
     for (let i = index; i < this.stages.length && batch.length > 0; i++) {
-      if (i === this.afterHold && this.holder && index < this.afterHold) {
-        for (const item of batch) this.holder.add(item as Classified);
+      if (i === this.holdAt && this.holder && !held) {
+        for (const item of batch) this.holder.add(item);
         return;
       }
       batch = await this.runStage(i, batch);
@@ -228,7 +231,8 @@ export class Pipeline {
   private retryLater(index: number, batch: Received[], afterMs: number): void {
     const cancel = this.clock.setTimer(afterMs, () => {
       this.pendingRetries.delete(cancel);
-      if (!this.stopped) this.track(this.runFrom(index, batch));
+      // a batch that ran stage `index` at or after the holder's place has been through it
+      if (!this.stopped) this.track(this.runFrom(index, batch, index >= this.holdAt));
     });
     this.pendingRetries.add(cancel);
   }

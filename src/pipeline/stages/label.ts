@@ -34,6 +34,8 @@ export class LabelStage implements Stage<Classified, Labelled> {
     this.log.info('series labelled', {
       seriesInstanceUid: batch[0].object.seriesInstanceUid,
       images: batch.length,
+      // series.classify: sampled classifies some; the others carry a neighbour's outcome
+      classified: batch.filter((c) => !(c.classification.kind === 'classified' && c.classification.fromNeighbour)).length,
       regions: series.regions.join(','),
       term: series.term,
     });

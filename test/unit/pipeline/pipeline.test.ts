@@ -244,7 +244,7 @@ describe('pipeline (stage runner: fake classifier, tag writer and dispatcher, re
       SLICE2: classified({ head: 0.9, neck: 0.1 }),
       SLICE3: classified({ head: 0.4, neck: 0.6 }),
     });
-    start(classifier, { mode: 'series' });
+    start(classifier, { mode: 'series', seriesClassify: 'all' });
     const objs = [];
     for (let k = 1; k <= 3; k++) objs.push(await received(`SLICE${k}`, { uid: '1.2.3.4', z: -10 * k, instance: k }));
     dispatcher.failOnce.add(objs[2].id);
@@ -259,5 +259,21 @@ describe('pipeline (stage runner: fake classifier, tag writer and dispatcher, re
     const seriesLabels = objs.map((o) => tagWriter.labels.get(o.id)?.series);
     expect(seriesLabels).to.deep.equal([0, 1, 2].map(() => ({ regions: ['head'], term: 'HEAD' })));
     expect(tagWriter.labels.get(objs[2].id)?.imageRegion, 'the image keeps its own region in the private block').to.equal('neck');
+  });
+
+  it('series mode, sampled: holds the series, classifies a sample of its slices, and gives every slice a region and the one series label', async () => {
+    const classifier = new FakeClassifier({ SAMPLED: classified({ head: 0.9, neck: 0.1 }) });
+    start(classifier, { mode: 'series', seriesClassify: 'sampled' });
+    const objs = [];
+    for (let k = 1; k <= 30; k++) objs.push(await received('SAMPLED', { uid: '1.2.3.5', z: -5 * k, instance: k }));
+    for (const o of objs) pipeline!.submit(o);
+    await until('held before classification', () => pipeline!.backlog === 30 && clock.pending === 1);
+    expect(classifier.calls, 'nothing classified while the series arrives').to.equal(0);
+    await clock.advance(1000);
+    await until('all committed', () => dispatcher.committed.length === 30);
+    expect(classifier.calls, 'a sample: the stride and both ends').to.be.within(3, 15);
+    expect(new Set(objs.map((o) => JSON.stringify(tagWriter.labels.get(o.id)?.series)))).to.deep.equal(
+      new Set([JSON.stringify({ regions: ['head'], term: 'HEAD' })]),
+    );
   });
 });
