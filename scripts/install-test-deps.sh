@@ -2,11 +2,12 @@
 # Installs what the test suite needs that npm cannot: the real DICOM peers the interop
 # tests start on loopback (DCMTK, Orthanc), GDCM's gdcmconv (JPEG 2000 fixtures), NumPy
 # (the test that proves the training preprocessing equals the runtime one), Debian's chromium
-# (the status page test drives it with playwright-core, which never downloads a browser) and
-# iproute2 (the HTTP token test adds a non-loopback address to lo).
+# (the status page test drives it with playwright-core, which never downloads a browser),
+# iproute2 (the HTTP token test adds a non-loopback address to lo; the scale-out test builds
+# network namespaces) and HAProxy (the scale-out test's load balancer).
 # Debian/Ubuntu; run as root (or with sudo).
 set -euo pipefail
-packages=(dcmtk orthanc libgdcm-tools python3-numpy openssl chromium iproute2)
+packages=(dcmtk orthanc libgdcm-tools python3-numpy openssl chromium iproute2 haproxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,4 +22,8 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 # Debian starts Orthanc as a service on install where an init system runs; the tests start their own.
-if command -v service >/dev/null 2>&1; then $SUDO service orthanc stop >/dev/null 2>&1 || true; fi
+# The same for HAProxy: the scale-out test starts its own in a namespace.
+if command -v service >/dev/null 2>&1; then
+  $SUDO service orthanc stop >/dev/null 2>&1 || true
+  $SUDO service haproxy stop >/dev/null 2>&1 || true
+fi
