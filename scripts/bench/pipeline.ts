@@ -167,15 +167,16 @@ async function main(): Promise<void> {
     await orthanc.stop();
     // (c) the whole pipeline
     const scpC = await startStorescp(join(tmp, 'c'));
-    const c = await startBodyroute(tmp, {
+    /** bodyroute classifying and forwarding to `scp`, with its spool in `spool`. */
+    const pipelineConfig = (spool: string, scp: { port: number; aeTitle: string }, extra: Record<string, unknown>) => ({
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool-c'), minFreeBytes: 0 },
+      spool: { dir: join(tmp, spool), minFreeBytes: 0 },
       classifier: { enabled: true, model, threads: 1, workers: Number(process.env.BENCH_WORKERS ?? 1), maxBatch: 16 },
-      tagging: { mode: 'image' },
-      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpC.port, aeTitle: scpC.aeTitle }],
+      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scp.port, aeTitle: scp.aeTitle }],
       routes: [{ to: ['pacs'] }],
-      logging: { level: 'debug', format: 'json' },
+      ...extra,
     });
+    const c = await startBodyroute(tmp, pipelineConfig('spool-c', scpC, { tagging: { mode: 'image' }, logging: { level: 'debug', format: 'json' } }));
     const before = procStats(c.proc.pid as number);
     let peakRss = 0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, procStats(c.proc.pid as number).rssMb)), 100);
@@ -191,16 +192,14 @@ async function main(): Promise<void> {
     const cf = figures(n, bytes, cMs);
     // (e) series mode, series.classify: sampled (the default there): one series of n slices
     const scpE = await startStorescp(join(tmp, 'e'));
-    const e = await startBodyroute(tmp, {
-      listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool-e'), minFreeBytes: 0 },
-      classifier: { enabled: true, model, threads: 1, workers: Number(process.env.BENCH_WORKERS ?? 1), maxBatch: 16 },
-      tagging: { mode: 'series' },
-      series: { stableSeconds: 1, classify: 'sampled' },
-      destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scpE.port, aeTitle: scpE.aeTitle }],
-      routes: [{ to: ['pacs'] }],
-      logging: { level: 'info', format: 'json' },
-    });
+    const e = await startBodyroute(
+      tmp,
+      pipelineConfig('spool-e', scpE, {
+        tagging: { mode: 'series' },
+        series: { stableSeconds: 1, classify: 'sampled' },
+        logging: { level: 'info', format: 'json' },
+      }),
+    );
     const eBefore = procStats(e.proc.pid as number);
     const te = performance.now();
     storescu(e.port, 'BODYROUTE', src);

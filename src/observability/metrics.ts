@@ -23,140 +23,88 @@ export class Metrics implements Partial<Telemetry> {
   readonly registry = new Registry();
   private readonly callingAeTitles = new Set<string>();
 
-  private readonly received = new Counter({
-    name: 'bodyroute_objects_received_total',
-    help: 'Objects acknowledged (stored durably), by calling AE title',
-    labelNames: ['calling_ae'] as const,
-    registers: [this.registry],
-  });
-  private readonly receivedBytes = new Counter({
-    name: 'bodyroute_received_bytes_total',
-    help: 'Dataset bytes of acknowledged objects, by calling AE title',
-    labelNames: ['calling_ae'] as const,
-    registers: [this.registry],
-  });
-  private readonly ackLatency = new Histogram({
-    name: 'bodyroute_acknowledge_latency_seconds',
-    help: 'From a C-STORE request to its success response (receive, fsync, rename)',
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-    registers: [this.registry],
-  });
-  private readonly storeFailures = new Counter({
-    name: 'bodyroute_store_failures_total',
-    help: 'C-STOREs answered with a failure status, by status',
-    labelNames: ['status'] as const,
-    registers: [this.registry],
-  });
-  private readonly associations = new Counter({ name: 'bodyroute_associations_total', help: 'Associations accepted', registers: [this.registry] });
-  private readonly associationsRejected = new Counter({
-    name: 'bodyroute_associations_rejected_total',
-    help: 'Associations rejected, by reason',
-    labelNames: ['reason'] as const,
-    registers: [this.registry],
-  });
-  private readonly classifications = new Counter({
-    name: 'bodyroute_classifications_total',
-    help: "Images classified, by modality and region ('unknown' below the threshold)",
-    labelNames: ['modality', 'region'] as const,
-    registers: [this.registry],
-  });
-  private readonly notClassified = new Counter({
-    name: 'bodyroute_objects_not_classified_total',
-    help: 'Objects not classified: skipped (not a CT/MR image) or error (undecodable)',
-    labelNames: ['reason'] as const,
-    registers: [this.registry],
-  });
-  private readonly confidence = new Histogram({
-    name: 'bodyroute_classification_confidence',
-    help: "The classifier's confidence in the region it chose",
-    buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
-    registers: [this.registry],
-  });
-  private readonly inference = new Histogram({
-    name: 'bodyroute_inference_seconds',
-    help: 'Decode, preprocessing and model run per image',
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-    registers: [this.registry],
-  });
-  private readonly routedTotal = new Counter({
-    name: 'bodyroute_objects_routed_total',
-    help: 'Objects routed: committed for destinations, or unrouted',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
-  private readonly deliveryLatency = new Histogram({
-    name: 'bodyroute_delivery_latency_seconds',
-    help: 'From receiving an object to its delivery, by destination',
-    labelNames: ['destination'] as const,
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
-    registers: [this.registry],
-  });
-  private readonly deliveredTotal = new Counter({
-    name: 'bodyroute_destination_delivered_total',
-    help: 'Objects delivered, by destination',
-    labelNames: ['destination'] as const,
-    registers: [this.registry],
-  });
-  private readonly failedAttempts = new Counter({
-    name: 'bodyroute_destination_failed_attempts_total',
-    help: 'Failed delivery attempts of objects (not counting a destination being down), by destination',
-    labelNames: ['destination'] as const,
-    registers: [this.registry],
-  });
-  private readonly deadLetters = new Counter({
-    name: 'bodyroute_destination_dead_letters_total',
-    help: 'Objects dead-lettered, by destination',
-    labelNames: ['destination'] as const,
-    registers: [this.registry],
-  });
+  private readonly received = counter(this.registry, 'bodyroute_objects_received_total', 'Objects acknowledged (stored durably), by calling AE title', [
+    'calling_ae',
+  ]);
+  private readonly receivedBytes = counter(this.registry, 'bodyroute_received_bytes_total', 'Dataset bytes of acknowledged objects, by calling AE title', [
+    'calling_ae',
+  ]);
+  private readonly ackLatency = histogram(
+    this.registry,
+    'bodyroute_acknowledge_latency_seconds',
+    'From a C-STORE request to its success response (receive, fsync, rename)',
+    FAST_SECONDS,
+  );
+  private readonly storeFailures = counter(this.registry, 'bodyroute_store_failures_total', 'C-STOREs answered with a failure status, by status', ['status']);
+  private readonly associations = counter(this.registry, 'bodyroute_associations_total', 'Associations accepted');
+  private readonly associationsRejected = counter(this.registry, 'bodyroute_associations_rejected_total', 'Associations rejected, by reason', ['reason']);
+  private readonly classifications = counter(
+    this.registry,
+    'bodyroute_classifications_total',
+    "Images classified, by modality and region ('unknown' below the threshold)",
+    ['modality', 'region'],
+  );
+  private readonly notClassified = counter(
+    this.registry,
+    'bodyroute_objects_not_classified_total',
+    'Objects not classified: skipped (not a CT/MR image) or error (undecodable)',
+    ['reason'],
+  );
+  private readonly confidence = histogram(
+    this.registry,
+    'bodyroute_classification_confidence',
+    "The classifier's confidence in the region it chose",
+    [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
+  );
+  private readonly inference = histogram(
+    this.registry,
+    'bodyroute_inference_seconds',
+    'Decode, preprocessing and model run per image',
+    FAST_SECONDS.slice(0, 10),
+  );
+  private readonly routedTotal = counter(this.registry, 'bodyroute_objects_routed_total', 'Objects routed: committed for destinations, or unrouted', [
+    'outcome',
+  ]);
+  private readonly deliveryLatency = histogram(
+    this.registry,
+    'bodyroute_delivery_latency_seconds',
+    'From receiving an object to its delivery, by destination',
+    [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
+    ['destination'],
+  );
+  private readonly deliveredTotal = counter(this.registry, 'bodyroute_destination_delivered_total', 'Objects delivered, by destination', ['destination']);
+  private readonly failedAttempts = counter(
+    this.registry,
+    'bodyroute_destination_failed_attempts_total',
+    'Failed delivery attempts of objects (not counting a destination being down), by destination',
+    ['destination'],
+  );
+  private readonly deadLetters = counter(this.registry, 'bodyroute_destination_dead_letters_total', 'Objects dead-lettered, by destination', ['destination']);
 
   constructor(sources: MetricsSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'bodyroute_' });
     const now = () => sources.now?.() ?? Date.now();
-    new Gauge({
-      name: 'bodyroute_associations_active',
-      help: 'Associations open now',
-      registers: [this.registry],
-      collect() {
-        this.set(sources.associationsActive());
-      },
+    const r = this.registry;
+    gauge(r, 'bodyroute_associations_active', 'Associations open now', [], (g) => g.set(sources.associationsActive()));
+    gauge(r, 'bodyroute_destination_queue_depth', 'Objects waiting for a destination', ['destination'], (g) => {
+      for (const d of sources.destinations()) g.set({ destination: d.name }, d.queued);
     });
-    new Gauge({
-      name: 'bodyroute_destination_queue_depth',
-      help: 'Objects waiting for a destination',
-      labelNames: ['destination'] as const,
-      registers: [this.registry],
-      collect() {
-        for (const d of sources.destinations()) this.set({ destination: d.name }, d.queued);
-      },
+    gauge(r, 'bodyroute_destination_oldest_pending_seconds', 'Age of the oldest object waiting for a destination (0 when none waits)', ['destination'], (g) => {
+      for (const d of sources.destinations())
+        g.set({ destination: d.name }, d.oldestReceivedAt === undefined ? 0 : Math.max(0, now() - d.oldestReceivedAt) / 1000);
     });
-    new Gauge({
-      name: 'bodyroute_destination_oldest_pending_seconds',
-      help: 'Age of the oldest object waiting for a destination (0 when none waits)',
-      labelNames: ['destination'] as const,
-      registers: [this.registry],
-      collect() {
-        for (const d of sources.destinations())
-          this.set({ destination: d.name }, d.oldestReceivedAt === undefined ? 0 : Math.max(0, now() - d.oldestReceivedAt) / 1000);
+    gauge(
+      r,
+      'bodyroute_destination_state',
+      'A destination is up (sending or idle), down (unreachable) or paused by an operator: 1 for its state, 0 for the others',
+      ['destination', 'state'],
+      (g) => {
+        for (const d of sources.destinations()) for (const st of DESTINATION_STATES) g.set({ destination: d.name, state: st }, d.state === st ? 1 : 0);
       },
-    });
-    new Gauge({
-      name: 'bodyroute_destination_state',
-      help: 'A destination is up (sending or idle), down (unreachable) or paused by an operator: 1 for its state, 0 for the others',
-      labelNames: ['destination', 'state'] as const,
-      registers: [this.registry],
-      collect() {
-        for (const d of sources.destinations()) for (const s of DESTINATION_STATES) this.set({ destination: d.name, state: s }, d.state === s ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'bodyroute_spool_free_bytes',
-      help: "Free bytes on the spool's filesystem",
-      registers: [this.registry],
-      collect() {
-        const free = sources.spoolFreeBytes();
-        if (free !== undefined) this.set(free);
-      },
+    );
+    gauge(r, 'bodyroute_spool_free_bytes', "Free bytes on the spool's filesystem", [], (g) => {
+      const free = sources.spoolFreeBytes();
+      if (free !== undefined) g.set(free);
     });
   }
 
@@ -223,4 +171,27 @@ export class Metrics implements Partial<Telemetry> {
 function modalityLabel(modality: string): string {
   const m = modality.toUpperCase();
   return m === 'CT' || m === 'MR' ? m : m === 'MRI' ? 'MR' : 'other';
+}
+
+const FAST_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+
+function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+  return new Counter<L>({ name, help, labelNames, registers: [registry] });
+}
+
+function histogram<L extends string>(registry: Registry, name: string, help: string, buckets: number[], labelNames: readonly L[] = []): Histogram<L> {
+  return new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] });
+}
+
+/** A gauge read from the router when scraped. */
+function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], read: (g: Gauge<L>) => void): Gauge<L> {
+  return new Gauge<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      read(this);
+    },
+  });
 }

@@ -113,16 +113,6 @@ describe('dispatch/destination-queue (fake sender, fake clock)', () => {
     expect(queue!.status()).to.deep.include({ state: 'up', queued: 0, delivered: 2 });
   });
 
-  it('status: a failed attempt and a dead letter are counted, and the last error kept with its status', async () => {
-    const sender = new FakeSender(() => new BodyrouteError('DEST_STATUS_FATAL', 'answered 0xA900', false, '0xA900'));
-    const settled: string[] = [];
-    start([sender], settled);
-    queue!.add(item('a'));
-    await until('dead-lettered', () => settled.length === 1);
-    expect(queue!.status()).to.deep.include({ failedAttempts: 1, deadLettered: 1, queued: 0 });
-    expect(queue!.status().lastError).to.deep.include({ code: 'DEST_STATUS_FATAL', status: '0xA900' });
-  });
-
   it('delivers in arrival order and journals each delivery', async () => {
     const sender = new FakeSender();
     const settled: string[] = [];
@@ -183,13 +173,16 @@ describe('dispatch/destination-queue (fake sender, fake clock)', () => {
     expect(journalLines()).to.deep.equal(['~a 1', '-a']);
   });
 
-  it('dead-letters a non-retryable status at once', async () => {
+  it('dead-letters a non-retryable status at once, and counts it in its status', async () => {
     const sender = new FakeSender(() => new BodyrouteError('DEST_STATUS_FATAL', 'answered 0xA900', false, '0xA900'));
     const settled: string[] = [];
     start([sender], settled);
     queue!.add(item('a'));
     await until('dead-lettered', () => settled.length === 1);
     expect(sender.calls).to.deep.equal(['a']);
+    // the status page's view: counted, and the last error kept with the destination's own status
+    expect(queue!.status()).to.deep.include({ failedAttempts: 1, deadLettered: 1, queued: 0 });
+    expect(queue!.status().lastError).to.deep.include({ code: 'DEST_STATUS_FATAL', status: '0xA900' });
     expect(readdirSync(join(tmp, 'dead', 'pacs')).sort()).to.deep.equal(['a.dcm', 'a.json']);
   });
 
