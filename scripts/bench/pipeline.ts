@@ -6,10 +6,11 @@
  *   (e) as (c) in series mode with series.classify: sampled, with the slices classified per series
  * All peers with TCP_NODELAY=1. Prints images/s, MB/s, (c)/(a), (c)/(b), receive→delivered latency
  * percentiles, bodyroute's peak RSS and CPU-seconds per image; --json FILE writes the same.
+ * --associations N sends over N associations at once (N storescu, the images split between them).
  * --soak --rate R --seconds S sends continuously at R images/s and reports latency and RSS over time.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,10 +34,23 @@ function figures(images: number, bytes: number, ms: number): Figures {
   return { images, seconds: ms / 1000, imagesPerSecond: images / (ms / 1000), mbPerSecond: bytes / 1e6 / (ms / 1000) };
 }
 
-function storescu(port: number, aet: string, dir: string, extra: string[] = []): number {
+/** Folders sent at once, one storescu (one association) each: --associations N splits the images into N. */
+let senderFolders: string[] = [];
+
+/** Sends every image with storescu over `senderFolders.length` associations at once; returns the milliseconds until the last one finished. */
+async function storescu(port: number, aet: string, extra: string[] = []): Promise<number> {
   const t0 = performance.now();
-  const r = spawnSync('storescu', ['-aec', aet, '+sd', ...extra, '127.0.0.1', String(port), dir], { env: PEER_ENV, encoding: 'latin1' });
-  if (r.status !== 0) throw new Error(`storescu failed: ${r.stderr}`);
+  await Promise.all(
+    senderFolders.map(
+      (dir) =>
+        new Promise<void>((resolve, reject) => {
+          const p = spawn('storescu', ['-aec', aet, '+sd', ...extra, '127.0.0.1', String(port), dir], { env: PEER_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+          let err = '';
+          p.stderr?.on('data', (d: Buffer) => (err += d.toString('latin1')));
+          p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`storescu failed: ${err}`))));
+        }),
+    ),
+  );
   return performance.now() - t0;
 }
 
@@ -128,6 +142,7 @@ async function main(): Promise<void> {
       rate: { type: 'string' },
       seconds: { type: 'string' },
       keep: { type: 'boolean' },
+      associations: { type: 'string' },
     },
   });
   const n = Number(values.images ?? 1000);
@@ -149,21 +164,28 @@ async function main(): Promise<void> {
         privateTags: true,
       });
     const bytes = readdirSync(src).reduce((a, f) => a + statSync(join(src, f)).size, 0);
+    // --associations N: the same images in N folders (hard links), sent by N storescu at once
+    const associations = Math.max(1, Number(values.associations ?? 1));
+    senderFolders = associations === 1 ? [src] : Array.from({ length: associations }, (_, k) => join(tmp, `send${k}`));
+    if (associations > 1) {
+      for (const d of senderFolders) mkdirSync(d);
+      readdirSync(src).forEach((f, i) => linkSync(join(src, f), join(senderFolders[i % associations], f)));
+    }
     const jls = join(tmp, 'ct-jpeg-lossless');
     mkdirSync(jls);
     for (const f of readdirSync(src).slice(0, Math.min(n, 200))) spawnSync('dcmcjpeg', ['+e1', join(src, f), join(jls, f)]);
     console.log(
-      `${n} synthetic 512x512 CT images (${(bytes / n / 1024).toFixed(0)} KiB each); ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+      `${n} synthetic 512x512 CT images (${(bytes / n / 1024).toFixed(0)} KiB each) over ${senderFolders.length} association(s) at once; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
     );
     if (values.soak) return await soak(tmp, src, model, Number(values.rate ?? 100), Number(values.seconds ?? 600), values.json);
 
     // (a) storescu → storescp
     const scpA = await startStorescp(join(tmp, 'a'));
-    const a = figures(n, bytes, storescu(scpA.port, scpA.aeTitle, src));
+    const a = figures(n, bytes, await storescu(scpA.port, scpA.aeTitle));
     await scpA.stop();
     // (b) storescu → Orthanc
     const orthanc = await startOrthanc(join(tmp, 'b'));
-    const b = figures(n, bytes, storescu(orthanc.port, orthanc.aeTitle, src));
+    const b = figures(n, bytes, await storescu(orthanc.port, orthanc.aeTitle));
     await orthanc.stop();
     // (c) the whole pipeline
     const scpC = await startStorescp(join(tmp, 'c'));
@@ -181,7 +203,7 @@ async function main(): Promise<void> {
     let peakRss = 0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, procStats(c.proc.pid as number).rssMb)), 100);
     const t0 = performance.now();
-    const ackMs = storescu(c.port, 'BODYROUTE', src);
+    const ackMs = await storescu(c.port, 'BODYROUTE');
     await waitFor('every image at the destination', () => countFiles(scpC.dir) >= n && c.latencies.length >= n, 600000, 20);
     const cMs = performance.now() - t0;
     clearInterval(sampler);
@@ -202,7 +224,7 @@ async function main(): Promise<void> {
     );
     const eBefore = procStats(e.proc.pid as number);
     const te = performance.now();
-    storescu(e.port, 'BODYROUTE', src);
+    await storescu(e.port, 'BODYROUTE');
     await waitFor('every image at the destination (series mode)', () => countFiles(scpE.dir) >= n, 600000, 20);
     // the series waits series.stableSeconds before it is classified: that second is not work
     const eMs = performance.now() - te - 1000;
@@ -219,7 +241,7 @@ async function main(): Promise<void> {
       routes: [{ to: ['pacs'] }],
       logging: { level: 'info', format: 'json' },
     });
-    const df = figures(n, bytes, storescu(d.port, 'BODYROUTE', src));
+    const df = figures(n, bytes, await storescu(d.port, 'BODYROUTE'));
     await d.stop();
 
     const row = (name: string, f: Figures) =>
