@@ -6,6 +6,7 @@ import { BodyrouteError, errorMessage } from '../errors';
 import { DimseStatus, formatStatus } from '../dicom/status';
 import { storeFailureStatus } from './store-status';
 import { Telemetry } from '../observability/telemetry';
+import { Clock, IdleTimer } from '../clock';
 import { Logger } from '../observability/logger';
 import { Spool } from '../spool/spool';
 import { ReceiveContext, SpooledObject } from '../spool/spooled-object';
@@ -34,6 +35,8 @@ export interface IngestContext {
   /** Called once the object is durable, before the success response goes out. */
   onStored(obj: SpooledObject): void;
   telemetry: Telemetry;
+  /** Time for the ARTIM, PDU and object timers (tests drive it). */
+  clock: Clock;
 }
 
 interface IncomingStore {
@@ -74,9 +77,9 @@ export class IngestScp implements PduHandler {
   private commandBytes = 0;
   private incoming: IncomingStore | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
-  private associationTimer: NodeJS.Timeout | undefined;
-  private objectTimer: NodeJS.Timeout | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private cancelAssociationTimer: (() => void) | undefined;
+  private cancelObjectTimer: (() => void) | undefined;
+  private idleTimer: IdleTimer | undefined;
   /** bodyroute is stopping: the object being received is finished and answered, then the association is aborted. */
   private stopping = false;
 
@@ -86,10 +89,9 @@ export class IngestScp implements PduHandler {
   ) {
     this.remote = `${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}`;
     // ARTIM: a connection that never asks for an association is dropped.
-    this.associationTimer = setTimeout(() => {
+    this.cancelAssociationTimer = ctx.clock.setTimer(ctx.timeouts.associationMs, () => {
       if (this.state === 'awaiting-association') this.drop(`no association request within ${ctx.timeouts.associationMs} ms`);
-    }, ctx.timeouts.associationMs);
-    this.associationTimer.unref();
+    });
     sock.on('close', () => this.closed());
   }
 
@@ -103,7 +105,7 @@ export class IngestScp implements PduHandler {
   /** A-ABORT, then the socket is closed shortly after even if the peer does not close its side. */
   private sendAbort(): void {
     this.sock.end(A_ABORT);
-    setTimeout(() => this.sock.destroy(), 200).unref();
+    this.ctx.clock.setTimer(200, () => this.sock.destroy());
   }
 
   /**
@@ -126,7 +128,7 @@ export class IngestScp implements PduHandler {
   /** Any bytes from the peer restart the idle timer (listen.pduTimeoutMs). */
   activity(): void {
     if (this.state !== 'associated') return;
-    this.idleTimer?.refresh();
+    this.idleTimer?.touch();
   }
 
   control(type: number, body: Buffer): void {
@@ -147,7 +149,7 @@ export class IngestScp implements PduHandler {
   }
 
   private associationRequested(body: Buffer): void {
-    if (this.associationTimer) clearTimeout(this.associationTimer);
+    this.cancelAssociationTimer?.();
     let rq;
     try {
       rq = decodeAssociateRq(body);
@@ -168,7 +170,7 @@ export class IngestScp implements PduHandler {
       this.ctx.telemetry.associationRejected(rejectionKind(rejection));
       this.state = 'releasing';
       this.sock.end(encodeAssociateRj(rejection.result, rejection.source, rejection.reason));
-      setTimeout(() => this.sock.destroy(), 1000).unref();
+      this.ctx.clock.setTimer(1000, () => this.sock.destroy());
       return;
     }
     const results: ContextResult[] = [];
@@ -186,8 +188,9 @@ export class IngestScp implements PduHandler {
     this.accepted = true;
     this.ctx.associations.active++;
     this.ctx.telemetry.associationAccepted();
-    this.idleTimer = setTimeout(() => this.drop(`no PDU within listen.pduTimeoutMs (${this.ctx.timeouts.pduMs} ms)`), this.ctx.timeouts.pduMs);
-    this.idleTimer.unref();
+    this.idleTimer = new IdleTimer(this.ctx.clock, this.ctx.timeouts.pduMs, () =>
+      this.drop(`no PDU within listen.pduTimeoutMs (${this.ctx.timeouts.pduMs} ms)`),
+    );
     this.ctx.log.debug('association accepted', { peer: this.remote, callingAe: this.callingAe, calledAe: this.calledAe, contexts: this.contexts.size });
     this.sock.write(encodeAssociateAc(rq, results, this.ctx.maxPduLength));
   }
@@ -217,7 +220,7 @@ export class IngestScp implements PduHandler {
     if (!pdv.isCommand) {
       const store = this.incoming as IncomingStore;
       this.incoming = undefined;
-      if (this.objectTimer) clearTimeout(this.objectTimer);
+      this.cancelObjectTimer?.();
       this.track(this.finishStore(store));
       return;
     }
@@ -263,11 +266,9 @@ export class IngestScp implements PduHandler {
           );
     const writer = this.ctx.spool.beginReceive(id, sopClassUid, sopInstanceUid, context.transferSyntaxUid, origin, refusal);
     writer.onPressure((paused) => (paused ? this.sock.pause() : this.sock.resume()));
-    this.objectTimer = setTimeout(
-      () => this.drop(`object not received within listen.objectTimeoutMs (${this.ctx.timeouts.objectMs} ms)`),
-      this.ctx.timeouts.objectMs,
+    this.cancelObjectTimer = this.ctx.clock.setTimer(this.ctx.timeouts.objectMs, () =>
+      this.drop(`object not received within listen.objectTimeoutMs (${this.ctx.timeouts.objectMs} ms)`),
     );
-    this.objectTimer.unref();
     this.incoming = {
       id,
       contextId,
@@ -324,7 +325,7 @@ export class IngestScp implements PduHandler {
   private respond(contextId: number, command: Buffer): void {
     if (this.state === 'closed' || this.sock.destroyed) return;
     // the peer's turn starts now: a slow commit on our side is not the peer going silent
-    this.idleTimer?.refresh();
+    this.idleTimer?.touch();
     this.sock.cork();
     for (const b of encodePData(contextId, true, true, command)) this.sock.write(b);
     this.sock.uncork();
@@ -349,7 +350,9 @@ export class IngestScp implements PduHandler {
   private closed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    for (const t of [this.associationTimer, this.objectTimer, this.idleTimer]) if (t) clearTimeout(t);
+    this.cancelAssociationTimer?.();
+    this.cancelObjectTimer?.();
+    this.idleTimer?.stop();
     if (this.accepted) {
       this.ctx.associations.active--;
       this.ctx.telemetry.associationClosed();

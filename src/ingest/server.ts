@@ -4,6 +4,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { ListenConfig } from '../config/schema';
 import { Logger } from '../observability/logger';
 import { noTelemetry, Telemetry } from '../observability/telemetry';
+import { Clock, systemClock } from '../clock';
 import { Spool } from '../spool/spool';
 import { SpooledObject } from '../spool/spooled-object';
 import { PduParser } from '../dicom/ul/pdu-parser';
@@ -25,6 +26,7 @@ export class IngestServer {
     private readonly log: Logger,
     private readonly onStored: (obj: SpooledObject) => void,
     private readonly telemetry: Telemetry = noTelemetry,
+    private readonly clock: Clock = systemClock,
   ) {
     this.peers = new PeerFilter(listen.allowedPeers);
   }
@@ -110,16 +112,17 @@ export class IngestServer {
       associations: this.associations,
       onStored: this.onStored,
       telemetry: this.telemetry,
+      clock: this.clock,
     });
     this.scps.add(scp);
     socket.on('close', () => this.scps.delete(scp));
     // limits are checked on each PDU header before its body is kept
     const parser = new PduParser({ maxDataPduLength: Math.max(4 * this.listen.maxPduLength, 4 * 1024 * 1024), maxControlPduLength: 1024 * 1024 }, scp);
-    let slowPdu: NodeJS.Timeout | undefined;
+    let slowPdu: (() => void) | undefined;
     socket.on('data', (chunk: Buffer) => {
       scp.activity();
       try {
-        parser.push(chunk);
+        parser.push(chunk, this.clock.now());
       } catch (err) {
         // stop reading at once; the A-ABORT goes out and the connection closes
         socket.pause();
@@ -129,17 +132,16 @@ export class IngestServer {
       // a PDU that takes longer than an object may is a peer trickling bytes to hold a slot
       if (parser.partialSince !== undefined && !slowPdu) {
         const started = parser.partialSince;
-        slowPdu = setTimeout(() => {
+        slowPdu = this.clock.setTimer(this.listen.objectTimeoutMs, () => {
           slowPdu = undefined;
           if (parser.partialSince === started) scp.drop(`PDU not received within listen.objectTimeoutMs (${this.listen.objectTimeoutMs} ms)`);
-        }, this.listen.objectTimeoutMs);
-        slowPdu.unref();
+        });
       } else if (parser.partialSince === undefined && slowPdu) {
-        clearTimeout(slowPdu);
+        slowPdu();
         slowPdu = undefined;
       }
     });
-    socket.on('close', () => slowPdu && clearTimeout(slowPdu));
+    socket.on('close', () => slowPdu?.());
   }
 
   /**
