@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Spool } from '../../../src/spool/spool';
+import { recordingLogger } from '../../helpers/recording-logger';
+import { writeSyntheticImage } from '../../helpers/synthetic-dicom';
+
+describe('spool: start-up recovery, promotion and setting aside (real folder)', () => {
+  let tmp: string;
+  const open = async () => {
+    const s = new Spool({ dir: join(tmp, 'spool'), minFreeBytes: 0, maxObjectBytes: 1 << 30 }, recordingLogger().log);
+    await s.init();
+    return s;
+  };
+
+  beforeEach(() => (tmp = mkdtempSync(join(tmpdir(), 'bodyroute-spool-'))));
+  afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('at start removes what was never acknowledged and what is made again, and keeps inbox objects with their attempt counts', async () => {
+    const first = await open();
+    const kept = first.newId();
+    writeSyntheticImage(first.inboxPath(kept), { rows: 8, columns: 8 });
+    writeFileSync(join(first.layout.tmp, 'x.part'), 'half a receive');
+    writeFileSync(first.inboxPath(kept).replace(/\.dcm$/, '.edits'), 'edits');
+    writeFileSync(first.layout.taggedCopy(kept), 'tagged');
+    writeFileSync(first.layout.attempts(kept), '{"routing":2}\n');
+    writeFileSync(first.layout.attempts('gone-000000-00000000'), '{"routing":1}\n');
+    writeFileSync(`${first.layout.attempts(kept)}.123.tmp`, '{');
+    const again = await open();
+    expect(readdirSync(again.layout.tmp)).to.deep.equal([]);
+    expect(readdirSync(again.layout.inbox).sort()).to.deep.equal([`${kept}.attempts`, `${kept}.dcm`]);
+    expect(await again.attempts.read(kept)).to.deep.equal({ routing: 2 });
+    expect(await again.listIds(again.inboxDir)).to.deep.equal([kept]);
+  });
+
+  it('promotes an object with its edits into the store, and sets another aside with its reason and without its siblings', async () => {
+    const spool = await open();
+    const a = spool.newId();
+    writeSyntheticImage(spool.inboxPath(a), { rows: 8, columns: 8 });
+    const obj = await spool.load(a, spool.inboxPath(a));
+    const stored = await spool.promote(obj);
+    expect(stored.path).to.equal(spool.storePath(a));
+    expect(existsSync(spool.inboxPath(a))).to.equal(false);
+
+    const b = spool.newId();
+    writeSyntheticImage(spool.inboxPath(b), { rows: 8, columns: 8 });
+    writeFileSync(spool.layout.taggedCopy(b), 'tagged');
+    await spool.attempts.record(b, 'routing');
+    await spool.setAside({ id: b, path: spool.inboxPath(b) }, 'quarantine', 'routing: EIO (gave up after 10 attempts)');
+    expect(readFileSync(join(spool.layout.aside('quarantine'), `${b}.txt`), 'utf8')).to.equal('routing: EIO (gave up after 10 attempts)\n');
+    expect(existsSync(join(spool.layout.aside('quarantine'), `${b}.dcm`))).to.equal(true);
+    expect(readdirSync(spool.layout.inbox)).to.deep.equal([]);
+  });
+
+  it('names files by its own ids only', () => {
+    mkdirSync(tmp, { recursive: true });
+    expect(Spool.idOfFile('0000000000a-000001-deadbeef.dcm')).to.equal('0000000000a-000001-deadbeef');
+    expect(Spool.idOfFile('../../etc/passwd.dcm')).to.equal(undefined);
+    expect(Spool.idOfFile('0000000000a-000001-deadbeef.attempts')).to.equal(undefined);
+  });
+});
