@@ -98,7 +98,12 @@ describe('the status page in a real browser (Debian chromium driven by playwrigh
     const first = page.locator('#series tbody tr', { hasText: 'CHEST 5mm' });
     await first.locator('select').selectOption('knee');
     await first.getByRole('button', { name: 'correct' }).click();
-    await waitFor('the correction recorded', () => existsSync(join(spool, 'corrections.csv')), 10000);
+    // the page answers once the rows are fsync'd; the file itself appears (empty) a moment before
+    await waitFor(
+      'the correction recorded',
+      () => existsSync(join(spool, 'corrections.csv')) && readFileSync(join(spool, 'corrections.csv'), 'utf8').trim().split('\n').length === 6,
+      10000,
+    );
     const csv = readFileSync(join(spool, 'corrections.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).to.equal('time,studyInstanceUid,seriesInstanceUid,sopInstanceUid,correctedRegion,modelRegion');
     expect(csv.slice(1)).to.have.length(5);
