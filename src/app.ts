@@ -146,6 +146,7 @@ export class App {
     await this.classifier?.close();
     await this.dispatcher.stop();
     await this.http?.stop();
+    await this.spool.close();
     await this.spoolLock?.release();
     this.log.info('bodyroute stopped');
   }

@@ -6,7 +6,7 @@ import { editsPathFor, readEdits } from './dataset-edits';
 import { buildFileMetaHeader, readFileMeta } from '../dicom/part10';
 import { BodyrouteError, errorMessage } from '../errors';
 import { Logger } from '../observability/logger';
-import { fsyncDir } from '../fs/durable';
+import { DirectorySync } from '../fs/durable';
 import { GroupSync } from '../fs/group-sync';
 import { ReceiveContext, SpooledObject } from './spooled-object';
 import { SpoolWriter, WrittenObject } from './spool-writer';
@@ -40,8 +40,10 @@ export class Spool {
   private freeCheckedAt = 0;
   private freeBytes = Number.POSITIVE_INFINITY;
   private readonly summaryTags: readonly number[];
-  private readonly storeSync = new GroupSync(() => fsyncDir(this.storeDir));
-  private readonly inboxSync = new GroupSync(() => fsyncDir(this.inboxDir));
+  private readonly storeDirectory: DirectorySync;
+  private readonly inboxDirectory: DirectorySync;
+  private readonly storeSync = new GroupSync(() => this.storeDirectory.sync());
+  private readonly inboxSync = new GroupSync(() => this.inboxDirectory.sync());
 
   constructor(
     private readonly opts: SpoolOptions,
@@ -51,6 +53,8 @@ export class Spool {
     this.tmpDir = this.layout.tmp;
     this.inboxDir = this.layout.inbox;
     this.storeDir = this.layout.store;
+    this.storeDirectory = new DirectorySync(this.storeDir);
+    this.inboxDirectory = new DirectorySync(this.inboxDir);
     this.summaryTags = [...new Set([...SUMMARY_TAGS, ...(opts.extraSummaryTags ?? [])])];
     this.attempts = new AttemptLedger(this.layout);
   }
@@ -77,6 +81,11 @@ export class Spool {
       if (f.endsWith('.tagged.dcm') || f.endsWith('.edits') || f.endsWith('.tmp')) await fsp.unlink(join(this.inboxDir, f)).catch(() => undefined);
     }
     await this.attempts.load(inbox);
+  }
+
+  /** Releases the folders' handles kept for their fsyncs (at shutdown). */
+  async close(): Promise<void> {
+    await Promise.all([this.inboxDirectory.close(), this.storeDirectory.close()]);
   }
 
   /** Time-ordered, unique, and safe as a file name whatever the peer sent. */
