@@ -63,20 +63,26 @@ async function writeEdited(item: DeliveryItem, target: string): Promise<void> {
   await writeObjectFile(target, `${target}.tmp`, meta, item);
 }
 
-/** The dead letters now in <spool>/dead/, newest first: at most `limit` records, and how many there are. */
+/**
+ * The dead letters now in <spool>/dead/, newest first: at most `limit` records, and how many there are.
+ * Only the newest `limit` records are read (ids begin with their receive time), so a page that asks every
+ * few seconds costs the same with ten thousand dead letters as with ten.
+ */
 export async function listDeadLetters(deadDir: string, limit: number): Promise<{ records: DeadLetterRecord[]; total: number }> {
-  const records: DeadLetterRecord[] = [];
+  const files: { folder: string; name: string }[] = [];
   for (const destination of await fsp.readdir(deadDir).catch(() => [] as string[])) {
     const folder = join(deadDir, destination);
-    for (const f of await fsp.readdir(folder).catch(() => [] as string[])) {
-      if (!f.endsWith('.json')) continue;
-      try {
-        records.push(JSON.parse(await fsp.readFile(join(folder, f), 'utf8')) as DeadLetterRecord);
-      } catch {
-        // being written or removed by a requeue right now: the next look sees it
-      }
+    for (const name of await fsp.readdir(folder).catch(() => [] as string[])) if (name.endsWith('.json')) files.push({ folder, name });
+  }
+  files.sort((a, b) => b.name.localeCompare(a.name));
+  const records: DeadLetterRecord[] = [];
+  for (const f of files.slice(0, limit)) {
+    try {
+      records.push(JSON.parse(await fsp.readFile(join(f.folder, f.name), 'utf8')) as DeadLetterRecord);
+    } catch {
+      // being written or removed by a requeue right now: the next look sees it
     }
   }
   records.sort((a, b) => b.at.localeCompare(a.at));
-  return { records: records.slice(0, limit), total: records.length };
+  return { records, total: files.length };
 }

@@ -56,7 +56,7 @@ export class OperatorHttpServer {
         method: 'GET',
         path: new RegExp(`^/api/series/${segment}/thumbnail\\.png$`),
         handle: async (_req, m) => {
-          const png = api.thumbnail(decodeURIComponent(m[1]));
+          const png = api.thumbnail(m[1]);
           if (!png) throw new OperatorError(404, 'no thumbnail for this series');
           return { status: 200, type: 'image/png', body: png, cache: true };
         },
@@ -65,7 +65,7 @@ export class OperatorHttpServer {
         method: 'POST',
         path: new RegExp(`^/api/destinations/${segment}/(pause|resume)$`),
         handle: async (_req, m) => {
-          const name = decodeURIComponent(m[1]);
+          const name = m[1];
           await (m[2] === 'pause' ? api.pause(name) : api.resume(name));
           return json(200, { destination: name, [m[2] === 'pause' ? 'paused' : 'resumed']: true });
         },
@@ -78,7 +78,7 @@ export class OperatorHttpServer {
       {
         method: 'POST',
         path: new RegExp(`^/api/series/${segment}/correction$`),
-        handle: async (_req, m, body) => json(200, { rows: await api.correct(decodeURIComponent(m[1]), String(body.region ?? '')) }),
+        handle: async (_req, m, body) => json(200, { rows: await api.correct(m[1], String(body.region ?? '')) }),
       },
     ];
   }
@@ -130,7 +130,7 @@ export class OperatorHttpServer {
         answer = json(403, { error: 'refused: not sent by the status page (cross-site request)' });
       } else {
         const body = route.method === 'POST' ? await readJson(req) : {};
-        answer = await route.handle(req, route.path.exec(url.pathname) as RegExpExecArray, body);
+        answer = await route.handle(req, decodedMatch(route.path, url.pathname), body);
         if (route.method === 'POST') this.log.info('operator action', { method: req.method, path: url.pathname, peer: req.socket.remoteAddress });
       }
     } catch (err) {
@@ -171,4 +171,15 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   } catch (err) {
     throw new OperatorError(400, `the body is not a JSON object: ${errorMessage(err)}`);
   }
+}
+
+/** The route's match with each captured segment URL-decoded; a malformed escape is the client's error. */
+function decodedMatch(path: RegExp, pathname: string): RegExpExecArray {
+  const m = path.exec(pathname) as RegExpExecArray;
+  try {
+    for (let i = 1; i < m.length; i++) if (m[i] !== undefined) m[i] = decodeURIComponent(m[i]);
+  } catch {
+    throw new OperatorError(400, 'malformed escape in the path');
+  }
+  return m;
 }
