@@ -141,6 +141,8 @@ export class Dispatcher {
       const queue = this.queues.get(d.name);
       if (!queue) {
         const pending = await this.addDestination(d, made!);
+        // a destination that comes back keeps the pause an operator gave it
+        if ((await this.paused.read()).has(d.name)) this.queues.get(d.name)!.pause();
         if (this.started) this.queues.get(d.name)!.start();
         if (pending.length)
           this.log.warn('new destination has an old journal; its entries are left to the next restart', { destination: d.name, entries: pending.length });

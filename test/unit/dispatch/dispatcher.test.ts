@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../../src/config/load';
@@ -145,5 +145,22 @@ describe('dispatch/dispatcher (fake senders, real spool folder)', () => {
       (err: Error) => err,
     );
     expect(refused?.message).to.match(/unknown destination nowhere/);
+  });
+
+  it('pauses and resumes a destination, keeping the pause on disk; one added live keeps a pause it was given', async () => {
+    const d = await startDispatcher();
+    await d.pause('a');
+    expect(d.statuses().find((s) => s.name === 'a')?.state).to.equal('paused');
+    expect(JSON.parse(readFileSync(spool.layout.paused, 'utf8'))).to.deep.equal(['a']);
+    await d.resume('a');
+    expect(d.statuses().find((s) => s.name === 'a')?.state).to.equal('up');
+    writeFileSync(spool.layout.paused, JSON.stringify(['c']));
+    await d.reconfigure([...cfg.destinations, { name: 'c', type: 'folder', path: join(tmp, 'c') }], cfg.retry);
+    expect(d.statuses().find((s) => s.name === 'c')?.state).to.equal('paused');
+    const unknown = await d.pause('nowhere').then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(unknown?.message).to.match(/no destination named "nowhere"/);
   });
 });
