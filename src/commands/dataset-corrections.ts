@@ -5,6 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { summarizeDataset } from '../dicom/header';
 import { readFileMeta } from '../dicom/part10';
 import { isRegion } from '../regions/region';
+import { csvField } from '../review/corrections';
 import { ExitCode } from './exit-code';
 
 export const DATASET_CORRECTIONS_HELP = `bodyroute dataset corrections --corrections CSV --archive DIR --out CSV
@@ -68,8 +69,4 @@ function readHead(file: string): Buffer {
   } finally {
     closeSync(fd);
   }
-}
-
-function csvField(v: string): string {
-  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }

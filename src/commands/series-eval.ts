@@ -1,6 +1,6 @@
 import { slicePosition } from '../dicom/geometry';
 import { sampleSeries } from '../classify/series-sampling';
-import { labelSeries } from '../tag/series-label';
+import { labelSeries, sliceOrder } from '../tag/series-label';
 
 /**
  * `eval --series`: the test images grouped by Series Instance UID and labelled the way series
@@ -59,13 +59,7 @@ export async function evaluateSeries(images: SeriesEvalImage[]): Promise<SeriesE
     }));
     const label = labelSeries(seriesImages);
     // what series mode would have labelled classifying a sample (classification is deterministic: its results are these)
-    const order = seriesImages.map((_, i) => i);
-    const byPosition = seriesImages.every((im) => im.position !== undefined);
-    order.sort((a, b) =>
-      byPosition
-        ? (seriesImages[b].position as number) - (seriesImages[a].position as number)
-        : (seriesImages[a].instanceNumber ?? a) - (seriesImages[b].instanceNumber ?? b),
-    );
+    const order = sliceOrder(seriesImages);
     const sampled = await sampleSeries(
       order.length,
       async (k) => seriesImages[order[k]].scores as Record<string, number>,

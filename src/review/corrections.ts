@@ -37,7 +37,7 @@ export async function appendCorrection(
   return rows.length;
 }
 
-/** UIDs and region names need no quoting; anything else is quoted defensively. */
-function csvField(v: string): string {
-  return /^[0-9A-Za-z.:\-+_ ]*$/.test(v) ? v : `"${v.replace(/"/g, '""')}"`;
+/** A CSV field (RFC 4180): quoted only where it holds a quote, a comma or a line break. */
+export function csvField(v: string): string {
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }

@@ -109,30 +109,12 @@ export class RecentSeries implements Partial<Telemetry> {
 
   /** Newest activity first. */
   list(): SeriesView[] {
-    return [...this.series.values()].reverse().map((r) => ({
-      studyInstanceUid: r.studyInstanceUid,
-      seriesInstanceUid: r.seriesInstanceUid,
-      firstAt: r.firstAt,
-      lastAt: r.lastAt,
-      callingAeTitle: r.callingAeTitle,
-      modality: r.modality,
-      seriesDescription: r.seriesDescription,
-      images: r.images,
-      regions: r.regions,
-      confidence: r.classified ? r.confidenceSum / r.classified : undefined,
-      headerRegions: r.headerRegions,
-      headerDisagrees: r.headerDisagrees,
-      destinations: r.destinations,
-      hasThumbnail: r.previews.length > 0,
-      correctedRegion: r.correctedRegion,
-    }));
+    return [...this.series.values()].reverse().map(viewOf);
   }
 
   find(seriesInstanceUid: string): { view: SeriesView; instances: SeriesInstance[]; complete: boolean } | undefined {
     const r = this.series.get(seriesInstanceUid);
-    if (!r) return undefined;
-    const view = this.list().find((v) => v.seriesInstanceUid === seriesInstanceUid) as SeriesView;
-    return { view, instances: r.instances, complete: r.instancesComplete };
+    return r && { view: viewOf(r), instances: r.instances, complete: r.instancesComplete };
   }
 
   markCorrected(seriesInstanceUid: string, region: string): void {
@@ -183,4 +165,24 @@ function keepPreview(r: { previews: Preview[]; previewStride: number }, p: Previ
     r.previewStride *= 2;
     r.previews = r.previews.filter((x) => x.key % r.previewStride === 0);
   }
+}
+
+function viewOf(r: SeriesRecord): SeriesView {
+  return {
+    studyInstanceUid: r.studyInstanceUid,
+    seriesInstanceUid: r.seriesInstanceUid,
+    firstAt: r.firstAt,
+    lastAt: r.lastAt,
+    callingAeTitle: r.callingAeTitle,
+    modality: r.modality,
+    seriesDescription: r.seriesDescription,
+    images: r.images,
+    regions: r.regions,
+    confidence: r.classified ? r.confidenceSum / r.classified : undefined,
+    headerRegions: r.headerRegions,
+    headerDisagrees: r.headerDisagrees,
+    destinations: r.destinations,
+    hasThumbnail: r.previews.length > 0,
+    correctedRegion: r.correctedRegion,
+  };
 }

@@ -22,16 +22,26 @@ const WINDOW = 2; // neighbours on each side
 const MIN_SHARE = 0.1;
 
 /**
+ * Indices of `images` head to foot: by position along the slice normal where every image has one,
+ * else by instance number (the arrival order where that is missing too).
+ */
+export function sliceOrder(images: readonly Pick<SeriesImage, 'position' | 'instanceNumber'>[]): number[] {
+  const indices = images.map((_, i) => i);
+  if (images.every((im) => im.position !== undefined)) return indices.sort((a, b) => (images[b].position as number) - (images[a].position as number));
+  return indices.sort((a, b) => (images[a].instanceNumber ?? a) - (images[b].instanceNumber ?? b));
+}
+
+/**
  * Combines image predictions into the series' regions. Anatomy runs without gaps along the
  * patient axis, so each image's scores are summed with its neighbours' (in slice order) before
  * taking the best region: an isolated misclassified slice is outvoted. Regions holding less
  * than a tenth of the images (and fewer than two) are dropped as noise.
  */
 export function labelSeries(images: SeriesImage[]): SeriesLabel | undefined {
-  const scored = images.map((im, i) => ({ im, i })).filter((x) => x.im.scores && Object.keys(x.im.scores).length);
-  if (scored.length === 0) return undefined;
-  const hasPositions = scored.every((x) => x.im.position !== undefined);
-  scored.sort((a, b) => (hasPositions ? (b.im.position as number) - (a.im.position as number) : (a.im.instanceNumber ?? a.i) - (b.im.instanceNumber ?? b.i)));
+  const withScores = images.map((im, i) => ({ im, i })).filter((x) => x.im.scores && Object.keys(x.im.scores).length);
+  if (withScores.length === 0) return undefined;
+  // without an instance number an image keeps its place among all the series' images
+  const scored = sliceOrder(withScores.map((x) => ({ position: x.im.position, instanceNumber: x.im.instanceNumber ?? x.i }))).map((k) => withScores[k]);
   const classes = Object.keys(scored[0].im.scores as Record<string, number>);
   const perImage: (Region | undefined)[] = images.map(() => undefined);
   const counts = new Map<Region, number>();

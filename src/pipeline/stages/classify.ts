@@ -8,6 +8,7 @@ import { eachObject, next, Stage, StageResult } from '../stage';
 import { sampleSeries } from '../../classify/series-sampling';
 import { slicePosition } from '../../dicom/geometry';
 import { Tags } from '../../dicom/tags';
+import { sliceOrder } from '../../tag/series-label';
 
 /**
  * Classifies objects in the inference workers. It never fails an object: a skipped (non-image,
@@ -82,13 +83,14 @@ export class ClassifyStage implements Stage<Received, Classified> {
   }
 }
 
-/** Indices of the objects in slice order: by position along the normal where all have one, else instance number, else arrival. */
+/** Indices of the objects in slice order (series-label.ts's order, from the attributes read at receive time). */
 function positionOrder(objs: readonly Received['object'][]): number[] {
-  const positions = objs.map((o) => slicePosition(o.attributes.get(Tags.ImagePositionPatient), o.attributes.get(Tags.ImageOrientationPatient)));
-  const instance = objs.map((o) => Number(o.attributes.get(Tags.InstanceNumber)) || undefined);
-  const indices = objs.map((_, i) => i);
-  if (positions.every((p) => p !== undefined)) return indices.sort((a, b) => (positions[b] as number) - (positions[a] as number));
-  return indices.sort((a, b) => (instance[a] ?? a) - (instance[b] ?? b));
+  return sliceOrder(
+    objs.map((o) => ({
+      position: slicePosition(o.attributes.get(Tags.ImagePositionPatient), o.attributes.get(Tags.ImageOrientationPatient)),
+      instanceNumber: Number(o.attributes.get(Tags.InstanceNumber)) || undefined,
+    })),
+  );
 }
 
 const NOT_CLASSIFYING: ClassifyOutcome = { kind: 'skipped', reason: 'the classifier is disabled' };
