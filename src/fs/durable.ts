@@ -1,5 +1,5 @@
-import { promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { close, fsync, open, promises as fsp } from 'node:fs';
+import { promisify } from 'node:util';
 
 /** fsync a directory so that a rename or unlink inside it survives power loss. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -25,29 +25,36 @@ export async function writeFileAtomic(path: string, data: Buffer | string, mode 
 }
 
 /**
- * fsync of one directory that is synced often (the spool's inbox and store): its handle is opened
- * once and kept, so each sync is one thread-pool hop instead of three (open, fsync, close).
+ * fsync of one directory that is synced often (the spool's inbox and store): its descriptor is opened
+ * once and kept, so each sync is one thread-pool hop instead of three (open, fsync, close). A plain
+ * descriptor rather than a FileHandle: a spool dropped without close() (tests) must not leave a
+ * handle for the garbage collector to close with a warning.
  */
 export class DirectorySync {
-  private handle: Promise<FileHandle> | undefined;
+  private fd: Promise<number> | undefined;
 
   constructor(private readonly dir: string) {}
 
   async sync(): Promise<void> {
-    this.handle ??= fsp.open(this.dir, 'r');
-    let h: FileHandle;
+    this.fd ??= openDescriptor(this.dir, 'r');
+    let fd: number;
     try {
-      h = await this.handle;
+      fd = await this.fd;
     } catch (err) {
-      this.handle = undefined; // not there yet: the next call tries again
+      this.fd = undefined; // not there yet: the next call tries again
       throw err;
     }
-    await h.sync();
+    await fsyncDescriptor(fd);
   }
 
   async close(): Promise<void> {
-    const h = this.handle;
-    this.handle = undefined;
-    await (await h?.catch(() => undefined))?.close();
+    const fd = this.fd;
+    this.fd = undefined;
+    const n = await fd?.catch(() => undefined);
+    if (n !== undefined) await closeDescriptor(n);
   }
 }
+
+const openDescriptor = promisify(open);
+const fsyncDescriptor = promisify(fsync);
+const closeDescriptor = promisify(close);
