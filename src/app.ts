@@ -76,6 +76,7 @@ export class App {
       workers: c.workers,
       maxBatch: c.maxBatch,
       useHeaders: c.useHeaders,
+      jpeg2000: c.jpeg2000,
       onInfo: (message, fields) => log.info(message, fields),
       onWarn: (message, fields) => log.warn(message, fields),
     });

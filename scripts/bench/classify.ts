@@ -2,6 +2,7 @@
  * npm run bench:classify — decode + preprocess + inference time per 512×512 CT image,
  * per transfer syntax, on the CPU with one and two onnxruntime threads.
  * Usage: node dist/scripts/bench/classify.js [--model MANIFEST] [--images N]
+ * (the JPEG 2000 rows: decoded in full, and at the resolution level nearest the model's input)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,13 +11,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { initCodecs } from '../../src/dicom/codecs';
+import { initReducedJpeg2000 } from '../../src/dicom/jpeg2000-reduced';
 import { decodeForClassification } from '../../src/classify/decode';
 import { loadManifest } from '../../src/classify/manifest';
 import { preprocess } from '../../src/classify/preprocess';
 import { SHIPPED_MODEL } from '../../src/config/load';
 import { syntheticImage } from '../../test/helpers/synthetic-dicom';
 
-const SYNTAXES: { name: string; tool?: string; args?: string[] }[] = [
+const SYNTAXES: { name: string; tool?: string; args?: string[]; reduced?: boolean }[] = [
   { name: 'explicit VR LE' },
   { name: 'implicit VR LE', tool: 'dcmconv', args: ['+ti'] },
   { name: 'explicit VR BE', tool: 'dcmconv', args: ['+tb'] },
@@ -25,6 +27,8 @@ const SYNTAXES: { name: string; tool?: string; args?: string[] }[] = [
   { name: 'JPEG lossless SV1', tool: 'dcmcjpeg', args: ['+e1'] },
   { name: 'JPEG-LS lossless', tool: 'dcmcjpls', args: [] },
   { name: 'JPEG 2000 lossless', tool: 'gdcmconv', args: ['--j2k'] },
+  // classifier.jpeg2000: reduced — decoded at the resolution level nearest the model's input
+  { name: 'JPEG 2000, reduced', tool: 'gdcmconv', args: ['--j2k'], reduced: true },
 ];
 
 const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -34,7 +38,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { model: { type: 'string' }, images: { type: 'string' } } });
   const manifest = loadManifest(values.model ?? SHIPPED_MODEL);
   const n = Number(values.images ?? 30);
-  await initCodecs();
+  await Promise.all([initCodecs(), initReducedJpeg2000()]);
   const dir = mkdtempSync(join(tmpdir(), 'bench-classify-'));
   try {
     const sources = Array.from({ length: n }, (_, i) => {
@@ -76,7 +80,7 @@ async function main(): Promise<void> {
       for (const f of files) {
         const bytes = readFileSync(f);
         let t = performance.now();
-        const d = decodeForClassification(bytes);
+        const d = decodeForClassification(bytes, s.reduced ? { reduceJpeg2000To: manifest.preprocessing.size } : {});
         decodeMs.push(performance.now() - t);
         if (d.kind !== 'image') throw new Error(`${f}: ${d.reason}`);
         t = performance.now();

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ClassifyOutcome } from './classification';
-import type { WorkerInit, WorkerMessage, WorkerRequest } from './inference-worker';
+import type { Jpeg2000Decoding, WorkerInit, WorkerMessage, WorkerRequest } from './inference-worker';
 import { loadManifest, ModelManifest } from './manifest';
 
 /** Classifies one stored object; the pipeline's classify stage and the CLI use it. */
@@ -22,6 +22,8 @@ export interface ClassifierOptions {
   maxBatch: number;
   /** Header text as a prior (default true); false classifies on pixels alone. */
   useHeaders?: boolean;
+  /** JPEG 2000 decoded in full (default) or at the resolution level nearest the model's input. */
+  jpeg2000?: Jpeg2000Decoding;
   onInfo?: (message: string, fields: Record<string, unknown>) => void;
   /** A worker died (crash, out of memory): it is replaced and its jobs tried again. */
   onWarn?: (message: string, fields: Record<string, unknown>) => void;
@@ -62,7 +64,13 @@ export class WorkerPoolClassifier implements Classifier {
 
   static async create(opts: ClassifierOptions): Promise<WorkerPoolClassifier> {
     const manifest = loadManifest(opts.manifestPath);
-    const init: WorkerInit = { manifestPath: opts.manifestPath, device: opts.device, threads: opts.threads, useHeaders: opts.useHeaders ?? true };
+    const init: WorkerInit = {
+      manifestPath: opts.manifestPath,
+      device: opts.device,
+      threads: opts.threads,
+      useHeaders: opts.useHeaders ?? true,
+      jpeg2000: opts.jpeg2000 ?? 'full',
+    };
     const pool = new WorkerPoolClassifier(manifest, opts, init);
     try {
       for (let i = 0; i < opts.workers; i++) {

@@ -5,6 +5,7 @@ import { hasPart10Preamble, readFileMeta } from '../dicom/part10';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
 import { IMAGE_SOP_CLASS_MODALITY } from '../dicom/uids';
 import { canDecode, decodeFrame, FrameGeometry } from '../dicom/codecs';
+import { decodeJpeg2000Reduced, ReducedFrame, reducedJpeg2000Ready, reductionLevel } from '../dicom/jpeg2000-reduced';
 import { HeaderText } from './header-regions';
 import { ImageAttributes, readImageAttributes } from './image-attributes';
 
@@ -44,6 +45,8 @@ export interface DecodedImage {
   transferSyntaxUid: string;
   frameIndex: number;
   numberOfFrames: number;
+  /** JPEG 2000 decoded at a reduced resolution: how many times halved (rows and columns are the reduced size). */
+  resolutionLevel?: number;
   /** Header text that may name the region (used when the classifier fuses header evidence). */
   header: HeaderText;
 }
@@ -66,11 +69,20 @@ function classifiedModality(a: Pick<ImageAttributes, 'modality' | 'sopClassUid'>
 
 const VIDEO_OR_UNKNOWN = 'pixel data in a transfer syntax bodyroute cannot decode';
 
+export interface DecodeOptions {
+  /**
+   * The size the image will be resized to (the model's input). A grayscale JPEG 2000 frame is then
+   * decoded at the deepest resolution level that still covers it (initReducedJpeg2000() must have
+   * resolved; otherwise, or if that decode fails, the frame is decoded in full).
+   */
+  reduceJpeg2000To?: number;
+}
+
 /**
  * Decodes the frame bodyroute classifies: the only frame, or the middle frame of a
  * multi-frame (Enhanced) object. Requires initCodecs() to have resolved for compressed syntaxes.
  */
-export function decodeForClassification(file: Buffer): DecodeOutcome {
+export function decodeForClassification(file: Buffer, options: DecodeOptions = {}): DecodeOutcome {
   if (!hasPart10Preamble(file)) return { kind: 'skipped', reason: 'not a DICOM Part-10 file' };
   let meta;
   try {
@@ -112,6 +124,14 @@ export function decodeForClassification(file: Buffer): DecodeOutcome {
   let samples: Buffer;
   let littleEndian = true;
   let planar = a.planarConfiguration === 1;
+  const reduced = options.reduceJpeg2000To && ts.codec === 'jpeg2000' ? reducedFrame(data, enc, a, frameIndex, options.reduceJpeg2000To) : undefined;
+  if (reduced) {
+    const sized = { ...a, rows: reduced.rows, columns: reduced.columns };
+    return {
+      kind: 'image',
+      image: { ...imageOf(sized, modality, ts.uid, frameIndex), pixels: toPixels(reduced.samples, sized, true, false), resolutionLevel: reduced.level },
+    };
+  }
   try {
     if (ts.encapsulated) {
       samples = decodeFrame(ts.uid, encapsulatedFrame(data, enc, a, frameIndex), g);
@@ -130,22 +150,38 @@ export function decodeForClassification(file: Buffer): DecodeOutcome {
     throw new DecodeError(`cannot decode pixel data (${ts.name}): ${(err as Error).message}`);
   }
   if (samples.length < frameBytes) throw new DecodeError(`decoded ${samples.length} bytes, expected ${frameBytes}`);
+  return { kind: 'image', image: { ...imageOf(a, modality, ts.uid, frameIndex), pixels: toPixels(samples, a, littleEndian, planar) } };
+}
+
+/** Everything of the decoded image but its pixels. */
+function imageOf(a: ImageAttributes, modality: string, transferSyntaxUid: string, frameIndex: number): Omit<DecodedImage, 'pixels'> {
   return {
-    kind: 'image',
-    image: {
-      rows: a.rows,
-      columns: a.columns,
-      pixels: toPixels(samples, a, littleEndian, planar),
-      invert: a.photometricInterpretation === 'MONOCHROME1',
-      modality,
-      sopInstanceUid: a.sopInstanceUid,
-      sopClassUid: a.sopClassUid,
-      transferSyntaxUid: ts.uid,
-      frameIndex,
-      numberOfFrames: a.numberOfFrames,
-      header: a.header,
-    },
+    rows: a.rows,
+    columns: a.columns,
+    invert: a.photometricInterpretation === 'MONOCHROME1',
+    modality,
+    sopInstanceUid: a.sopInstanceUid,
+    sopClassUid: a.sopClassUid,
+    transferSyntaxUid,
+    frameIndex,
+    numberOfFrames: a.numberOfFrames,
+    header: a.header,
   };
+}
+
+/**
+ * A grayscale JPEG 2000 frame at the deepest resolution level that still covers `size` pixels; undefined
+ * where that is the full resolution, for colour, when the decoder is not loaded, or when the reduced
+ * decode fails (the full decode then gives the image, or the error).
+ */
+function reducedFrame(data: Buffer, enc: Encoding, a: ImageAttributes, frameIndex: number, size: number): ReducedFrame | undefined {
+  const level = reductionLevel(a.rows, a.columns, size);
+  if (level === 0 || a.samplesPerPixel !== 1 || !reducedJpeg2000Ready()) return undefined;
+  try {
+    return decodeJpeg2000Reduced(encapsulatedFrame(data, enc, a, frameIndex), level, a.bitsAllocated / 8);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The compressed bytes of one frame. */

@@ -3,7 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { ClassifyOutcome, decide } from './classification';
 import { initCodecs } from '../dicom/codecs';
-import { decodeForClassification, DecodeError } from './decode';
+import { decodeForClassification, DecodeError, DecodeOptions } from './decode';
+import { initReducedJpeg2000 } from '../dicom/jpeg2000-reduced';
 import { headerEvidence } from './header-regions';
 import { loadManifest, modelLabel } from './manifest';
 import { preprocess } from './preprocess';
@@ -20,7 +21,11 @@ export interface WorkerInit {
   threads: number;
   /** Fuse the header's words (Body Part Examined, descriptions, protocol) with the image's scores. */
   useHeaders: boolean;
+  jpeg2000: Jpeg2000Decoding;
 }
+
+/** How JPEG 2000 frames are decoded for classification: in full, or at the level nearest the model's input. */
+export type Jpeg2000Decoding = 'full' | 'reduced';
 
 export type WorkerRequest = { type: 'batch'; jobs: { id: number; path: string }[] };
 export type WorkerMessage =
@@ -53,9 +58,11 @@ async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   const manifest = loadManifest(init.manifestPath);
   await initCodecs();
+  if (init.jpeg2000 === 'reduced') await initReducedJpeg2000();
   const { session, provider, fallbackReason } = await createSession(manifest.modelPath, init);
   const size = manifest.preprocessing.size;
   const label = modelLabel(manifest);
+  const decodeOptions: DecodeOptions = init.jpeg2000 === 'reduced' ? { reduceJpeg2000To: size } : {};
   port.postMessage({ type: 'ready', provider, fallbackReason } satisfies WorkerMessage);
 
   port.on('message', (req: WorkerRequest) => {
@@ -74,7 +81,7 @@ async function main(): Promise<void> {
       for (const job of req.jobs) {
         const started = performance.now();
         try {
-          const decoded = decodeForClassification(readInto(job.path));
+          const decoded = decodeForClassification(readInto(job.path), decodeOptions);
           if (decoded.kind === 'skipped') {
             results.push({
               id: job.id,

@@ -9,10 +9,11 @@ import { ExitCode } from './exit-code';
 
 export const DEFAULT_MODEL = SHIPPED_MODEL;
 
-export const CLASSIFY_HELP = `bodyroute classify [--json] [--image-only] [--model MANIFEST] [--threads N] (PATH... | --files-from FILE|-)
+export const CLASSIFY_HELP = `bodyroute classify [--json] [--image-only] [--reduced-jpeg2000] [--model MANIFEST] [--threads N] (PATH... | --files-from FILE|-)
   Classifies every DICOM file under the paths; one result per image (the middle frame of a multi-frame object).
   --files-from   read the paths, one per line, from FILE or standard input (-)
-  --image-only   pixels alone: the header's words (Body Part Examined, descriptions, protocol) are not used`;
+  --image-only   pixels alone: the header's words (Body Part Examined, descriptions, protocol) are not used
+  --reduced-jpeg2000  decode JPEG 2000 at the resolution level nearest the model's input (classifier.jpeg2000: reduced)`;
 
 /** Files under the given paths, depth first, in name order; paths that cannot be read, with the reason. */
 function walkFiles(paths: string[]): { files: string[]; unreadable: { path: string; reason: string }[] } {
@@ -96,6 +97,7 @@ export async function classifyCommand(args: string[]): Promise<number> {
     options: {
       json: { type: 'boolean', default: false },
       'image-only': { type: 'boolean', default: false },
+      'reduced-jpeg2000': { type: 'boolean', default: false },
       model: { type: 'string' },
       threads: { type: 'string' },
       device: { type: 'string' },
@@ -109,6 +111,7 @@ export async function classifyCommand(args: string[]): Promise<number> {
     const options = [
       ...(values.json ? ['--json'] : []),
       ...(values['image-only'] ? ['--image-only'] : []),
+      ...(values['reduced-jpeg2000'] ? ['--reduced-jpeg2000'] : []),
       ...(['model', 'threads', 'device'] as const).flatMap((k) => (values[k] !== undefined ? [`--${k}`, values[k] as string] : [])),
     ];
     return runWithPathsOnStdin(options, given);
@@ -125,6 +128,7 @@ export async function classifyCommand(args: string[]): Promise<number> {
     workers: 1,
     maxBatch: 16,
     useHeaders: !values['image-only'],
+    jpeg2000: values['reduced-jpeg2000'] ? 'reduced' : 'full',
   });
   const width = Math.min(60, Math.max(4, ...files.map((f) => f.length)));
   if (!values.json) process.stdout.write(`${'FILE'.padEnd(width)}  MOD  ${'REGION'.padEnd(9)}  CONF   EVIDENCE\n`);

@@ -14,12 +14,13 @@ import { classifyAll, DEFAULT_MODEL } from './classify';
 import { ExitCode } from './exit-code';
 import { UNCLASSIFIED } from '../regions/region';
 
-export const EVAL_HELP = `bodyroute eval --labels CSV --images DIR [--json FILE] [--model MANIFEST] [--threads N] [--image-only] [--series]
+export const EVAL_HELP = `bodyroute eval --labels CSV --images DIR [--json FILE] [--model MANIFEST] [--threads N] [--image-only] [--reduced-jpeg2000] [--series]
   Classifies the labelled images (CSV columns: file or path, relative to DIR; region; optional modality)
   and prints image-level accuracy with a 95% bootstrap CI (unknown counts as wrong), top-1 with no
   abstention, coverage and the accuracy of the covered images, per-region precision/recall/F1,
   per-modality accuracy and the confusion matrix.
   --image-only   pixels alone (no header evidence)
+  --reduced-jpeg2000  decode JPEG 2000 at the resolution level nearest the model's input (classifier.jpeg2000: reduced)
   --series       also group the images by Series Instance UID, label each series as series mode does
                  and report series-level accuracy and image-level accuracy after smoothing, and how
                  often series.classify: sampled gives the same series label while classifying fewer slices`;
@@ -59,6 +60,7 @@ export async function evalCommand(args: string[]): Promise<number> {
       model: { type: 'string' },
       threads: { type: 'string' },
       'image-only': { type: 'boolean', default: false },
+      'reduced-jpeg2000': { type: 'boolean', default: false },
       series: { type: 'boolean', default: false },
     },
     strict: true,
@@ -76,6 +78,7 @@ export async function evalCommand(args: string[]): Promise<number> {
     workers: 1,
     maxBatch: 32,
     useHeaders,
+    jpeg2000: values['reduced-jpeg2000'] ? 'reduced' : 'full',
   });
   const preds: Prediction[] = [];
   const seriesImages: SeriesEvalImage[] = [];

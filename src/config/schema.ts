@@ -110,6 +110,12 @@ const classifierSchema = (path: ConfigPathSchema) =>
       maxBatch: z.number().int().min(1).max(256).default(16),
       /** Use the header's words (Body Part Examined, descriptions, protocol) as a prior beside the image. */
       useHeaders: z.boolean().default(true),
+      /**
+       * full: decode JPEG 2000 completely, as the model was trained; reduced: decode it at the resolution
+       * level nearest the model's input (several times faster; the region agrees with a full decode for
+       * about 97-98 % of images, docs/performance.md).
+       */
+      jpeg2000: z.enum(['full', 'reduced']).default('full'),
     })
     .strict();
 

@@ -102,6 +102,31 @@ describe('bodyroute classify / eval on real CT and MR images from many scanners'
     expect(r.stdout).to.match(/zz-notes\.txt\s+-\s+-\s+skipped: not a DICOM Part-10 file/);
   });
 
+  it('--reduced-jpeg2000 classifies the JPEG 2000 images from a reduced decode, the others as before', () => {
+    const files = [...truth.keys()].filter((f) => f.endsWith('-jpeg2000.dcm') || f.endsWith('-rle.dcm')).map((f) => join(images, f));
+    const lines = (extra: string[]) => {
+      const r = spawnSync(process.execPath, [CLI, 'classify', '--json', ...extra, ...files], { encoding: 'utf8' });
+      expect(r.status, r.stderr).to.equal(0);
+      return new Map(
+        r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { file: string; region: string; confidence: number })
+          .map((l) => [l.file, l]),
+      );
+    };
+    const [full, reduced] = [lines([]), lines(['--reduced-jpeg2000'])];
+    let changed = 0;
+    for (const f of files) {
+      const [a, b] = [full.get(f), reduced.get(f)];
+      expect(b?.region, f).to.be.a('string');
+      if (f.endsWith('-rle.dcm'))
+        expect(b, f).to.deep.equal(a); // only JPEG 2000 is decoded differently
+      else if (a?.confidence !== b?.confidence) changed++;
+    }
+    expect(changed, 'JPEG 2000 images whose scores the reduced decode changed').to.be.greaterThan(0);
+  });
+
   it('bodyroute eval prints the paper tables and writes the JSON report', () => {
     const csv = join(tmp, 'labels.csv');
     writeFileSync(csv, 'file,region,modality\n' + [...truth].map(([f, t]) => `${f},${t.region},${t.modality}`).join('\n') + '\n');
