@@ -113,7 +113,7 @@ const classifierSchema = (path: ConfigPathSchema) =>
       /**
        * full: decode JPEG 2000 completely, as the model was trained; reduced: decode it at the resolution
        * level nearest the model's input (several times faster; the region agrees with a full decode for
-       * about 97-98 % of images, docs/performance.md).
+       * about 98 % of images, docs/performance.md).
        */
       jpeg2000: z.enum(['full', 'reduced']).default('full'),
     })
