@@ -11,37 +11,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { decide, Decision } from '../../src/classify/classification';
 import { decodeForClassification, DecodedImage } from '../../src/classify/decode';
 import { readLabels } from '../../src/classify/labels';
 import { loadManifest } from '../../src/classify/manifest';
+import { mulberry32 } from '../../src/classify/metrics';
 import { preprocess } from '../../src/classify/preprocess';
 import { initCodecs } from '../../src/dicom/codecs';
 import { initReducedJpeg2000 } from '../../src/dicom/jpeg2000-reduced';
 import { SHIPPED_MODEL } from '../../src/config/load';
 
-/** A seeded shuffle (mulberry32), so that a run can be repeated. */
+/** A seeded shuffle, so that a run can be repeated. */
 function shuffled<T>(items: T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
-}
-
-function softmax(logits: Float32Array): number[] {
-  const m = Math.max(...logits);
-  const e = Array.from(logits, (v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -55,15 +43,15 @@ async function main(): Promise<void> {
   const size = manifest.preprocessing.size;
   await Promise.all([initCodecs(), initReducedJpeg2000()]);
   const session = await ort.InferenceSession.create(manifest.modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
-  const classify = async (image: DecodedImage): Promise<number[]> => {
+  // the router's own decision (calibrated scores, the pixels' best region), without header evidence
+  const classify = async (image: DecodedImage): Promise<Decision> => {
     const input = new ort.Tensor('float32', preprocess(image, manifest.preprocessing), [1, 1, size, size]);
     const out = await session.run({ [manifest.input.name]: input });
-    return softmax(out[manifest.output.name].data as Float32Array);
+    return decide(out[manifest.output.name].data as Float32Array, manifest.classes, manifest.temperature, manifest.unknownThreshold);
   };
   const rows = shuffled(readLabels(join(values.data, 'manifest.csv')), Number(values.seed ?? 1));
   const wanted = Number(values.images ?? 300);
   const dir = mkdtempSync(join(tmpdir(), 'bench-j2k-'));
-  const classes = manifest.classes;
   const t = { full: [] as number[], reduced: [] as number[] };
   let n = 0;
   let agree = 0;
@@ -93,11 +81,10 @@ async function main(): Promise<void> {
       t.full.push(fullMs);
       t.reduced.push(reducedMs);
       const [p, q] = [await classify(full.image), await classify(reduced.image)];
-      const top = (x: number[]) => classes[x.indexOf(Math.max(...x))];
-      if (top(p) === top(q)) agree++;
-      if (top(p) === row.region) right.full++;
-      if (top(q) === row.region) right.reduced++;
-      maxChange = Math.max(maxChange, ...p.map((v, i) => Math.abs(v - q[i])));
+      if (p.imageRegion === q.imageRegion) agree++;
+      if (p.imageRegion === row.region) right.full++;
+      if (q.imageRegion === row.region) right.reduced++;
+      maxChange = Math.max(maxChange, ...Object.keys(p.scores).map((k) => Math.abs(p.scores[k] - q.scores[k])));
       n++;
     }
   } finally {

@@ -110,6 +110,14 @@ export function decodeForClassification(file: Buffer, options: DecodeOptions = {
   if (a.bitsAllocated !== 8 && a.bitsAllocated !== 16) return skip(`${a.bitsAllocated} bits allocated`);
   if (ts.encapsulated && !canDecode(ts.uid)) return skip(VIDEO_OR_UNKNOWN + ` (${ts.name})`);
   const frameIndex = Math.floor((a.numberOfFrames - 1) / 2);
+  const reduced = options.reduceJpeg2000To && ts.codec === 'jpeg2000' ? reducedFrame(data, enc, a, frameIndex, options.reduceJpeg2000To) : undefined;
+  if (reduced) {
+    const sized = { ...a, rows: reduced.rows, columns: reduced.columns };
+    return {
+      kind: 'image',
+      image: { ...imageOf(sized, modality, ts.uid, frameIndex), pixels: toPixels(reduced.samples, sized, true, false), resolutionLevel: reduced.level },
+    };
+  }
   const g: FrameGeometry = {
     width: a.columns,
     height: a.rows,
@@ -124,14 +132,6 @@ export function decodeForClassification(file: Buffer, options: DecodeOptions = {
   let samples: Buffer;
   let littleEndian = true;
   let planar = a.planarConfiguration === 1;
-  const reduced = options.reduceJpeg2000To && ts.codec === 'jpeg2000' ? reducedFrame(data, enc, a, frameIndex, options.reduceJpeg2000To) : undefined;
-  if (reduced) {
-    const sized = { ...a, rows: reduced.rows, columns: reduced.columns };
-    return {
-      kind: 'image',
-      image: { ...imageOf(sized, modality, ts.uid, frameIndex), pixels: toPixels(reduced.samples, sized, true, false), resolutionLevel: reduced.level },
-    };
-  }
   try {
     if (ts.encapsulated) {
       samples = decodeFrame(ts.uid, encapsulatedFrame(data, enc, a, frameIndex), g);
