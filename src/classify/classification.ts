@@ -6,7 +6,11 @@ export type ClassifyOutcome =
   | { kind: 'skipped'; reason: string; sopInstanceUid?: string; modality?: string }
   | { kind: 'error'; message: string };
 
-export type Evidence = 'image' | 'image+header';
+/**
+ * What decided: the pixels alone; the pixels with the header's words as a prior; or the header for a
+ * region the model has no class for (the pixels could only have overruled it, and did not).
+ */
+export type Evidence = 'image' | 'image+header' | 'header';
 
 /**
  * How much more likely a region named by the header is taken to be, a priori, than one it does
@@ -32,12 +36,12 @@ export interface Decision {
   /** A vocabulary region, or 'unknown' below the model's calibrated threshold. */
   region: Region | typeof UNKNOWN;
   confidence: number;
+  /** Over the model's classes; with header evidence also over a region the header named that the model lacks. */
   scores: Record<string, number>;
-  /** What decided: the image alone, or the image with the header's words as a prior. */
   evidence: Evidence;
   /** The image's own best region (before any header prior), for logs and audits. */
   imageRegion: Region;
-  /** The regions the header named, when it named any the model knows. */
+  /** The regions the header named, when it named any. */
   headerRegions?: Region[];
 }
 
@@ -50,16 +54,24 @@ function imageScores(logits: ArrayLike<number>, classes: readonly Region[], temp
   return Object.fromEntries(classes.map((c, k) => [c, exps[k] / sum]));
 }
 
-/** The image's scores times the header's prior, renormalised; undefined when the header names no class. */
+/**
+ * The image's scores times the header's prior, renormalised; undefined when the header names no region.
+ * A region the header names but the model has no class for (hand, until a training set holds it) gets
+ * the image's share of a class it has no opinion on, 1/K, before the prior: the model can neither
+ * confirm nor deny it, so the header decides unless the image is sure of something else (1/K × the
+ * prior against the image's best score). The scores then have one key more than the model's classes.
+ */
 export function fuseHeader(scores: Record<string, number>, headerRegions: readonly Region[], weight = HEADER_PRIOR_WEIGHT): Record<string, number> | undefined {
-  const named = new Set<string>(headerRegions.filter((r) => r in scores));
+  const named = new Set<string>(headerRegions);
   if (named.size === 0) return undefined;
-  const fused = Object.entries(scores).map(([c, p]) => [c, p * (named.has(c) ? weight : 1)] as const);
+  const noOpinion = 1 / Object.keys(scores).length;
+  const fused: [string, number][] = Object.entries(scores).map(([c, p]) => [c, p * (named.has(c) ? weight : 1)]);
+  for (const r of named) if (!(r in scores)) fused.push([r, noOpinion * weight]);
   const sum = fused.reduce((a, [, p]) => a + p, 0);
   return Object.fromEntries(fused.map(([c, p]) => [c, p / sum]));
 }
 
-/** The best-scoring class (the scores' keys are the model's classes). */
+/** The best-scoring region (the scores' keys: the model's classes, and regions only the header named). */
 function best(scores: Record<string, number>): [Region, number] {
   let top: [Region, number] | undefined;
   for (const [c, p] of Object.entries(scores)) if (!top || p > top[1]) top = [c as Region, p];
@@ -85,8 +97,8 @@ export function decide(
     region: confidence >= unknownThreshold ? top : UNKNOWN,
     confidence,
     scores,
-    evidence: fused ? 'image+header' : 'image',
+    evidence: !fused ? 'image' : top in image ? 'image+header' : 'header',
     imageRegion,
-    ...(fused && headerRegions ? { headerRegions: headerRegions.filter((r) => r in image) } : {}),
+    ...(fused && headerRegions ? { headerRegions: [...new Set(headerRegions)] } : {}),
   };
 }

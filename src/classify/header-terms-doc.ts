@@ -27,7 +27,7 @@ export function headerTermsMarkdown(): string {
     '2. Series Description (0008,103E), then Protocol Name (0018,1030), word by word;',
     '3. Study Description (0008,1030), word by word.',
     '',
-    "Text is decoded in the object's Specific Character Set (0008,0005), upper-cased, accents and ß folded, and split at anything that is not a letter or a digit. Two-word phrases are read first. A term may name several regions; all of them get the prior (`HEADER_PRIOR_WEIGHT` in `src/classify/classification.ts`), and the image decides between them. Regions the model does not cover (e.g. hand) are ignored.",
+    "Text is decoded in the object's Specific Character Set (0008,0005), upper-cased, accents and ß folded, and split at anything that is not a letter or a digit. Two-word phrases are read first. A term may name several regions; all of them get the prior (`HEADER_PRIOR_WEIGHT` in `src/classify/classification.ts`), and the image decides between them. A region the model has no class for (e.g. hand) enters with the image's share of a region it has no opinion on (1/number of classes) times the prior: the header decides it unless the image is sure of another region, and the outcome says `evidence: header`.",
     '',
   );
   const table = (title: string, t: Record<string, Region[]>) => {

@@ -92,7 +92,7 @@ export async function evalCommand(args: string[]): Promise<number> {
       const row = rows[i++];
       if (o.kind === 'skipped') skipped++;
       if (o.kind === 'error') errors++;
-      if (o.kind === 'classified' && o.evidence === 'image+header') decidedWithHeader++;
+      if (o.kind === 'classified' && o.evidence !== 'image') decidedWithHeader++;
       preds.push({
         truth: row.region,
         predicted: o.kind === 'classified' ? o.region : UNCLASSIFIED,

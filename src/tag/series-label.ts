@@ -42,7 +42,8 @@ export function labelSeries(images: SeriesImage[]): SeriesLabel | undefined {
   if (withScores.length === 0) return undefined;
   // without an instance number an image keeps its place among all the series' images
   const scored = sliceOrder(withScores.map((x) => ({ position: x.im.position, instanceNumber: x.im.instanceNumber ?? x.i }))).map((k) => withScores[k]);
-  const classes = Object.keys(scored[0].im.scores as Record<string, number>);
+  // every region scored in the series: a header naming a region the model lacks adds one to some images' scores
+  const classes = [...new Set(scored.flatMap((x) => Object.keys(x.im.scores as Record<string, number>)))];
   const perImage: (Region | undefined)[] = images.map(() => undefined);
   const counts = new Map<Region, number>();
   scored.forEach((x, k) => {

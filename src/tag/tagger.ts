@@ -6,6 +6,7 @@ import { blockTag, choosePrivateBlock, creatorTag } from './private-block';
 import { bodyPartTerm } from '../regions/body-part-terms';
 import { labelDescription, LO_MAX } from './series-description';
 import { UNKNOWN } from '../regions/region';
+import type { Evidence } from '../classify/classification';
 
 /** What bodyroute writes into one image. */
 export interface RegionLabel {
@@ -13,8 +14,8 @@ export interface RegionLabel {
   imageRegion: string;
   confidence: number;
   model: string;
-  /** What decided the image's region: the image alone or the image with the header as a prior. */
-  evidence?: 'image' | 'image+header';
+  /** What decided the image's region: the image alone, the image with the header as a prior, or the header. */
+  evidence?: Evidence;
   /** Series mode: the series' regions, head to foot, and the one term for the series. */
   series?: { regions: string[]; term: string };
 }
@@ -33,7 +34,7 @@ export interface TagOptions {
 export const PrivateOffsets = { ImageRegion: 0x01, Confidence: 0x02, Model: 0x03, SeriesRegions: 0x04, Software: 0x05, Evidence: 0x06 } as const;
 
 /** (gggg,xx06) Evidence, CS: which evidence decided the image's region. */
-const EVIDENCE_TERMS = { image: 'IMAGE', 'image+header': 'IMAGE_HEADER' } as const;
+const EVIDENCE_TERMS: Record<Evidence, string> = { image: 'IMAGE', 'image+header': 'IMAGE_HEADER', header: 'HEADER' };
 
 const ORIGINAL_ATTRIBUTES_SEQUENCE = tag(0x0400, 0x0561);
 const MODIFIED_ATTRIBUTES_SEQUENCE = tag(0x0400, 0x0550);

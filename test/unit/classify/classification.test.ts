@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { decide, fuseHeader, HEADER_PRIOR_WEIGHT } from '../../../src/classify/classification';
-import { Region } from '../../../src/regions/region';
+import { Region, REGION_VOCABULARY } from '../../../src/regions/region';
 
 const classes: Region[] = ['head', 'chest', 'knee', 'shoulder'];
 /** Logits whose softmax (temperature 1) is the given probabilities. */
@@ -22,12 +22,32 @@ describe('classify/classification: header fusion', () => {
     expect(d.confidence).to.be.closeTo((0.3 * HEADER_PRIOR_WEIGHT) / (0.7 + 0.3 * HEADER_PRIOR_WEIGHT), 1e-9);
   });
 
-  it('a missing header, or one naming no class of the model, leaves the image alone', () => {
+  it('a missing header leaves the image alone', () => {
     const image = decide(logitsOf([0.1, 0.1, 0.5, 0.3]), classes, 1, 0.45);
     expect(image).to.include({ region: 'knee', evidence: 'image' });
     expect(image.headerRegions).to.equal(undefined);
-    expect(decide(logitsOf([0.1, 0.1, 0.5, 0.3]), classes, 1, 0.45, ['hand'])).to.include({ region: 'knee', evidence: 'image' });
+    expect(decide(logitsOf([0.1, 0.1, 0.5, 0.3]), classes, 1, 0.45, [])).to.include({ region: 'knee', evidence: 'image' });
     expect(fuseHeader({ a: 0.5, b: 0.5 }, [])).to.equal(undefined);
+  });
+
+  // a model of 18 regions without hand, as the shipped one
+  const withoutHand = REGION_VOCABULARY.filter((r) => r !== 'hand');
+  const imageOf = (region: Region, p: number) => withoutHand.map((r) => Math.log(r === region ? p : (1 - p) / (withoutHand.length - 1)));
+
+  it('a header naming a region the model has no class for decides it when the image is unsure (evidence: header)', () => {
+    const d = decide(imageOf('forearm', 0.4), withoutHand, 1, 0.3, ['hand']);
+    const hand = (1 / withoutHand.length) * HEADER_PRIOR_WEIGHT;
+    expect(d).to.include({ region: 'hand', evidence: 'header', imageRegion: 'forearm' });
+    expect(d.confidence).to.be.closeTo(hand / (1 + hand), 1e-9);
+    expect(d.headerRegions).to.deep.equal(['hand']);
+    expect(Object.keys(d.scores)).to.have.members([...withoutHand, 'hand']);
+    expect(Object.values(d.scores).reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-12);
+  });
+
+  it('a confident image overrules a wrong header naming a region the model has no class for', () => {
+    const d = decide(imageOf('chest', 0.9), withoutHand, 1, 0.3, ['hand']);
+    expect(d).to.include({ region: 'chest', evidence: 'image+header', imageRegion: 'chest' });
+    expect(d.scores.hand).to.be.greaterThan(0);
   });
 
   it('a header naming several regions lifts them all; the threshold applies to the fused confidence', () => {

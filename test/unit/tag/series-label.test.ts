@@ -44,6 +44,15 @@ describe('tag/series-label', () => {
     expect(label?.perImage[2]).to.equal(undefined);
   });
 
+  it('counts a region only some images were scored for (a header naming a region the model lacks)', () => {
+    // the first slice (in order) has no "hand" score: the hand scores of the others must still count
+    const images = [
+      { position: 100, scores: scores('forearm', 0.6) },
+      ...Array.from({ length: 8 }, (_, i) => ({ position: 99 - i, scores: { ...scores('forearm', 0.3), hand: 0.7 } })),
+    ];
+    expect(labelSeries(images)?.regions).to.deep.equal(['hand']);
+  });
+
   it('has no label for a series without classified images', () => {
     expect(labelSeries([{ position: 1 }, { position: 2 }])).to.equal(undefined);
   });

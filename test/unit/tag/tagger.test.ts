@@ -49,10 +49,11 @@ describe('tag/tagger', () => {
   });
 
   it('records which evidence decided the region in (0077,xx06)', () => {
-    const tagged = (evidence: 'image' | 'image+header') =>
+    const tagged = (evidence: 'image' | 'image+header' | 'header') =>
       values(tagDataset(original, LE, { imageRegion: 'chest', confidence: 0.9, model: 'm 1', evidence }, opts)).get(t(0x0077, 0x1006));
     expect(tagged('image')).to.equal('IMAGE');
     expect(tagged('image+header')).to.equal('IMAGE_HEADER');
+    expect(tagged('header')).to.equal('HEADER');
   });
 
   it('changes Series Description / Body Part Examined and keeps the originals in the Original Attributes Sequence', () => {
