@@ -4,6 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLabels } from '../../../src/classify/labels';
+import { HEADER_PRIOR_WEIGHT } from '../../../src/classify/classification';
 import { REGION_VOCABULARY } from '../../../src/regions/region';
 import { rawImage, str } from '../../helpers/synthetic-dicom';
 import { requireSharedData, requireTools, run, SHARED_DATA } from '../../helpers/tools';
@@ -205,5 +206,17 @@ describe('bodyroute classify / eval on real CT and MR images from many scanners'
       expect(followed.evidence).to.equal('image+header');
       expect(ranked(followed)[0][0]).to.equal(second);
     }
+    // a header naming a region the model has no class for (hand): it decides unless the image's best score beats 1/K × the prior
+    const least = plain.sort((a, b) => a.confidence - b.confidence)[0];
+    const classes = Object.keys(least.scores);
+    expect(classes, 'the shipped model has no hand class').to.not.include('hand');
+    const handHeader = join(tmp, 'hand-header.dcm');
+    copyFileSync(least.file, handHeader);
+    run('dcmodify', ['-nb', '-i', '(0018,0015)=HAND', '-i', '(0008,103E)=', '-i', '(0018,1030)=', '-i', '(0008,1030)=', handHeader]);
+    const [hand] = classify(handHeader);
+    expect(hand.scores).to.have.property('hand');
+    const headerWins = HEADER_PRIOR_WEIGHT / classes.length > ranked(least)[0][1];
+    expect(hand.evidence).to.equal(headerWins ? 'header' : 'image+header');
+    expect(ranked(hand)[0][0]).to.equal(headerWins ? 'hand' : least.imageRegion);
   });
 });
