@@ -45,14 +45,14 @@ def parse_args():
     p.add_argument('--seed', type=int, default=7)
     p.add_argument('--cv', type=int, default=0, help='K: cross-validate over K folds of whole groups before the shipped fit')
     p.add_argument('--cv-only', action='store_true', help='cross-validate, write the .cv.json, ship nothing')
-    p.add_argument('--epochs', type=int, default=28)
+    p.add_argument('--epochs', type=int, default=36)
     p.add_argument('--samples-per-epoch', type=int, default=6400)
     p.add_argument('--batch', type=int, default=64)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--no-reformats', dest='reformats', action='store_false', help='no sagittal/coronal reformats cut from axial stacks')
     p.add_argument('--coverage', type=float, default=0.90, help='share of cross-source images that must get a region at the default threshold')
     p.add_argument('--model-id', default='bodyregion-cnn')
-    p.add_argument('--version', default='2.2.0')
+    p.add_argument('--version', default='2.3.0')
     return p.parse_args()
 
 
