@@ -64,9 +64,19 @@ describe('DICOM TLS: storescu → bodyroute → storescp, all over TLS with clie
       { env: PEER_ENV, encoding: 'latin1' },
     );
     expect(r.status, r.stderr).to.equal(0);
-    await waitFor('5 objects at the TLS storescp', () => readdirSync(received()).length === 5, 20000);
-    const got = new Set(readdirSync(received()).map((f) => readFileMeta(readFileSync(join(received(), f))).sopInstanceUid));
-    expect(got).to.deep.equal(new Set(files.map((f) => readFileMeta(readFileSync(f)).sopInstanceUid)));
+    // storescp writes in place: a file still being written is not counted yet
+    const complete = () =>
+      new Set(
+        readdirSync(received()).flatMap((f) => {
+          try {
+            return [readFileMeta(readFileSync(join(received(), f))).sopInstanceUid];
+          } catch {
+            return [];
+          }
+        }),
+      );
+    await waitFor('5 complete objects at the TLS storescp', () => complete().size === 5, 20000);
+    expect(complete()).to.deep.equal(new Set(files.map((f) => readFileMeta(readFileSync(f)).sopInstanceUid)));
     await br.waitForEntry({ message: 'listening for DICOM associations', tls: true });
   });
 
