@@ -57,6 +57,7 @@ interface FusionResult {
 /** Out-of-fold predictions run through the router's decide() with simulated headers. */
 function simulate(cv: CvFile, pick: (r: () => number) => HeaderCase, weight = HEADER_PRIOR_WEIGHT, seed = 2026): FusionResult {
   const rnd = mulberry32(seed);
+  const lacking = REGION_VOCABULARY.filter((x) => !cv.classes.includes(x));
   let right = 0;
   let given = 0;
   let givenRight = 0;
@@ -70,10 +71,7 @@ function simulate(cv: CvFile, pick: (r: () => number) => HeaderCase, weight = HE
       const others = cv.classes.filter((x) => x !== p.region);
       header = [others[Math.floor(rnd() * others.length)]];
     }
-    if (c === 'unseen') {
-      const lacking = REGION_VOCABULARY.filter((x) => !cv.classes.includes(x));
-      header = [lacking[Math.floor(rnd() * lacking.length)]];
-    }
+    if (c === 'unseen') header = [lacking[Math.floor(rnd() * lacking.length)]];
     const d = decide(logits, cv.classes as Region[], cv.temperature, cv.unknownThreshold, header as Region[] | undefined, weight);
     const best = Object.entries(d.scores).sort((a, b) => b[1] - a[1])[0][0];
     if (best === p.region) right++;

@@ -59,7 +59,7 @@ function imageScores(logits: ArrayLike<number>, classes: readonly Region[], temp
  * A region the header names but the model has no class for (hand, until a training set holds it) gets
  * the image's share of a class it has no opinion on, 1/K, before the prior: the model can neither
  * confirm nor deny it, so the header decides unless the image is sure of something else (1/K × the
- * prior against the image's best score). The scores then have one key more than the model's classes.
+ * prior against the image's best score). The scores then have a key for each such region besides the model's classes.
  */
 export function fuseHeader(scores: Record<string, number>, headerRegions: readonly Region[], weight = HEADER_PRIOR_WEIGHT): Record<string, number> | undefined {
   const named = new Set<string>(headerRegions);
