@@ -50,6 +50,15 @@ function sopUidOrNothing(path: string): string[] {
   }
 }
 
+/** SOP Instance UIDs of the complete Part-10 files in a folder a storescp writes into (in place: a file still being written is left out). */
+export function receivedSopInstanceUids(dir: string): Set<string> {
+  return new Set(
+    readdirSync(dir)
+      .filter((f) => !f.startsWith('.'))
+      .flatMap((f) => sopUidOrNothing(join(dir, f))),
+  );
+}
+
 /**
  * DCMTK storescp writing every received object bit-preserved (+B) into `dir`; it accepts every
  * transfer syntax it knows, or with `syntaxes: 'uncompressed'` only the uncompressed ones, as
@@ -70,12 +79,7 @@ export async function startStorescp(dir: string, aeTitle = 'STORESCP', port?: nu
       readdirSync(dir)
         .filter((f) => !f.startsWith('.'))
         .map((f) => join(dir, f)),
-    sopInstanceUids: () =>
-      new Set(
-        readdirSync(dir)
-          .filter((f) => !f.startsWith('.'))
-          .flatMap((f) => sopUidOrNothing(join(dir, f))),
-      ),
+    sopInstanceUids: () => receivedSopInstanceUids(dir),
     stop: () => stopProcess(proc),
   };
 }

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileMeta } from '../../src/dicom/part10';
 import { BodyrouteProcess, startBodyroute } from '../helpers/bodyroute-process';
 import { makeCertificates } from '../helpers/certificates';
+import { receivedSopInstanceUids } from '../helpers/peers';
 import { newUid, writeSyntheticImage } from '../helpers/synthetic-dicom';
 import { freePort, PEER_ENV, waitFor } from '../helpers/tools';
 import { suiteFixture } from '../helpers/suite-fixture';
@@ -64,19 +65,8 @@ describe('DICOM TLS: storescu → bodyroute → storescp, all over TLS with clie
       { env: PEER_ENV, encoding: 'latin1' },
     );
     expect(r.status, r.stderr).to.equal(0);
-    // storescp writes in place: a file still being written is not counted yet
-    const complete = () =>
-      new Set(
-        readdirSync(received()).flatMap((f) => {
-          try {
-            return [readFileMeta(readFileSync(join(received(), f))).sopInstanceUid];
-          } catch {
-            return [];
-          }
-        }),
-      );
-    await waitFor('5 complete objects at the TLS storescp', () => complete().size === 5, 20000);
-    expect(complete()).to.deep.equal(new Set(files.map((f) => readFileMeta(readFileSync(f)).sopInstanceUid)));
+    await waitFor('5 complete objects at the TLS storescp', () => receivedSopInstanceUids(received()).size === 5, 20000);
+    expect(receivedSopInstanceUids(received())).to.deep.equal(new Set(files.map((f) => readFileMeta(readFileSync(f)).sopInstanceUid)));
     await br.waitForEntry({ message: 'listening for DICOM associations', tls: true });
   });
 
