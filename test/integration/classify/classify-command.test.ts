@@ -218,5 +218,7 @@ describe('bodyroute classify / eval on real CT and MR images from many scanners'
     const headerWins = HEADER_PRIOR_WEIGHT / classes.length > ranked(least)[0][1];
     expect(hand.evidence).to.equal(headerWins ? 'header' : 'image+header');
     expect(ranked(hand)[0][0]).to.equal(headerWins ? 'hand' : least.imageRegion);
+    // given as the region, though its score is under the shipped model's unknown threshold
+    if (headerWins) expect(hand.region).to.equal('hand');
   });
 });

@@ -44,6 +44,15 @@ describe('classify/classification: header fusion', () => {
     expect(Object.values(d.scores).reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-12);
   });
 
+  it('a region only the header names is given even under the unknown threshold (its fused share cannot reach a threshold like 0.35)', () => {
+    const d = decide(imageOf('forearm', 0.2), withoutHand, 1, 0.35, ['hand']);
+    expect(d.confidence).to.be.lessThan(0.35);
+    expect(d).to.include({ region: 'hand', evidence: 'header' });
+    // a model's own class under the threshold stays unknown, header or not
+    expect(decide(imageOf('forearm', 0.03), withoutHand, 1, 0.35, ['forearm']).region).to.equal('unknown');
+    expect(decide(imageOf('forearm', 0.2), withoutHand, 1, 0.35).region).to.equal('unknown');
+  });
+
   it('a confident image overrules a wrong header naming a region the model has no class for', () => {
     const d = decide(imageOf('chest', 0.9), withoutHand, 1, 0.3, ['hand']);
     expect(d).to.include({ region: 'chest', evidence: 'image+header', imageRegion: 'chest' });
