@@ -201,7 +201,7 @@ function main(): void {
   add('');
   if (lacking.length) {
     add(
-      `A header naming a region the model has no class for (${lacking.join(', ')}) gets the image's share of a class it has no opinion on (1/${cv.classes.length}) times the prior, so it decides unless the image is sure of something else; the outcome says \`evidence: header\` (private element \`HEADER\`). How often that is right on real images of such a region cannot be measured here: the training set holds none. The last row above is its cost when such a header is wrong.`,
+      `A header naming a region the model has no class for (${lacking.join(', ')}) gets the image's share of a class it has no opinion on (1/${cv.classes.length}) times the prior, so it decides unless the image is sure of something else (and is given even though that share, at most ${(HEADER_PRIOR_WEIGHT / (cv.classes.length + HEADER_PRIOR_WEIGHT)).toFixed(2)} here, is under the \`unknown\` threshold, which is calibrated on image scores); the outcome says \`evidence: header\` (private element \`HEADER\`). How often that is right on real images of such a region cannot be measured here: the training set holds none. The last row above is its cost when such a header is wrong.`,
       '',
     );
   }
@@ -239,6 +239,10 @@ function main(): void {
   add(
     `- CNN of 7 conv layers (widths ${(t.widths ?? []).join('-')}), average+max pooling, ${(t.parameters / 1e6).toFixed(2)} M parameters; AdamW with a one-cycle schedule, ${t.epochs} epochs × ${t.samplesPerEpoch} images, batch ${t.batch}, label smoothing 0.05. The exported graph averages the logits of each image and its left-right mirror (training flips half the images, so both are equally valid views); the cross-source figures are measured the same way.`,
   );
+  if (t.mixStyle)
+    add(
+      `- MixStyle (Zhou et al., ICLR 2021) after each of the first three convolutions, with probability ${t.mixStyle} per batch: the channel means and deviations of an image's early feature maps, which carry scanner, protocol and rendering, are mixed with those of another image of the batch, so the later layers learn anatomy across the styles of all sources. Training only: the exported graph has none of it, and the inference cost is unchanged.`,
+    );
   add(
     '- Sampling: every region equally likely (regions under 400 images in proportion to their size: at 100 the one-subject classes, elbow and shoulder, were drawn so often that held-out images of other sources fell into them), every group within a region equally likely, so the MedNIST pool and large collections do not drown the rest.',
   );
@@ -295,7 +299,7 @@ function main(): void {
     '',
   );
   add(
-    '`npm run train` without `--cv` retrains only the shipped weights and takes calibration and figures from the `.cv.json` of the same recipe. Same data and seed give the same model on the same machine: for 2.2.0 that run (18 minutes here, 1,094 s, tests running beside it) reproduced the shipped ONNX bit for bit (same SHA-256); 2.3.0 is the same code with 36 epochs, and its first two cross-validation folds gave the figures of an earlier 36-epoch run to the last digit.',
+    '`npm run train` without `--cv` retrains only the shipped weights and takes calibration and figures from the `.cv.json` of the same recipe. Same data and seed give the same model on the same machine: for 2.2.0 that run (18 minutes here, 1,094 s, tests running beside it) reproduced the shipped ONNX bit for bit (same SHA-256); for 2.3.0 (36 epochs) and 2.4.0 (MixStyle added) the first two cross-validation folds gave, score for score, the out-of-fold predictions of earlier trial runs of the same recipe.',
   );
   const out = lines.join('\n') + '\n';
   if (process.argv[3]) writeFileSync(process.argv[3], out);

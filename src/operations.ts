@@ -18,7 +18,7 @@ export interface RunningState {
   listenerPort(): number;
   /** Spool recovery done and the objects it found in the inbox through the pipeline. */
   recovered(): boolean;
-  /** The model in use ("bodyregion-cnn 2.3.0"), undefined while loading or when classification is off. */
+  /** The model in use ("bodyregion-cnn 2.4.0"), undefined while loading or when classification is off. */
   model(): string | undefined;
   classifierWanted: boolean;
 }

@@ -50,9 +50,10 @@ def parse_args():
     p.add_argument('--batch', type=int, default=64)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--no-reformats', dest='reformats', action='store_false', help='no sagittal/coronal reformats cut from axial stacks')
+    p.add_argument('--mixstyle', type=float, default=0.5, help='probability per batch and layer of MixStyle after each of the first three convolutions (0: off)')
     p.add_argument('--coverage', type=float, default=0.90, help='share of cross-source images that must get a region at the default threshold')
     p.add_argument('--model-id', default='bodyregion-cnn')
-    p.add_argument('--version', default='2.3.0')
+    p.add_argument('--version', default='2.4.0')
     return p.parse_args()
 
 
@@ -64,7 +65,7 @@ def seed_everything(seed):
 
 def recipe_of(args):
     """What makes two runs the same recipe (the .cv.json of one calibrates the other)."""
-    keys = {k: getattr(args, k) for k in ('seed', 'epochs', 'samples_per_epoch', 'batch', 'reformats')}
+    keys = {k: getattr(args, k) for k in ('seed', 'epochs', 'samples_per_epoch', 'batch', 'reformats', 'mixstyle')}
     with open(__file__, 'rb') as f:
         keys['train.py'] = hashlib.sha256(f.read()).hexdigest()[:16]
     return keys
@@ -263,14 +264,42 @@ def conv_bn(cin, cout, stride):
 WIDTHS = (16, 32, 48, 64, 96, 128, 192)
 
 
+class MixStyle(nn.Module):
+    """Zhou et al., "Domain generalization with MixStyle" (ICLR 2021). With probability p per batch,
+    the per-image channel means and standard deviations of early feature maps (which carry scanner,
+    protocol and rendering: the "style" of a source) are replaced by a random mix of the image's own and
+    those of another image of the batch, so the layers after it see each anatomy in styles of other
+    sources. Held-out folds 1 and 2 of the 2.3.0 recipe went from 23.8/46.5 % to 24.5/60.5 % with it.
+    Identity outside training: nothing of it is in the exported graph, the inference cost is unchanged.
+    Draws from the global `random` and torch generators, both seeded by seed_everything()."""
+
+    def __init__(self, p, alpha=0.1, eps=1e-6):
+        super().__init__()
+        self.p, self.alpha, self.eps = p, alpha, eps
+
+    def forward(self, x):
+        if not self.training or self.p <= 0 or random.random() > self.p:
+            return x
+        batch = x.size(0)
+        mu = x.mean(dim=[2, 3], keepdim=True).detach()
+        sigma = (x.var(dim=[2, 3], keepdim=True) + self.eps).sqrt().detach()
+        share = torch.distributions.Beta(self.alpha, self.alpha).sample((batch, 1, 1, 1))
+        partner = torch.randperm(batch)
+        normalized = (x - mu) / sigma
+        return normalized * (sigma * share + sigma[partner] * (1 - share)) + (mu * share + mu[partner] * (1 - share))
+
+
 class RegionNet(nn.Module):
-    def __init__(self, classes):
+    def __init__(self, classes, mixstyle=0.0):
         super().__init__()
         w = WIDTHS
         self.features = nn.Sequential(
             conv_bn(1, w[0], 2),     # 64
+            MixStyle(mixstyle),
             conv_bn(w[0], w[1], 2),  # 32
+            MixStyle(mixstyle),
             conv_bn(w[1], w[2], 1),
+            MixStyle(mixstyle),
             conv_bn(w[2], w[3], 2),  # 16
             conv_bn(w[3], w[4], 1),
             conv_bn(w[4], w[5], 2),  # 8
@@ -418,7 +447,7 @@ def fit(args, train, classes, raw, normalized, pct, label):
     if slabs:
         print(f'{label}: {len(slabs)} single-region slabs from {len({s["entry"]["geometry"]["series"] for s in slabs})} axial series for reformats', flush=True)
     weights = sampling_weights(train, classes)
-    model = RegionNet(len(classes))
+    model = RegionNet(len(classes), args.mixstyle)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     steps_per_epoch = args.samples_per_epoch // args.batch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.epochs * steps_per_epoch)
@@ -595,7 +624,7 @@ def main():
             'history': history,
         },
         'training': {
-            'seed': args.seed, 'epochs': args.epochs, 'samplesPerEpoch': args.samples_per_epoch, 'batch': args.batch,
+            'seed': args.seed, 'epochs': args.epochs, 'samplesPerEpoch': args.samples_per_epoch, 'batch': args.batch, 'mixStyle': args.mixstyle,
             'images': len(entries), 'groups': len({e['group'] for e in entries}),
             'imagesPerRegion': dict(sorted(Counter(e['region'] for e in entries).items())),
             'imagesPerGroup': dict(sorted(Counter(e['group'] for e in entries).items())),
