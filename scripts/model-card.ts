@@ -299,7 +299,7 @@ function main(): void {
     '',
   );
   add(
-    '`npm run train` without `--cv` retrains only the shipped weights and takes calibration and figures from the `.cv.json` of the same recipe. Same data and seed give the same model on the same machine: for 2.2.0 that run (18 minutes here, 1,094 s, tests running beside it) reproduced the shipped ONNX bit for bit (same SHA-256); for 2.3.0 (36 epochs) and 2.4.0 (MixStyle added) the first two cross-validation folds gave, score for score, the out-of-fold predictions of earlier trial runs of the same recipe.',
+    '`npm run train` without `--cv` retrains only the shipped weights and takes calibration and figures from the `.cv.json` of the same recipe. Same data and seed give the same model on the same machine: for 2.2.0 that run (18 minutes here, 1,094 s, tests running beside it) reproduced the shipped ONNX bit for bit (same SHA-256); so did the same run for 2.4.0 (24 minutes, 1,445 s, with the test suite running beside it for part of it), and its first two cross-validation folds gave, score for score, the out-of-fold predictions of an earlier trial run of the same recipe.',
   );
   const out = lines.join('\n') + '\n';
   if (process.argv[3]) writeFileSync(process.argv[3], out);
