@@ -6,7 +6,7 @@
  * Usage: node dist/scripts/model-card.js models/bodyregion-cnn.json [OUT.md]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { decide, HEADER_PRIOR_WEIGHT } from '../src/classify/classification';
+import { decide, fuseHeader, HEADER_PRIOR_WEIGHT } from '../src/classify/classification';
 import { mulberry32 } from '../src/classify/metrics';
 import { Region } from '../src/regions/region';
 
@@ -200,8 +200,11 @@ function main(): void {
   }
   add('');
   if (lacking.length) {
+    // the router's own fusion gives a header-only region named alone the same share whatever the image (its scores sum to 1)
+    const noOpinion = Object.fromEntries(cv.classes.map((c) => [c, 1 / cv.classes.length]));
+    const headerOnlyShare = fuseHeader(noOpinion, [lacking[0] as Region])?.[lacking[0]] ?? 0;
     add(
-      `A header naming a region the model has no class for (${lacking.join(', ')}) gets the image's share of a class it has no opinion on (1/${cv.classes.length}) times the prior, so it decides unless the image is sure of something else (and is given even though that share, at most ${(HEADER_PRIOR_WEIGHT / (cv.classes.length + HEADER_PRIOR_WEIGHT)).toFixed(2)} here, is under the \`unknown\` threshold, which is calibrated on image scores); the outcome says \`evidence: header\` (private element \`HEADER\`). How often that is right on real images of such a region cannot be measured here: the training set holds none. The last row above is its cost when such a header is wrong.`,
+      `A header naming a region the model has no class for (${lacking.join(', ')}) gets the image's share of a class it has no opinion on (1/${cv.classes.length}) times the prior, so it decides unless the image is sure of something else (and is given even though that share, at most ${headerOnlyShare.toFixed(2)} here, is under the \`unknown\` threshold, which is calibrated on image scores); the outcome says \`evidence: header\` (private element \`HEADER\`). How often that is right on real images of such a region cannot be measured here: the training set holds none. The last row above is its cost when such a header is wrong.`,
       '',
     );
   }

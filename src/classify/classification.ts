@@ -94,11 +94,12 @@ export function decide(
   const fused = headerRegions ? fuseHeader(image, headerRegions, headerWeight) : undefined;
   const scores = fused ?? image;
   const [top, confidence] = best(scores);
-  const headerOnly = fused !== undefined && !(top in image);
+  // only the header's fusion adds keys beyond the model's classes
+  const headerOnly = !(top in image);
   return {
     // The threshold is calibrated on the model's own scores. A region only the header named has no image
-    // score: its fused share is at most (w/K) / (1 + w/K), 0.31 with 18 classes, under a threshold like
-    // 2.4.0's 0.35 — it would never be given. Ranking first (the image unsure of all else) is what decides it.
+    // score: named alone, its fused share is (w/K) / (1 + w/K) whatever the image (0.31 for w 8, K 18); under a calibrated
+    // threshold such as 0.35 it would never be given. Ranking first (the image unsure of all else) is what decides it.
     region: headerOnly || confidence >= unknownThreshold ? top : UNKNOWN,
     confidence,
     scores,
