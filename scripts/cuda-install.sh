@@ -6,7 +6,8 @@
 # com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9 (MIT; ~179 MB); onnxruntime-node is pinned to the
 # same 1.29.0 in package.json. A provider of another ONNX Runtime version is refused here, loudly, rather
 # than left to crash the classifier at start. --from TARBALL installs from a tarball copied in by hand
-# (machines without network: `npm pack com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9` elsewhere).
+# (machines without network: `npm pack com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9` elsewhere, or the
+# smaller .tar.xz that scripts/bench/make-gpu-bundle.sh --cuda repacks it into).
 # The machine needs the NVIDIA driver, CUDA 13 and cuDNN 9 on the library path; then set
 # classifier.device: cuda (or auto). BODYROUTE_ORT_BINDING_DIR overrides where the libraries go (tests).
 set -euo pipefail
@@ -29,7 +30,7 @@ if [ -z "$from" ]; then
   (cd "$work" && npm pack --silent "$PROVIDER_PACKAGE" > /dev/null)
   from=$(ls "$work"/*.tgz)
 fi
-tar -xzf "$from" -C "$work" package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so package/Plugins/Linux/x64/libonnxruntime_providers_shared.so
+tar -xf "$from" -C "$work" package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so package/Plugins/Linux/x64/libonnxruntime_providers_shared.so
 libs="$work/package/Plugins/Linux/x64"
 # the ONNX Runtime version compiled into the provider (its version string stands alone in .rodata)
 provider_version=$(LC_ALL=C grep -aoE '(^|[^0-9.])1\.[0-9]+\.[0-9]+([^0-9.]|$)' "$libs/libonnxruntime_providers_cuda.so" \

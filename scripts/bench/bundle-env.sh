@@ -1,5 +1,7 @@
 # Sourced by the prepared device scripts: sets NODE and APP from the system or from BUNDLE
-# (scripts/bench/make-gpu-bundle.sh), and with peers.tar.xz puts DCMTK and Orthanc wrappers first on PATH.
+# (scripts/bench/make-gpu-bundle.sh), with peers.tar.xz puts DCMTK and Orthanc wrappers first on PATH, and on
+# a machine with an NVIDIA driver puts the folders of CUDA 13's runtime, cuBLAS, cuRAND and cuFFT and of
+# cuDNN 9 (there: its Python packages) on LD_LIBRARY_PATH, where ONNX Runtime's CUDA provider loads them.
 REPO=$PWD
 BUNDLE=${BUNDLE:-$REPO/.devbundle}
 NODE=$(command -v node || true)
@@ -23,4 +25,9 @@ if [ -f "$BUNDLE/peers.tar.xz" ]; then
   done
   export PATH="$PEERS/bin:$PATH" DCMDICTPATH="$PEERS/share/dicom.dic:$PEERS/share/private.dic"
   echo "carried peers: $(ls "$PEERS/real" | tr '\n' ' ')"
+fi
+if command -v nvidia-smi > /dev/null; then
+  cuda_dirs=$(find /usr /opt -xdev \( -name 'libcudart.so.13*' -o -name 'libcublas*.so.13*' -o -name 'libcurand.so.10*' \
+    -o -name 'libcufft.so.12*' -o -name 'libcudnn.so.9*' \) -printf '%h\n' 2>/dev/null | sort -u | tr '\n' ':')
+  export LD_LIBRARY_PATH="${cuda_dirs}${LD_LIBRARY_PATH:-}"
 fi

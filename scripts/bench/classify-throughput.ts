@@ -5,13 +5,15 @@
  *       threads, micro-batching) over N synthetic 512×512 CT files.
  * Usage: node dist/scripts/bench/classify-throughput.js [--device cpu|cuda] [--workers W] [--threads T]
  *        [--batch B] [--images N] [--json FILE]
- * With --device cuda it fails (rather than falling back) when onnxruntime's CUDA provider cannot load.
+ * With --device cuda it fails (rather than falling back) when onnxruntime's CUDA provider cannot load, and
+ * (3) compares its scores with the CPU's on the same files: the two providers must give the same regions.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import type { ClassifyOutcome } from '../../src/classify/classification';
 import { WorkerPoolClassifier } from '../../src/classify/classifier';
 import { loadManifest } from '../../src/classify/manifest';
 import { SHIPPED_MODEL } from '../../src/config/load';
@@ -50,6 +52,32 @@ async function modelAlone(
   }
   await session.release();
   return rows;
+}
+
+/** The same files classified on the CPU: how many get the same region, and the largest difference of a score. */
+async function agreementWithCpu(
+  manifestPath: string,
+  files: string[],
+  elsewhere: ClassifyOutcome[],
+): Promise<{ images: number; sameRegion: number; maxScoreDifference: number }> {
+  const cpu = await WorkerPoolClassifier.create({ manifestPath, device: 'cpu', threads: 1, workers: 1, maxBatch: 16 });
+  try {
+    const onCpu = await Promise.all(files.map((f) => cpu.classify(f)));
+    let sameRegion = 0;
+    let maxScoreDifference = 0;
+    onCpu.forEach((a, i) => {
+      const b = elsewhere[i];
+      if (a.kind !== 'classified' || b.kind !== 'classified') throw new Error(`${files[i]}: not classified on both providers`);
+      if (a.region === b.region) sameRegion++;
+      for (const [k, v] of Object.entries(a.scores)) maxScoreDifference = Math.max(maxScoreDifference, Math.abs(v - (b.scores[k] ?? 0)));
+    });
+    console.log(
+      `(3) the same ${files.length} files on the CPU: the same region for ${sameRegion}, largest score difference ${maxScoreDifference.toExponential(2)}`,
+    );
+    return { images: files.length, sameRegion, maxScoreDifference };
+  } finally {
+    await cpu.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -103,11 +131,12 @@ async function main(): Promise<void> {
       console.log(
         `(2) the whole classifier (read + decode + preprocess + inference; ${workers} worker(s), provider ${provider}, maxBatch ${maxBatch}): ${whole.imagesPerSecond.toFixed(0)} images/s over ${n} images of 512x512 CT`,
       );
+      const agreement = device === 'cpu' ? undefined : await agreementWithCpu(manifestPath, files, await Promise.all(files.map((f) => classifier.classify(f))));
       if (values.json)
         writeFileSync(
           values.json,
           JSON.stringify(
-            { model: `${manifest.id} ${manifest.version}`, device, cpus: cpus().length, cpu: cpus()[0]?.model, modelAlone: alone, whole },
+            { model: `${manifest.id} ${manifest.version}`, device, cpus: cpus().length, cpu: cpus()[0]?.model, modelAlone: alone, whole, agreement },
             null,
             2,
           ) + '\n',

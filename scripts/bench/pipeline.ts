@@ -8,6 +8,8 @@
  * percentiles, bodyroute's peak RSS and CPU-seconds per image; --json FILE writes the same.
  * --associations N sends over N associations at once (N storescu, the images split between them).
  * --soak --rate R --seconds S sends continuously at R images/s and reports latency and RSS over time.
+ * BENCH_WORKERS (default 1) and BENCH_DEVICE (cpu, cuda or auto; default cpu) set classifier.workers and
+ * classifier.device of bodyroute in (c) and (e); the provider that ran is printed and kept in the JSON.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -79,6 +81,8 @@ interface RunningBodyroute {
   stats: { rssMb: number; heapUsedMb: number; externalMb: number }[];
   /** series mode: images and classified images of each series labelled */
   series: { images: number; classified: number }[];
+  /** the execution provider the classifier runs on ("classifier ready"), once it said so */
+  provider?: string;
   stop: () => Promise<void>;
 }
 
@@ -92,6 +96,7 @@ async function startBodyroute(dir: string, config: Record<string, unknown>): Pro
   const latencies: number[] = [];
   const stats: RunningBodyroute['stats'] = [];
   const series: RunningBodyroute['series'] = [];
+  let provider: string | undefined;
   proc.stderr?.on('data', (d: Buffer) => {
     const text = partial + d.toString();
     if (head.length < 65536) head += d.toString();
@@ -101,6 +106,7 @@ async function startBodyroute(dir: string, config: Record<string, unknown>): Pro
       if (l.includes('"message":"delivered"')) latencies.push((JSON.parse(l) as { latencyMs: number }).latencyMs);
       else if (l.includes('"message":"stats"')) stats.push(JSON.parse(l) as RunningBodyroute['stats'][number]);
       else if (l.includes('"message":"series labelled"')) series.push(JSON.parse(l) as RunningBodyroute['series'][number]);
+      else if (l.includes('"message":"classifier ready"')) provider = (JSON.parse(l) as { provider: string }).provider;
     }
   });
   const port = await waitFor(
@@ -120,6 +126,9 @@ async function startBodyroute(dir: string, config: Record<string, unknown>): Pro
     latencies,
     stats,
     series,
+    get provider() {
+      return provider;
+    },
     stop: () =>
       new Promise((resolve) => {
         proc.once('exit', () => resolve());
@@ -190,10 +199,19 @@ async function main(): Promise<void> {
     // (c) the whole pipeline
     const scpC = await startStorescp(join(tmp, 'c'));
     /** bodyroute classifying and forwarding to `scp`, with its spool in `spool`. */
+    const classifierWorkers = Number(process.env.BENCH_WORKERS ?? 1);
+    const classifierDevice = process.env.BENCH_DEVICE ?? 'cpu';
     const pipelineConfig = (spool: string, scp: { port: number; aeTitle: string }, extra: Record<string, unknown>) => ({
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
       spool: { dir: join(tmp, spool), minFreeBytes: 0 },
-      classifier: { enabled: true, model, threads: 1, workers: Number(process.env.BENCH_WORKERS ?? 1), maxBatch: 16 },
+      classifier: {
+        enabled: true,
+        model,
+        threads: 1,
+        workers: classifierWorkers,
+        device: classifierDevice,
+        maxBatch: 16,
+      },
       destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scp.port, aeTitle: scp.aeTitle }],
       routes: [{ to: ['pacs'] }],
       ...extra,
@@ -260,7 +278,7 @@ async function main(): Promise<void> {
       `(c) receive→delivered latency ms: p50 ${percentile(lat, 50)}  p95 ${percentile(lat, 95)}  p99 ${percentile(lat, 99)}  (burst of ${n}, so it includes queueing)`,
     );
     console.log(
-      `(c) bodyroute peak RSS ${Math.max(peakRss, after.hwmMb).toFixed(0)} MB, CPU ${(((after.cpuSeconds - before.cpuSeconds) / n) * 1000).toFixed(2)} ms per image`,
+      `(c) bodyroute peak RSS ${Math.max(peakRss, after.hwmMb).toFixed(0)} MB, CPU ${(((after.cpuSeconds - before.cpuSeconds) / n) * 1000).toFixed(2)} ms per image; classifier on ${c.provider ?? '?'} (${classifierWorkers} worker(s))`,
     );
     const classifiedSlices = seriesSeen.reduce((a2, x) => a2 + x.classified, 0);
     console.log(
@@ -272,7 +290,7 @@ async function main(): Promise<void> {
       bytesPerImage: bytes / n,
       a,
       b,
-      c: cf,
+      c: { ...cf, classifier: { device: classifierDevice, provider: c.provider, workers: classifierWorkers } },
       d: df,
       e: { ...ef, series: seriesSeen, cpuMsPerImage: ((eAfter.cpuSeconds - eBefore.cpuSeconds) / n) * 1000 },
       ratios: { cOverA: cf.imagesPerSecond / a.imagesPerSecond, cOverB: cf.imagesPerSecond / b.imagesPerSecond },

@@ -11,8 +11,11 @@ describe('npm run cuda:install: the CUDA provider from an npm tarball, refused u
   this.timeout(60000);
   const fx = suiteFixture('cuda', 'tar');
 
-  /** A tarball laid out like com.github.asus4.onnxruntime.linux-x64-gpu, its provider carrying `version`. */
-  function providerTarball(name: string, version: string): string {
+  /**
+   * A tarball laid out like com.github.asus4.onnxruntime.linux-x64-gpu, its provider carrying `version`:
+   * gzip as `npm pack` makes it, or xz as scripts/bench/make-gpu-bundle.sh --cuda repacks it.
+   */
+  function providerTarball(name: string, version: string, compression: 'gz' | 'xz' = 'gz'): string {
     const root = join(fx.tmp, name);
     const libs = join(root, 'package', 'Plugins', 'Linux', 'x64');
     mkdirSync(libs, { recursive: true });
@@ -21,9 +24,9 @@ describe('npm run cuda:install: the CUDA provider from an npm tarball, refused u
       Buffer.concat([Buffer.from('\x7fELF fake provider\0ORT_VERSION\0'), Buffer.from(`${version}\0`), Buffer.alloc(64)]),
     );
     writeFileSync(join(libs, 'libonnxruntime_providers_shared.so'), 'shared');
-    const tgz = join(fx.tmp, `${name}.tgz`);
-    expect(spawnSync('tar', ['-czf', tgz, '-C', root, 'package']).status).to.equal(0);
-    return tgz;
+    const tarball = join(fx.tmp, compression === 'gz' ? `${name}.tgz` : `${name}.tar.xz`);
+    expect(spawnSync('tar', [compression === 'gz' ? '-czf' : '-cJf', tarball, '-C', root, 'package']).status).to.equal(0);
+    return tarball;
   }
 
   function install(tgz: string, bindingDir: string) {
@@ -47,5 +50,12 @@ describe('npm run cuda:install: the CUDA provider from an npm tarball, refused u
     expect(r.stdout).to.include(`installed the CUDA provider of ONNX Runtime ${ORT_VERSION}`);
     expect(existsSync(join(dir, 'libonnxruntime_providers_cuda.so'))).to.equal(true);
     expect(readFileSync(join(dir, 'libonnxruntime_providers_shared.so'), 'utf8')).to.equal('shared');
+  });
+
+  it('takes the xz tarball the GPU bundle carries in parts as well', () => {
+    const dir = join(fx.tmp, 'binding-xz');
+    const r = install(providerTarball('bundled', ORT_VERSION, 'xz'), dir);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(existsSync(join(dir, 'libonnxruntime_providers_cuda.so'))).to.equal(true);
   });
 });

@@ -77,3 +77,42 @@ describe('classify/classifier: worker pool when a worker dies', function () {
     expect(reasonOf(o)).to.match(/^error: classifier worker died 2 times on this object: boom in/);
   });
 });
+
+describe('classify/classifier: more than one worker on CUDA', function () {
+  this.timeout(20000);
+
+  /** A pool of `workers` stand-in workers that say they run on `provider`; the warnings it gave at start. */
+  async function startWarnings(provider: string, workers: number): Promise<string[]> {
+    const tmp = mkdtempSync(join(tmpdir(), 'bodyroute-pool-'));
+    const script = join(tmp, 'ready-worker.js');
+    // listening keeps the stand-in alive until the pool closes it
+    writeFileSync(
+      script,
+      `const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => {}); parentPort.postMessage({ type: 'ready', provider: '${provider}' });`,
+    );
+    const warnings: string[] = [];
+    const pool = await WorkerPoolClassifier.create({
+      manifestPath: SHIPPED_MODEL,
+      device: 'auto',
+      threads: 1,
+      workers,
+      maxBatch: 8,
+      workerScript: script,
+      onWarn: (m) => warnings.push(m),
+    });
+    await pool.close();
+    rmSync(tmp, { recursive: true, force: true });
+    return warnings;
+  }
+
+  it('warns once at start that one worker is the measured setting', async () => {
+    const warnings = await startWarnings('cuda', 4);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.match(/several workers on CUDA .* set classifier\.workers: 1/);
+  });
+
+  it('says nothing for one CUDA worker, or for CPU workers', async () => {
+    expect(await startWarnings('cuda', 1)).to.deep.equal([]);
+    expect(await startWarnings('cpu', 4)).to.deep.equal([]);
+  });
+});
