@@ -83,10 +83,11 @@ export class WorkerPoolClassifier implements Classifier {
             threads: opts.threads,
             ...(ready.fallbackReason ? { cudaUnavailable: ready.fallbackReason } : {}),
           });
-          // measured on an H200 (docs/performance.md, "GPU"): one CUDA worker kept up with the pipeline, two or
-          // four slowed it to a fifth while burning CPU; the cause is not established, the advice is
+          // measured on an H200 (docs/performance.md, "GPU from the npm registry"): with two or four CUDA workers
+          // the pipeline ran at a third to a fifth of one worker's rate while burning CPU; the cause is not
+          // established, the advice is
           if (ready.provider === 'cuda' && opts.workers > 1)
-            opts.onWarn?.('classifier: several workers on CUDA were measured about five times slower than one; set classifier.workers: 1', {
+            opts.onWarn?.('classifier: several workers on CUDA were measured three to five times slower than one; set classifier.workers: 1', {
               workers: opts.workers,
             });
         }
