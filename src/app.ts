@@ -50,6 +50,10 @@ export class App {
       associationsActive: () => this.ingest.activeAssociations,
       destinations: () => this.dispatcher.statuses(),
       spoolFreeBytes: () => this.operations.spoolFreeBytes(),
+      classifier: () => {
+        const model = this.modelLabel();
+        return model && this.classifier ? { model, provider: this.classifier.provider } : undefined;
+      },
     });
     this.telemetry = telemetryTo(this.metrics, this.recent);
     this.dispatcher = new Dispatcher(cfg, this.spool, this.log, {}, this.telemetry);
@@ -57,12 +61,18 @@ export class App {
     this.operations = new Operations(cfg, this.spool, this.dispatcher, this.recent, this.metrics, {
       listenerPort: () => this.port,
       recovered: () => this.recovered && (this.pipeline?.recoveryPending ?? 0) === 0,
-      model: () => (this.classifier ? `${this.classifier.manifest.id} ${this.classifier.manifest.version}` : undefined),
+      model: () => this.modelLabel(),
+      classifierProvider: () => this.classifier?.provider,
       classifierWanted: cfg.classifier.enabled,
     });
   }
 
   private readonly telemetry: Telemetry;
+
+  /** "bodyregion-cnn 2.4.0", once the classifier has started. */
+  private modelLabel(): string | undefined {
+    return this.classifier ? `${this.classifier.manifest.id} ${this.classifier.manifest.version}` : undefined;
+  }
 
   /** The classifier's worker pool, started; none when classification is off. */
   private async startClassifier(): Promise<Classifier | undefined> {

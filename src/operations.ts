@@ -20,6 +20,8 @@ export interface RunningState {
   recovered(): boolean;
   /** The model in use ("bodyregion-cnn 2.4.0"), undefined while loading or when classification is off. */
   model(): string | undefined;
+  /** Where it runs: 'cpu' or 'cuda'; undefined with model(). */
+  classifierProvider(): string | undefined;
   classifierWanted: boolean;
 }
 
@@ -71,7 +73,11 @@ export class Operations implements OperatorApi {
     const model = this.state.model();
     const checks: HealthReport['checks'] = {
       recovery: this.state.recovered() ? { ok: true } : { ok: false, detail: 'objects left by the last run are still being recovered' },
-      classifier: !this.state.classifierWanted ? { ok: true, detail: 'off' } : model ? { ok: true, detail: model } : { ok: false, detail: 'loading the model' },
+      classifier: !this.state.classifierWanted
+        ? { ok: true, detail: 'off' }
+        : model
+          ? { ok: true, detail: `${model} on ${this.state.classifierProvider() ?? '?'}` }
+          : { ok: false, detail: 'loading the model' },
     };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   }
@@ -86,6 +92,7 @@ export class Operations implements OperatorApi {
     return {
       version: VERSION,
       model: this.state.model(),
+      classifierProvider: this.state.classifierProvider(),
       startedAt: this.startedAt,
       ready: this.readiness().ok,
       destinations: this.dispatcher.statuses().map((s) => ({ ...s, type: types.get(s.name) ?? '?' })),

@@ -8,6 +8,8 @@ import { loadManifest, ModelManifest } from './manifest';
 /** Classifies one stored object; the pipeline's classify stage and the CLI use it. */
 export interface Classifier {
   readonly manifest: ModelManifest;
+  /** Where the model runs: 'cpu' or 'cuda' (what classifier.device: auto came to). */
+  readonly provider: string;
   classify(path: string): Promise<ClassifyOutcome>;
   close(): Promise<void>;
 }
@@ -55,12 +57,17 @@ export class WorkerPoolClassifier implements Classifier {
   private readonly workers = new Set<Worker>();
   private nextId = 1;
   private closed = false;
+  private providerInUse = 'cpu';
 
   private constructor(
     readonly manifest: ModelManifest,
     private readonly opts: ClassifierOptions,
     private readonly init: WorkerInit,
   ) {}
+
+  get provider(): string {
+    return this.providerInUse;
+  }
 
   static async create(opts: ClassifierOptions): Promise<WorkerPoolClassifier> {
     const manifest = loadManifest(opts.manifestPath);
@@ -76,6 +83,7 @@ export class WorkerPoolClassifier implements Classifier {
       for (let i = 0; i < opts.workers; i++) {
         const ready = await pool.startWorker();
         if (i === 0) {
+          pool.providerInUse = ready.provider;
           opts.onInfo?.('classifier ready', {
             model: `${manifest.id} ${manifest.version}`,
             provider: ready.provider,

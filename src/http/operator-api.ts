@@ -12,6 +12,8 @@ export interface HealthReport {
 export interface StatusSnapshot {
   version: string;
   model?: string;
+  /** Where the model runs: 'cpu' or 'cuda'. */
+  classifierProvider?: string;
   startedAt: number;
   ready: boolean;
   destinations: (DestinationStatus & { type: string })[];

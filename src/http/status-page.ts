@@ -61,7 +61,7 @@ export function statusPage(): string {
   function render(s) {
     regions = s.regions;
     document.getElementById('version').textContent = 'version ' + s.version;
-    document.getElementById('model').textContent = s.model ? 'model ' + s.model : 'classifier off';
+    document.getElementById('model').textContent = s.model ? 'model ' + s.model + ' on ' + s.classifierProvider : 'classifier off';
     document.getElementById('ready').textContent = s.ready ? 'ready' : 'starting';
     fill('destinations', s.destinations, function (tr, d) {
       tr.dataset.destination = d.name;

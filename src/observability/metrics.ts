@@ -6,6 +6,8 @@ export interface MetricsSources {
   associationsActive(): number;
   destinations(): readonly { name: string; state: string; queued: number; oldestReceivedAt?: number }[];
   spoolFreeBytes(): number | undefined;
+  /** The model in use and where it runs, once the classifier has started. */
+  classifier?(): { model: string; provider: string } | undefined;
   now?(): number;
 }
 
@@ -105,6 +107,11 @@ export class Metrics implements Partial<Telemetry> {
     gauge(r, 'bodyroute_spool_free_bytes', "Free bytes on the spool's filesystem", [], (g) => {
       const free = sources.spoolFreeBytes();
       if (free !== undefined) g.set(free);
+    });
+    gauge(r, 'bodyroute_classifier_info', 'The model in use and the execution provider it runs on (cpu, cuda): always 1', ['model', 'provider'], (g) => {
+      const c = sources.classifier?.();
+      g.reset();
+      if (c) g.set({ model: c.model, provider: c.provider }, 1);
     });
   }
 

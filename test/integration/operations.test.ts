@@ -80,6 +80,14 @@ describe('operations: /metrics, /healthz and /readyz', function () {
     expect(value(after, 'bodyroute_destination_queue_depth', { destination: 'pacs' })).to.equal(0);
     expect(value(after, 'bodyroute_destination_state', { destination: 'pacs', state: 'up' })).to.equal(1);
     expect(value(after, 'bodyroute_spool_free_bytes')).to.be.greaterThan(0);
+    // which model, and where it runs: on this machine the CPU, in the metrics, the status API and /readyz alike
+    const info = after.find((f) => f.name === 'bodyroute_classifier_info')?.metrics ?? [];
+    expect(info.map((m) => [m.labels?.provider, Number(m.value)])).to.deep.equal([['cpu', 1]]);
+    expect(info[0].labels?.model).to.match(/^bodyregion-cnn \d+\.\d+\.\d+$/);
+    const status = JSON.parse((await http(`${base(br)}/api/status`)).body) as { model: string; classifierProvider: string };
+    expect([status.model, status.classifierProvider]).to.deep.equal([info[0].labels?.model, 'cpu']);
+    const ready = JSON.parse((await http(`${base(br)}/readyz`)).body) as { checks: { classifier: { detail: string } } };
+    expect(ready.checks.classifier.detail).to.equal(`${status.model} on cpu`);
     expect(
       after.some((f) => f.name === 'bodyroute_process_cpu_seconds_total'),
       'process metrics',

@@ -57,6 +57,7 @@ describe('the status page in a real browser (Debian chromium driven by playwrigh
     await waitFor('series label and all images', async () => (await row.locator('td').nth(5).textContent()) === '5', 15000);
     expect(await row.locator('td').nth(4).textContent()).to.equal('CHEST 5mm');
     expect(await row.locator('td').nth(2).textContent()).to.equal('CT_ROOM_1');
+    expect(await page.locator('#model').textContent()).to.match(/^model bodyregion-cnn \d+\.\d+\.\d+ on cpu$/);
     const regions = (await row.locator('td').nth(6).textContent()) ?? '';
     expect(regions).to.match(/^[a-z]+/);
     const thumb = row.locator('img.thumb');

@@ -6,6 +6,7 @@ describe('observability/metrics', () => {
     associationsActive: () => 2,
     destinations: () => [{ name: 'pacs', state: 'down', queued: 3, oldestReceivedAt: 1000 }],
     spoolFreeBytes: () => 5e9,
+    classifier: () => ({ model: 'bodyregion-cnn 2.4.0', provider: 'cuda' }),
     now: () => 61000,
   };
 
@@ -17,6 +18,12 @@ describe('observability/metrics', () => {
     expect(body).to.include('bodyroute_destination_state{destination="pacs",state="down"} 1');
     expect(body).to.include('bodyroute_destination_state{destination="pacs",state="up"} 0');
     expect(body).to.include('bodyroute_spool_free_bytes 5000000000');
+    expect(body).to.include('bodyroute_classifier_info{model="bodyregion-cnn 2.4.0",provider="cuda"} 1');
+  });
+
+  it('has no classifier_info series while no classifier runs', async () => {
+    const { body } = await new Metrics({ ...sources, classifier: () => undefined }).text();
+    expect(body).not.to.match(/^bodyroute_classifier_info\{/m);
   });
 
   it('bounds what peers choose: at most 100 calling AE titles, then "other"; modalities CT, MR or other', async () => {
