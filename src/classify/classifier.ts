@@ -2,14 +2,14 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ClassifyOutcome } from './classification';
-import type { Jpeg2000Decoding, WorkerInit, WorkerMessage, WorkerRequest } from './inference-worker';
+import type { ExecutionProvider, Jpeg2000Decoding, WorkerInit, WorkerMessage, WorkerRequest } from './inference-worker';
 import { loadManifest, ModelManifest } from './manifest';
 
 /** Classifies one stored object; the pipeline's classify stage and the CLI use it. */
 export interface Classifier {
   readonly manifest: ModelManifest;
-  /** Where the model runs: 'cpu' or 'cuda' (what classifier.device: auto came to). */
-  readonly provider: string;
+  /** Where the model runs (what classifier.device: auto came to). */
+  readonly provider: ExecutionProvider;
   classify(path: string): Promise<ClassifyOutcome>;
   close(): Promise<void>;
 }
@@ -57,7 +57,7 @@ export class WorkerPoolClassifier implements Classifier {
   private readonly workers = new Set<Worker>();
   private nextId = 1;
   private closed = false;
-  private providerInUse = 'cpu';
+  private providerInUse: ExecutionProvider = 'cpu';
 
   private constructor(
     readonly manifest: ModelManifest,
@@ -65,7 +65,7 @@ export class WorkerPoolClassifier implements Classifier {
     private readonly init: WorkerInit,
   ) {}
 
-  get provider(): string {
+  get provider(): ExecutionProvider {
     return this.providerInUse;
   }
 
@@ -93,7 +93,7 @@ export class WorkerPoolClassifier implements Classifier {
           });
           // measured on an H200 (docs/performance.md, "GPU from the npm registry"): with two or four CUDA workers
           // the pipeline ran at a third to a fifth of one worker's rate while burning CPU; the cause is not
-          // established, the advice is
+          // established, so the operator is told the setting that was measured to work
           if (ready.provider === 'cuda' && opts.workers > 1)
             opts.onWarn?.('classifier: several workers on CUDA were measured three to five times slower than one; set classifier.workers: 1', {
               workers: opts.workers,

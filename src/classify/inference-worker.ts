@@ -24,16 +24,22 @@ export interface WorkerInit {
   jpeg2000: Jpeg2000Decoding;
 }
 
+/** Where the model runs: onnxruntime's CPU provider, or its CUDA provider. */
+export type ExecutionProvider = 'cpu' | 'cuda';
+
 /** How JPEG 2000 frames are decoded for classification: in full, or at the level nearest the model's input. */
 export type Jpeg2000Decoding = 'full' | 'reduced';
 
 export type WorkerRequest = { type: 'batch'; jobs: { id: number; path: string }[] };
 export type WorkerMessage =
-  | { type: 'ready'; provider: string; fallbackReason?: string }
+  | { type: 'ready'; provider: ExecutionProvider; fallbackReason?: string }
   | { type: 'failed'; message: string }
   | { type: 'results'; results: { id: number; outcome: ClassifyOutcome; ms: number }[] };
 
-async function createSession(modelPath: string, init: WorkerInit): Promise<{ session: ort.InferenceSession; provider: string; fallbackReason?: string }> {
+async function createSession(
+  modelPath: string,
+  init: WorkerInit,
+): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider; fallbackReason?: string }> {
   const base: ort.InferenceSession.SessionOptions = { intraOpNumThreads: init.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
   if (init.device !== 'cpu') {
     try {
