@@ -105,6 +105,9 @@ export function decodeForClassification(file: Buffer, options: DecodeOptions = {
   if (!a.pixelData) return skip('no pixel data: not an image');
   const modality = classifiedModality(a);
   if (!modality) return skip(`modality ${a.modality || '(none)'}: only CT and MR are classified`);
+  // A CT localizer (topogram, scout) is a projection through the whole body, not a slice: the model has never
+  // seen one and would name a region at random. MR localizers are slices (the training set holds 3-plane ones).
+  if (modality === 'CT' && a.imageType.includes('LOCALIZER')) return skip('CT localizer (Image Type LOCALIZER): a projection, not a slice');
   if (a.rows === 0 || a.columns === 0) return skip(`empty image (${a.columns}x${a.rows})`);
   if (a.samplesPerPixel !== 1 && a.samplesPerPixel !== 3) return skip(`${a.samplesPerPixel} samples per pixel`);
   if (a.bitsAllocated !== 8 && a.bitsAllocated !== 16) return skip(`${a.bitsAllocated} bits allocated`);

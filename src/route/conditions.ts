@@ -33,7 +33,7 @@ function anyOf(values: readonly string[], norm: (s: string) => string, fact: (f:
  * A new condition is one entry here plus the fact it reads (facts.ts).
  */
 export const CONDITIONS = {
-  /** Vocabulary regions, 'unknown' (below the model's threshold) or 'unclassified' (not a CT/MR image). */
+  /** Vocabulary regions, 'unknown' (below the model's threshold) or 'unclassified' (not a CT/MR image, a CT localizer). */
   region: {
     schema: oneOrMany(z.enum(ROUTE_REGIONS)),
     compile: (regions: string[]) => {

@@ -78,6 +78,22 @@ describe('classify/decode (native pixel data)', () => {
     expect(decodeForClassification(Buffer.from('plain text, not DICOM'))).to.deep.equal({ kind: 'skipped', reason: 'not a DICOM Part-10 file' });
   });
 
+  it('skips a CT localizer (a projection), but classifies an MR localizer (a slice)', () => {
+    const imageType = (v: string) => [str(0x00080008, 'CS', v)];
+    const topogram = rawImage({ rows: 1, columns: 1, stored: [0], extra: imageType('ORIGINAL\\PRIMARY\\LOCALIZER\\CT_SOM5 TOP') }).bytes;
+    expect(decodeForClassification(topogram)).to.deep.include({ kind: 'skipped', reason: 'CT localizer (Image Type LOCALIZER): a projection, not a slice' });
+    expect(decodeForClassification(rawImage({ rows: 1, columns: 1, stored: [0], extra: imageType('ORIGINAL\\PRIMARY\\AXIAL') }).bytes).kind).to.equal('image');
+    const mrLocalizer = rawImage({
+      rows: 1,
+      columns: 1,
+      stored: [0],
+      modality: 'MR',
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.4',
+      extra: imageType('ORIGINAL\\PRIMARY\\LOCALIZER'),
+    });
+    expect(decodeForClassification(mrLocalizer.bytes).kind).to.equal('image');
+  });
+
   it('takes CT or MR from the SOP class when Modality is non-standard or empty', () => {
     const mri = decodeForClassification(rawImage({ rows: 1, columns: 1, stored: [0], modality: 'MRI', sopClassUid: '1.2.840.10008.5.1.4.1.1.4' }).bytes);
     expect(mri.kind === 'image' && mri.image.modality).to.equal('MR');
