@@ -5,7 +5,7 @@
  * router's own fusion (src/classify/classification.ts) and simulated headers.
  * Usage: node dist/scripts/model-card.js models/bodyregion-cnn.json [OUT.md]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { decide, fuseHeader, HEADER_PRIOR_WEIGHT } from '../src/classify/classification';
 import { mulberry32 } from '../src/classify/metrics';
 import { Region } from '../src/regions/region';
@@ -41,6 +41,26 @@ interface CvFile {
   groups: string[];
   /** Out-of-fold: class index, group index and softmax (temperature 1) in units of 1e-4, per image. */
   predictions: { region: number[]; group: number[]; scores: number[][] };
+  /** Group → fold index (0-based). */
+  foldOfGroup: Record<string, number>;
+}
+
+/** `<model>.seeds.json`: the same recipe cross-validated with other seeds (how much of a figure is training noise). */
+interface SeedRuns {
+  runs: { seed: number; command: string; ranWith: string; top1: number; top1MultiSourceRegions: number; foldTop1: number[] }[];
+}
+
+/** Top-1 per fold (0-based) of out-of-fold predictions. */
+function foldTop1(cv: CvFile): number[] {
+  const right: number[] = [];
+  const n: number[] = [];
+  cv.predictions.region.forEach((y, i) => {
+    const f = cv.foldOfGroup[cv.groups[cv.predictions.group[i]]];
+    const s = cv.predictions.scores[i];
+    n[f] = (n[f] ?? 0) + 1;
+    right[f] = (right[f] ?? 0) + (s.indexOf(Math.max(...s)) === y ? 1 : 0);
+  });
+  return n.map((k, f) => (right[f] ?? 0) / k);
 }
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)} %`);
@@ -135,6 +155,21 @@ function main(): void {
     'Targets of the accuracy issue: ≥ 85 % overall and ≥ 70 % for every region with at least two sources. Where a row below is under 70 %, the target is not met.',
     '',
   );
+
+  const seedsPath = path.replace(/\.json$/, '.seeds.json');
+  if (existsSync(seedsPath)) {
+    const seeds: SeedRuns = JSON.parse(readFileSync(seedsPath, 'utf8'));
+    const folds = (v: number[]) => v.map((f) => pct(f)).join(' / ');
+    add(`**Training noise.** The same recipe cross-validated with another seed (\`${seedsPath.split('/').pop()}\`), the folds holding the same groups:`, '');
+    add('| seed | top-1 | multi-source regions | folds 1–5 |', '|---|---:|---:|---|');
+    add(`| ${t.seed} (these weights' run) | ${pct(x.top1)} | ${pct(x.top1MultiSourceRegions)} | ${folds(foldTop1(cv))} |`);
+    for (const r of seeds.runs) add(`| ${r.seed} | ${pct(r.top1)} | ${pct(r.top1MultiSourceRegions)} | ${folds(r.foldTop1)} |`);
+    add(
+      '',
+      `Read the figures of this card as a few points either way: two recipes compared on one seed each can differ by that much from training noise alone. Commands: ${seeds.runs.map((r) => `\`${r.command}\` (${r.ranWith})`).join('; ')}.`,
+      '',
+    );
+  }
 
   add('### Per region, and what each rests on', '');
   add('| region | images | sources (groups) | top-1 held out | precision | rests on |', '|---|---:|---:|---:|---:|---|');
@@ -273,7 +308,10 @@ function main(): void {
   add(
     '- Boundary slices (head/neck, chest/abdomen, abdomen/pelvis, hip/pelvis/thigh) are inherently ambiguous; series mode smooths them along the patient axis (`bodyroute eval --series` measures it).',
   );
-  add('- Localizers/scouts, reformats and secondary captures are classified like any image; colour images are reduced to grey.', '');
+  add(
+    '- CT localizers (topograms, scouts: Image Type LOCALIZER) are projections and are not classified; MR localizers, reformats and secondary captures are classified like any image; colour images are reduced to grey.',
+    '',
+  );
 
   add('## Retraining on site data', '');
   add(
