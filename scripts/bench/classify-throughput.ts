@@ -4,13 +4,16 @@
  *   (2) the whole classifier: WorkerPoolClassifier (read + decode + preprocess + inference in worker
  *       threads, micro-batching) over N synthetic 512×512 CT files.
  * Usage: node dist/scripts/bench/classify-throughput.js [--device cpu|cuda] [--workers W] [--threads T]
- *        [--batch B] [--images N] [--json FILE]
+ *        [--batch B] [--images N] [--rate R] [--json FILE]
+ * --rate R submits the images at R per second instead of all at once, as a scanner's association delivers
+ * them to the router: the workers then see small batches, and the CPU per image shows what each run costs.
  * With --device cuda it fails (rather than falling back) when onnxruntime's CUDA provider cannot load, and
  * (3) compares its scores with the CPU's on the same files: the two providers must give the same regions.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import type { ClassifyOutcome } from '../../src/classify/classification';
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
       images: { type: 'string' },
       json: { type: 'string' },
       model: { type: 'string' },
+      rate: { type: 'string' },
     },
   });
   const device = (values.device ?? 'cpu') as 'cpu' | 'cuda';
@@ -122,14 +126,24 @@ async function main(): Promise<void> {
     });
     try {
       await Promise.all(files.slice(0, 20).map((f) => classifier.classify(f))); // warm-up
+      const rate = values.rate === undefined ? undefined : Number(values.rate);
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      const outcomes = await Promise.all(Array.from({ length: n }, (_, i) => classifier.classify(files[i % files.length])));
+      const outcomes = await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          if (rate) await delay(Math.max(0, t0 + (i * 1000) / rate - performance.now()));
+          return classifier.classify(files[i % files.length]);
+        }),
+      );
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
       const failed = outcomes.filter((o) => o.kind !== 'classified').length;
       if (failed) throw new Error(`${failed} of ${n} images were not classified`);
-      const whole = { images: n, workers, threads, maxBatch, provider, imagesPerSecond: n / seconds };
+      // every thread of this process (the workers included): what classifying one image cost the machine
+      const cpuMsPerImage = (cpu.user + cpu.system) / 1000 / n;
+      const whole = { images: n, workers, threads, maxBatch, provider, rate, imagesPerSecond: n / seconds, cpuMsPerImage };
       console.log(
-        `(2) the whole classifier (read + decode + preprocess + inference; ${workers} worker(s), provider ${provider}, maxBatch ${maxBatch}): ${whole.imagesPerSecond.toFixed(0)} images/s over ${n} images of 512x512 CT`,
+        `(2) the whole classifier (read + decode + preprocess + inference; ${workers} worker(s), provider ${provider}, maxBatch ${maxBatch}${rate ? `, submitted at ${rate}/s` : ''}): ${whole.imagesPerSecond.toFixed(0)} images/s over ${n} images of 512x512 CT, ${cpuMsPerImage.toFixed(2)} ms CPU per image`,
       );
       const agreement = device === 'cpu' ? undefined : await agreementWithCpu(manifestPath, files, await Promise.all(files.map((f) => classifier.classify(f))));
       if (values.json)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The prepared GPU check of issues 6 and 16 (docs/performance.md, "GPU"). Runs on a machine with an NVIDIA GPU,
-# from the repository root, in about 4 minutes; writes its log and JSON figures to $OUT (default /tmp/gpu-check).
+# from the repository root, in about 5 minutes; writes its log and JSON figures to $OUT (default /tmp/gpu-check).
 #
 # The device machine has no network and may have no Node.js: BUNDLE (default .devbundle/) may hold node.xz (a
 # Node 20 binary), app.tar.xz (dist/, models/, package.json, scripts/cuda-install.sh, node_modules/ built here)
@@ -50,5 +50,15 @@ timeout 90 "$NODE" dist/scripts/bench/classify-throughput.js --device cuda --wor
 section "bodyroute classifier, CUDA (onnxruntime-node), 4 workers, batches of up to 64"
 timeout 90 "$NODE" dist/scripts/bench/classify-throughput.js --device cuda --workers 4 --batch 64 --images 4000 --json "$OUT/cuda-w4.json" \
   || echo "RESULT: onnxruntime-node could not run on CUDA here (see the error above)"
+
+# as the router feeds them: images arriving at 400/s, small batches spread over the workers (the pipeline with
+# several CUDA workers was 3-5 times slower than with one, docs/performance.md; this shows whether it is per run)
+for w in 1 4; do
+  section "bodyroute classifier, CUDA, $w worker(s), images submitted at 400/s"
+  timeout 60 "$NODE" dist/scripts/bench/classify-throughput.js --device cuda --workers $w --batch 16 --images 2000 --rate 400 \
+    --json "$OUT/cuda-w$w-rate400.json" || echo "RESULT: failed (see above)"
+done
+section "bodyroute classifier, CPU, 4 workers, images submitted at 400/s"
+timeout 60 "$NODE" dist/scripts/bench/classify-throughput.js --device cpu --workers 4 --batch 16 --images 2000 --rate 400 --json "$OUT/cpu-w4-rate400.json"
 
 echo; echo "done"
