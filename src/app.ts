@@ -4,6 +4,7 @@ import { Dispatcher } from './dispatch/dispatcher';
 import { IngestServer } from './ingest/server';
 import { createLogger, lineFormat, Logger } from './observability/logger';
 import { Classifier, WorkerPoolClassifier } from './classify/classifier';
+import { modelLabel } from './classify/manifest';
 import { Pipeline } from './pipeline/pipeline';
 import { startStatsLog } from './observability/stats';
 import { TagWriter } from './tag/tag-writer';
@@ -50,10 +51,7 @@ export class App {
       associationsActive: () => this.ingest.activeAssociations,
       destinations: () => this.dispatcher.statuses(),
       spoolFreeBytes: () => this.operations.spoolFreeBytes(),
-      classifier: () => {
-        const model = this.modelLabel();
-        return model && this.classifier ? { model, provider: this.classifier.provider } : undefined;
-      },
+      classifier: () => (this.classifier ? { model: modelLabel(this.classifier.manifest), provider: this.classifier.provider } : undefined),
     });
     this.telemetry = telemetryTo(this.metrics, this.recent);
     this.dispatcher = new Dispatcher(cfg, this.spool, this.log, {}, this.telemetry);
@@ -61,18 +59,13 @@ export class App {
     this.operations = new Operations(cfg, this.spool, this.dispatcher, this.recent, this.metrics, {
       listenerPort: () => this.port,
       recovered: () => this.recovered && (this.pipeline?.recoveryPending ?? 0) === 0,
-      model: () => this.modelLabel(),
+      model: () => (this.classifier ? modelLabel(this.classifier.manifest) : undefined),
       classifierProvider: () => this.classifier?.provider,
       classifierWanted: cfg.classifier.enabled,
     });
   }
 
   private readonly telemetry: Telemetry;
-
-  /** "bodyregion-cnn 2.4.0", once the classifier has started. */
-  private modelLabel(): string | undefined {
-    return this.classifier ? `${this.classifier.manifest.id} ${this.classifier.manifest.version}` : undefined;
-  }
 
   /** The classifier's worker pool, started; none when classification is off. */
   private async startClassifier(): Promise<Classifier | undefined> {

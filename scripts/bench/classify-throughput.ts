@@ -145,7 +145,8 @@ async function main(): Promise<void> {
       console.log(
         `(2) the whole classifier (read + decode + preprocess + inference; ${workers} worker(s), provider ${provider}, maxBatch ${maxBatch}${rate ? `, submitted at ${rate}/s` : ''}): ${whole.imagesPerSecond.toFixed(0)} images/s over ${n} images of 512x512 CT, ${cpuMsPerImage.toFixed(2)} ms CPU per image`,
       );
-      const agreement = device === 'cpu' ? undefined : await agreementWithCpu(manifestPath, files, await Promise.all(files.map((f) => classifier.classify(f))));
+      // outcomes[i] is files[i] for the first files.length images
+      const agreement = device === 'cpu' ? undefined : await agreementWithCpu(manifestPath, files, outcomes.slice(0, files.length));
       if (values.json)
         writeFileSync(
           values.json,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ClassifyOutcome } from './classification';
 import type { ExecutionProvider, Jpeg2000Decoding, WorkerInit, WorkerMessage, WorkerRequest } from './inference-worker';
-import { loadManifest, ModelManifest } from './manifest';
+import { loadManifest, modelLabel, ModelManifest } from './manifest';
 
 /** Classifies one stored object; the pipeline's classify stage and the CLI use it. */
 export interface Classifier {
@@ -85,7 +85,7 @@ export class WorkerPoolClassifier implements Classifier {
         if (i === 0) {
           pool.providerInUse = ready.provider;
           opts.onInfo?.('classifier ready', {
-            model: `${manifest.id} ${manifest.version}`,
+            model: modelLabel(manifest),
             provider: ready.provider,
             workers: opts.workers,
             threads: opts.threads,
