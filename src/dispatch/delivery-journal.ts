@@ -1,12 +1,19 @@
 import { promises as fsp } from 'node:fs';
 import { GroupSync } from '../fs/group-sync';
 import { writeFileAtomic } from '../fs/durable';
+import { DatasetEdits, encodeEdits } from '../spool/dataset-edits';
+
+/** How long a "delivered" line may wait for the next fsync before it gets one of its own. */
+export const DELIVERED_SYNC_DELAY_MS = 1000;
 
 /**
- * Per-destination delivery state as an append-only journal: "+id" enqueued, "-id" delivered,
- * "!id" dead-lettered, "~id n" n failed attempts so far. Replayed at start, so every pending
- * delivery, and how often it already failed, survives kill -9.
- * Appends are made durable by one coalesced fsync (group commit).
+ * Per-destination delivery state as an append-only journal: "+id [edits]" enqueued (with bodyroute's
+ * edits of the object, so that they are durable with the same fsync), "-id" delivered, "!id"
+ * dead-lettered, "~id n" n failed attempts so far. Replayed at start, so every pending delivery, its
+ * edits and how often it already failed survive kill -9.
+ * Appends are made durable by one coalesced fsync (group commit). A "-id" line does not wait for
+ * one: the next append's fsync, or one within DELIVERED_SYNC_DELAY_MS, takes it along. Losing it in
+ * a crash can only mean sending that object again, which a crash just after a send means anyway.
  */
 export class DeliveryJournal {
   private handle: fsp.FileHandle | undefined;
@@ -16,8 +23,15 @@ export class DeliveryJournal {
   private lines = 0;
   /** Failed attempts of the pending ids, as replayed at open. */
   private readonly attempts = new Map<string, number>();
+  /** Edits of the pending ids as replayed at open (text, decoded once the object's size is known). */
+  private readonly replayedEdits = new Map<string, string>();
+  /** A "-id" line written and not yet fsync'd, and the timer that will. */
+  private lazySync: NodeJS.Timeout | undefined;
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly deliveredSyncDelayMs = DELIVERED_SYNC_DELAY_MS,
+  ) {}
 
   /** Replays the journal and rewrites it with only the pending entries. Returns pending ids, oldest first. */
   async open(): Promise<string[]> {
@@ -29,18 +43,29 @@ export class DeliveryJournal {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     const attempts = new Map<string, number>();
+    const edits = new Map<string, string>();
     for (const line of text.split('\n')) {
-      const [id, count] = line.slice(1).trim().split(' ');
+      const [id, rest] = splitOnce(line.slice(1).trim());
       if (!id) continue;
-      if (line[0] === '+') pending.add(id);
-      else if (line[0] === '-' || line[0] === '!') pending.delete(id);
-      else if (line[0] === '~' && Number(count) > 0) attempts.set(id, Number(count));
+      if (line[0] === '+') {
+        // a line cut short by a crash was never fsync'd, so its object was never promoted: it is not pending
+        if (rest && !isJson(rest)) continue;
+        pending.add(id);
+        if (rest) edits.set(id, rest);
+        else edits.delete(id);
+      } else if (line[0] === '-' || line[0] === '!') pending.delete(id);
+      else if (line[0] === '~' && Number(rest) > 0) attempts.set(id, Number(rest));
     }
     const ids = [...pending];
     this.attempts.clear();
-    for (const id of ids) if (attempts.has(id)) this.attempts.set(id, attempts.get(id)!);
+    this.replayedEdits.clear();
+    for (const id of ids) {
+      if (attempts.has(id)) this.attempts.set(id, attempts.get(id)!);
+      if (edits.has(id)) this.replayedEdits.set(id, edits.get(id)!);
+    }
+    const enqueued = (id: string) => `+${id}${this.replayedEdits.has(id) ? ` ${this.replayedEdits.get(id)}` : ''}\n`;
     try {
-      await writeFileAtomic(this.path, ids.map((id) => `+${id}\n${this.attempts.has(id) ? `~${id} ${this.attempts.get(id)}\n` : ''}`).join(''));
+      await writeFileAtomic(this.path, ids.map((id) => `${enqueued(id)}${this.attempts.has(id) ? `~${id} ${this.attempts.get(id)}\n` : ''}`).join(''));
       this.lines = ids.length + this.attempts.size;
     } catch {
       // no room to compact (a full disk): go on appending to the journal as it is
@@ -54,22 +79,38 @@ export class DeliveryJournal {
   /** Appends in call order: concurrent writes on the thread pool may land in any order. */
   private writes: Promise<unknown> = Promise.resolve();
 
-  private async append(text: string, count: number): Promise<void> {
+  private async append(text: string, count: number, durable = true): Promise<void> {
     const handle = this.handle;
     if (!handle) throw new Error(`journal ${this.path} is not open`);
     const write = this.writes.then(() => handle.write(text));
     this.writes = write.catch(() => undefined);
     await write;
     this.lines += count;
-    await this.syncer.sync();
+    if (durable) {
+      this.cancelLazySync();
+      await this.syncer.sync();
+    } else if (!this.lazySync) {
+      this.lazySync = setTimeout(() => {
+        this.lazySync = undefined;
+        this.syncer.sync().catch(() => undefined);
+      }, this.deliveredSyncDelayMs);
+      this.lazySync.unref();
+    }
   }
 
-  enqueue(id: string): Promise<void> {
-    return this.append(`+${id}\n`, 1);
+  private cancelLazySync(): void {
+    if (this.lazySync) clearTimeout(this.lazySync);
+    this.lazySync = undefined;
   }
 
+  /** Journals a delivery to make, with bodyroute's edits of the object where it has any. */
+  enqueue(id: string, edits?: DatasetEdits): Promise<void> {
+    return this.append(`+${id}${edits ? ` ${encodeEdits(edits)}` : ''}\n`, 1);
+  }
+
+  /** Resolves once the line is written; its fsync comes with the next one (see the class comment). */
   delivered(id: string): Promise<void> {
-    return this.append(`-${id}\n`, 1);
+    return this.append(`-${id}\n`, 1, false);
   }
 
   deadLettered(id: string): Promise<void> {
@@ -86,6 +127,13 @@ export class DeliveryJournal {
     return this.attempts.get(id) ?? 0;
   }
 
+  /** The edits a pending id was journalled with, as text for decodeEdits; forgotten once taken. */
+  takeEdits(id: string): string | undefined {
+    const text = this.replayedEdits.get(id);
+    this.replayedEdits.delete(id);
+    return text;
+  }
+
   /** Starts the journal afresh once nothing is pending, so it does not grow without end. */
   async truncateIfIdle(pendingCount: number, threshold = 10000): Promise<void> {
     if (pendingCount > 0 || this.lines < threshold || !this.handle) return;
@@ -95,8 +143,26 @@ export class DeliveryJournal {
   }
 
   async close(): Promise<void> {
+    if (this.lazySync) {
+      this.cancelLazySync();
+      await this.syncer.sync().catch(() => undefined);
+    }
     const h = this.handle;
     this.handle = undefined;
     if (h) await h.close();
+  }
+}
+
+function splitOnce(text: string): [string, string] {
+  const space = text.indexOf(' ');
+  return space < 0 ? [text, ''] : [text.slice(0, space), text.slice(space + 1)];
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -7,6 +7,7 @@ import { Logger } from '../observability/logger';
 import { Telemetry } from '../observability/telemetry';
 import { PausedDestinations } from './paused-destinations';
 import { Spool } from '../spool/spool';
+import { decodeEdits } from '../spool/dataset-edits';
 import { SpooledObject } from '../spool/spooled-object';
 import { DeadLetterBox } from './dead-letter';
 import { DeliveryItem, deliveryItem } from './delivery-item';
@@ -177,7 +178,7 @@ export class Dispatcher {
         continue;
       }
       try {
-        const obj = await this.spool.load(id, this.spool.storePath(id));
+        const obj = this.withJournalledEdits(await this.spool.load(id, this.spool.storePath(id)), dests);
         this.activate(obj, dests);
         requeued++;
       } catch (err) {
@@ -200,9 +201,17 @@ export class Dispatcher {
     return stored;
   }
 
-  /** Journals the deliveries durably (the first step of commitRouted). */
+  /** Journals the deliveries durably, with the object's edits (the first step of commitRouted). */
   async journal(obj: SpooledObject, destinations: readonly string[]): Promise<void> {
-    await Promise.all(destinations.map((d) => this.journalFor(d).enqueue(obj.id)));
+    await Promise.all(destinations.map((d) => this.journalFor(d).enqueue(obj.id, obj.edits)));
+  }
+
+  /** A recovered object with the edits its journal lines carry (every destination's line has the same). */
+  private withJournalledEdits(obj: SpooledObject, destinations: readonly string[]): SpooledObject {
+    const texts = destinations.map((d) => this.journals.get(d)?.takeEdits(obj.id));
+    const text = texts.find((t) => t !== undefined);
+    if (text === undefined) return obj;
+    return { ...obj, edits: decodeEdits(text, obj.sizeBytes - obj.datasetOffset, `the journal line of ${obj.id}`) };
   }
 
   private journalFor(name: string): DeliveryJournal {

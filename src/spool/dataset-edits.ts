@@ -2,9 +2,11 @@ import { promises as fsp } from 'node:fs';
 import { SplicePart, splicedLength } from '../dicom/splice';
 
 /**
- * bodyroute's changes to a spooled dataset, kept beside the file (<id>.edits) instead of a
- * rewritten copy: the file keeps the bytes as received, and whoever sends or writes the object
- * reads it through a DatasetReader, which splices the parts together.
+ * bodyroute's changes to a spooled dataset (tagging), kept as a list of parts instead of a rewritten
+ * copy: the file keeps the bytes as received, and whoever sends or writes the object reads it through a
+ * DatasetReader, which splices the parts together. They are made durable in the delivery journal's
+ * enqueue line of the object (dispatch/delivery-journal.ts), which is fsync'd before the object is
+ * promoted anyway; earlier bodyroute versions wrote them beside the file as <id>.edits, still read here.
  */
 export interface DatasetEdits {
   parts: SplicePart[];
@@ -12,13 +14,13 @@ export interface DatasetEdits {
   datasetBytes: number;
 }
 
-interface EditsFile {
+interface EditsDocument {
   version: 1;
   datasetBytes: number;
   parts: ({ copy: [number, number] } | { bytes: string })[];
 }
 
-/** The edits file that belongs to a spooled file (same folder, same id). */
+/** The edits file an earlier version wrote beside a spooled file (same folder, same id). */
 export function editsPathFor(path: string): string {
   return path.replace(/\.dcm$/, '.edits');
 }
@@ -27,23 +29,39 @@ export function editsFromParts(parts: SplicePart[]): DatasetEdits {
   return { parts, datasetBytes: splicedLength(parts) };
 }
 
-/** Writes the edits durably (the caller makes the directory entry durable). */
-export async function writeEdits(path: string, edits: DatasetEdits): Promise<void> {
-  const doc: EditsFile = {
+/** The edits as one line of JSON without spaces or newlines (a journal line's tail, or an edits file). */
+export function encodeEdits(edits: DatasetEdits): string {
+  const doc: EditsDocument = {
     version: 1,
     datasetBytes: edits.datasetBytes,
     parts: edits.parts.map((p) => ('bytes' in p ? { bytes: p.bytes.toString('base64') } : { copy: p.copy })),
   };
-  const handle = await fsp.open(path, 'w', 0o600);
-  try {
-    await handle.write(JSON.stringify(doc) + '\n');
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
+  return JSON.stringify(doc);
 }
 
-/** Reads <id>.edits; undefined when there is none. Throws on a file that does not hold edits. */
+/**
+ * Reads edits written by encodeEdits, for an object whose received dataset has `originalDatasetBytes`.
+ * Throws, naming `where`, on text that is not edits or copies bytes the object does not have.
+ */
+export function decodeEdits(text: string, originalDatasetBytes: number, where: string): DatasetEdits {
+  let doc: EditsDocument;
+  try {
+    doc = JSON.parse(text) as EditsDocument;
+  } catch {
+    throw new Error(`${where} does not hold bodyroute edits`);
+  }
+  if (doc?.version !== 1 || !Array.isArray(doc.parts)) throw new Error(`${where} does not hold bodyroute edits`);
+  const parts: SplicePart[] = doc.parts.map((p) => ('bytes' in p ? { bytes: Buffer.from(p.bytes, 'base64') } : { copy: [p.copy[0], p.copy[1]] }));
+  for (const p of parts) {
+    if ('copy' in p && !(p.copy[0] >= 0 && p.copy[0] <= p.copy[1] && p.copy[1] <= originalDatasetBytes))
+      throw new Error(`${where} copies bytes the object does not have`);
+  }
+  const edits = editsFromParts(parts);
+  if (edits.datasetBytes !== doc.datasetBytes) throw new Error(`${where} is inconsistent`);
+  return edits;
+}
+
+/** Reads an <id>.edits file of an earlier version; undefined when there is none. Throws on a file that does not hold edits. */
 export async function readEdits(path: string, originalDatasetBytes: number): Promise<DatasetEdits | undefined> {
   let text: string;
   try {
@@ -52,16 +70,7 @@ export async function readEdits(path: string, originalDatasetBytes: number): Pro
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const doc = JSON.parse(text) as EditsFile;
-  if (doc.version !== 1 || !Array.isArray(doc.parts)) throw new Error(`${path} is not a bodyroute edits file`);
-  const parts: SplicePart[] = doc.parts.map((p) => ('bytes' in p ? { bytes: Buffer.from(p.bytes, 'base64') } : { copy: [p.copy[0], p.copy[1]] }));
-  for (const p of parts) {
-    if ('copy' in p && !(p.copy[0] >= 0 && p.copy[0] <= p.copy[1] && p.copy[1] <= originalDatasetBytes))
-      throw new Error(`${path} copies bytes the object does not have`);
-  }
-  const edits = editsFromParts(parts);
-  if (edits.datasetBytes !== doc.datasetBytes) throw new Error(`${path} is inconsistent`);
-  return edits;
+  return decodeEdits(text.trim(), originalDatasetBytes, path);
 }
 
 /** What a DatasetReader needs to know of a stored object. */

@@ -5,6 +5,7 @@ import { DatasetSummary, headerOf, summarizeDataset } from '../dicom/header';
 import { Tags } from '../dicom/tags';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
 import { BodyrouteError, errorMessage } from '../errors';
+import { writeAll } from '../fs/write-all';
 
 export interface SpoolWriterOptions {
   tmpPath: string;
@@ -89,19 +90,24 @@ export class SpoolWriter extends Writable {
     if (this.failure) return callback();
     fsp
       .open(this.opts.tmpPath, 'wx', 0o600)
-      .then(async (h) => {
+      .then((h) => {
         this.handle = h;
-        await h.write(this.opts.header);
       })
       .catch((err) => this.fail(new BodyrouteError('SPOOL_IO', `cannot create spool file: ${errorMessage(err)}`, true)))
       .finally(() => callback());
   }
 
+  /** The file meta header goes out with the first dataset bytes: one write fewer before the acknowledgement. */
+  private headerWritten = false;
+
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
     const buffers = chunks.map((c) => c.chunk);
     if (this.failure || !this.handle) return callback();
-    this.handle
-      .writev(buffers)
+    if (!this.headerWritten) {
+      buffers.unshift(this.opts.header);
+      this.headerWritten = true;
+    }
+    writeAll(this.handle, buffers)
       .catch((err) => this.fail(new BodyrouteError('SPOOL_IO', `spool write failed: ${errorMessage(err)}`, true)))
       .finally(() => callback());
   }

@@ -63,6 +63,8 @@ export class Spool {
   readonly layout: SpoolLayout;
   /** The pipeline's failed attempts on inbox objects, kept with them. */
   readonly attempts: AttemptLedger;
+  /** Stored objects loaded with an <id>.edits file beside them (written by an earlier bodyroute), removed with them. */
+  private readonly withEditsFile = new Set<string>();
 
   get dir(): string {
     return this.opts.dir;
@@ -206,7 +208,9 @@ export class Spool {
       const summary = summarizeDataset(prefix.subarray(meta.datasetOffset), meta.transferSyntaxUid, this.summaryTags);
       const origin = parseOrigin(meta.privateInformation, meta.sourceAeTitle);
       const header = headerOf(prefix.subarray(meta.datasetOffset), summary, size - meta.datasetOffset);
+      // only a spool written by an earlier bodyroute has edits files (now the journal holds them)
       const edits = await readEdits(editsPathFor(path), size - meta.datasetOffset);
+      if (edits) this.withEditsFile.add(id);
       return {
         id,
         path,
@@ -265,8 +269,7 @@ export class Spool {
       await fsp.unlink(obj.path);
       return { ...obj, path, sizeBytes: obj.tagged.sizeBytes, datasetOffset: obj.tagged.datasetOffset, tagged: undefined };
     }
-    // the edits first: a crash in between leaves the object in the inbox, to be tagged again
-    if (obj.edits) await fsp.rename(editsPathFor(obj.path), editsPathFor(path));
+    // its edits, if any, are in the journal lines written before this
     await fsp.rename(obj.path, path);
     await this.storeSync.sync();
     return { ...obj, path };
@@ -299,7 +302,7 @@ export class Spool {
     };
     // the file first: an edits file a crash leaves behind is removed by adopt(), the only way an id returns
     await fsp.unlink(this.storePath(id)).catch(ignoreMissing);
-    await fsp.unlink(editsPathFor(this.storePath(id))).catch(ignoreMissing);
+    if (this.withEditsFile.delete(id)) await fsp.unlink(editsPathFor(this.storePath(id))).catch(ignoreMissing);
   }
 }
 

@@ -30,7 +30,7 @@ export interface SpooledObject {
   header?: Buffer;
   /**
    * bodyroute's changes to the dataset (tagging), applied as the object is sent: the file keeps the
-   * bytes as received and <id>.edits beside it records the parts of the edited dataset.
+   * bytes as received; the parts of the edited dataset are made durable in the delivery journal.
    */
   edits?: DatasetEdits;
   /** A tagged copy (inbox/<id>.tagged.dcm until promoted), for deflated datasets, which cannot be edited in parts. */

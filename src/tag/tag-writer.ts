@@ -5,7 +5,7 @@ import { headerOf, summarizeDataset } from '../dicom/header';
 import { readFileMeta } from '../dicom/part10';
 import { planSplice } from '../dicom/splice';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
-import { editsFromParts, editsPathFor, writeEdits } from '../spool/dataset-edits';
+import { editsFromParts } from '../spool/dataset-edits';
 import { SpooledObject } from '../spool/spooled-object';
 import { RegionLabel, tagDataset, tagEdits, TagOptions } from './tagger';
 
@@ -13,11 +13,12 @@ import { RegionLabel, tagDataset, tagEdits, TagOptions } from './tagger';
 const HEADER_READ_BYTES = 1024 * 1024;
 
 /**
- * Records bodyroute's elements for a spooled object. Normally as edits (inbox/<id>.edits, fsync'd):
- * the parts of the tagged dataset, planned from the header alone, applied as the object is sent, so
- * the received file is neither read back nor rewritten. A deflated dataset cannot be edited in parts:
- * it is inflated, tagged, deflated again and written as a tagged copy (inbox/<id>.tagged.dcm). Either
- * way the original stays until promoted, so a crash only means tagging again.
+ * Records bodyroute's elements for a spooled object. Normally as edits: the parts of the tagged
+ * dataset, planned from the header alone and applied as the object is sent, so the received file is
+ * neither read back nor rewritten. They stay in memory until routing journals them with the object's
+ * deliveries (one fsync for both, no file of their own). A deflated dataset cannot be edited in parts:
+ * it is inflated, tagged, deflated again and written as a tagged copy (inbox/<id>.tagged.dcm, fsync'd).
+ * Either way the original stays in the inbox until promoted, so a crash before that only means tagging again.
  */
 export class TagWriter {
   constructor(
@@ -33,7 +34,6 @@ export class TagWriter {
     const header = obj.header ?? (await readHeader(obj));
     const datasetBytes = obj.sizeBytes - obj.datasetOffset;
     const edits = impossibleIfThrows(() => editsFromParts(planSplice(header, enc, tagEdits(header, enc, label, this.opts), datasetBytes)));
-    await writeEdits(editsPathFor(obj.path), edits);
     return { ...obj, edits };
   }
 

@@ -184,9 +184,11 @@ describe('tagging: recorded tags survive a restart', function () {
       return img;
     });
     run('storescu', ['-aec', 'BODYROUTE', '+sd', '127.0.0.1', String(br.port), dir]);
-    // tagged and queued for the destination that is down: the store holds each file and its edits
-    const edits = () => readdirSync(join(spool, 'store')).filter((f) => f.endsWith('.edits')).length;
-    await waitFor('edits in the store', () => edits() === sent.length, 30000);
+    // tagged and queued for the destination that is down: the store holds each file as received, its
+    // journal line the edits (no file of their own)
+    const stored = () => readdirSync(join(spool, 'store')).filter((f) => f.endsWith('.dcm')).length;
+    await waitFor('objects in the store', () => stored() === sent.length, 30000);
+    expect(readdirSync(join(spool, 'store')).filter((f) => !f.endsWith('.dcm'))).to.deep.equal([]);
     await br.kill('SIGKILL');
     scp = await startStorescp(join(fx.tmp, 'out'), 'STORESCP', port);
     br = await startBodyroute(fx.tmp, config, 'restarted');

@@ -8,7 +8,7 @@ import { eachObject, fail, next, retry, Stage, StageResult } from '../stage';
 export type TagFailurePolicy = 'forward-untagged' | 'quarantine';
 
 /**
- * Records each label as edits beside the object (or a tagged copy), fsync'd before routing. An
+ * Records each label as edits of the object (journalled with its deliveries) or a tagged copy. An
  * object the label cannot be written into (no free private block, say) is forwarded as received
  * or failed, as tagging.onFailure says; any other error is passing (a full disk) and retried.
  */

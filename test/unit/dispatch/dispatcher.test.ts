@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../../src/config/load';
@@ -8,10 +8,14 @@ import { DeliveryItem } from '../../../src/dispatch/delivery-item';
 import { Dispatcher } from '../../../src/dispatch/dispatcher';
 import { Sender } from '../../../src/dispatch/sender';
 import { BodyrouteError } from '../../../src/errors';
+import { DatasetEdits, editsFromParts, editsPathFor, encodeEdits } from '../../../src/spool/dataset-edits';
 import { Spool } from '../../../src/spool/spool';
 import { FakeClock, until } from '../../helpers/fake-clock';
 import { recordingLogger } from '../../helpers/recording-logger';
 import { writeSyntheticImage } from '../../helpers/synthetic-dicom';
+
+/** The edits each object was sent with, by destination/id. */
+const sentEdits = new Map<string, DatasetEdits>();
 
 /** Delivers, or refuses for good, as the test says; records per destination. */
 class FakeSender implements Sender {
@@ -24,6 +28,7 @@ class FakeSender implements Sender {
   async send(item: DeliveryItem): Promise<void> {
     if (this.refuse.has(this.name)) throw new BodyrouteError('DEST_STATUS_FATAL', 'answered 0xA900', false, '0xA900');
     this.delivered.set(this.name, [...(this.delivered.get(this.name) ?? []), item.id]);
+    if (item.edits) sentEdits.set(`${this.name}/${item.id}`, item.edits);
   }
   async idle(): Promise<void> {}
   async close(): Promise<void> {}
@@ -40,6 +45,7 @@ describe('dispatch/dispatcher (fake senders, real spool folder)', () => {
   beforeEach(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'bodyroute-dispatcher-'));
     delivered.clear();
+    sentEdits.clear();
     refuse.clear();
     cfg = parseConfig(
       {
@@ -104,6 +110,27 @@ describe('dispatch/dispatcher (fake senders, real spool folder)', () => {
     await startDispatcher();
     await until('recovered and delivered to both', () => delivered.get('a')?.length === 1 && delivered.get('b')?.length === 1);
     await until('removed', () => !existsSync(spool.storePath(id)));
+  });
+
+  it("after a restart, sends a stored object with the edits its journal line carries, or an earlier version's <id>.edits file, removed with it", async () => {
+    const first = await startDispatcher();
+    const edits = editsFromParts([{ copy: [0, 10] }, { bytes: Buffer.from('bodyroute block') }, { copy: [10, 40] }]);
+    const journalled = spool.newId();
+    writeSyntheticImage(spool.storePath(journalled), { rows: 8, columns: 8 });
+    await first.journal({ ...(await spool.load(journalled, spool.storePath(journalled))), edits }, ['a', 'b']);
+    const legacy = spool.newId();
+    writeSyntheticImage(spool.storePath(legacy), { rows: 8, columns: 8 });
+    // journalled the way an earlier version did: the edits beside the file, not in the line
+    await first.journal(await spool.load(legacy, spool.storePath(legacy)), ['a']);
+    writeFileSync(editsPathFor(spool.storePath(legacy)), encodeEdits(edits) + '\n');
+    expect(readFileSync(spool.layout.journal('a'), 'utf8')).to.equal(`+${journalled} ${encodeEdits(edits)}\n+${legacy}\n`);
+    // stopped before they were handed to the queues: a crash between journal and activation
+    await first.stop();
+    dispatcher = undefined;
+    await startDispatcher();
+    await until('recovered and delivered', () => delivered.get('a')?.length === 2 && delivered.get('b')?.length === 1);
+    for (const key of [`a/${journalled}`, `b/${journalled}`, `a/${legacy}`]) expect(sentEdits.get(key)?.parts, key).to.deep.equal(edits.parts);
+    await until('removed, the edits file too', () => readdirSync(spool.storeDir).length === 0);
   });
 
   it('commits a routed object in order: journalled while still in the inbox, then promoted to the store, then queued', async () => {

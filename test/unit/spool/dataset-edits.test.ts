@@ -7,7 +7,7 @@ import { summarizeDataset } from '../../../src/dicom/header';
 import { readFileMeta } from '../../../src/dicom/part10';
 import { planSplice, spliceDataset } from '../../../src/dicom/splice';
 import { DeadLetterBox } from '../../../src/dispatch/dead-letter';
-import { DatasetEdits, DatasetReader, editsFromParts, readEdits, writeEdits } from '../../../src/spool/dataset-edits';
+import { decodeEdits, DatasetEdits, DatasetReader, editsFromParts, encodeEdits, readEdits } from '../../../src/spool/dataset-edits';
 import { tagEdits, TagOptions } from '../../../src/tag/tagger';
 import { syntheticImage } from '../../helpers/synthetic-dicom';
 
@@ -64,19 +64,25 @@ describe('spool/dataset-edits', () => {
     for (const window of [1, 333, 1 << 20]) expect((await readAll(undefined, window)).equals(dataset)).to.equal(true);
   });
 
-  it('round-trips through the edits file and refuses one that copies bytes the object lacks', async () => {
+  it('round-trips as one line of text, and reads the edits file of an earlier version; refuses edits that copy bytes the object lacks', async () => {
     const header = dataset.subarray(0, summarizeDataset(dataset, '1.2.840.10008.1.2.1').headerLength);
     const edits = editsFromParts(planSplice(header, EXPLICIT, tagEdits(header, EXPLICIT, LABEL, TAG_OPTIONS), dataset.length));
-    const path = join(tmp, 'object.edits');
-    await writeEdits(path, edits);
-    const back = (await readEdits(path, dataset.length)) as DatasetEdits;
+    const line = encodeEdits(edits);
+    // it is the tail of a journal line: split at spaces and lines
+    expect(line).to.not.match(/[\s]/);
+    const back = decodeEdits(line, dataset.length, 'the journal');
     expect((await readAll(back, 1 << 20)).equals(await readAll(edits, 1 << 20))).to.equal(true);
+    const path = join(tmp, 'object.edits');
+    writeFileSync(path, line + '\n');
+    const fromFile = (await readEdits(path, dataset.length)) as DatasetEdits;
+    expect((await readAll(fromFile, 1 << 20)).equals(await readAll(edits, 1 << 20))).to.equal(true);
     expect(await readEdits(join(tmp, 'none.edits'), dataset.length)).to.equal(undefined);
     const refused = await readEdits(path, dataset.length - 10).then(
       () => undefined,
       (err: Error) => err.message,
     );
     expect(refused).to.match(/copies bytes/);
+    expect(() => decodeEdits('{"version":1', dataset.length, 'line 3')).to.throw('line 3 does not hold bodyroute edits');
   });
 
   it('refuses to plan edits at or after Pixel Data from the header alone', () => {
