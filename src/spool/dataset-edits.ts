@@ -79,31 +79,6 @@ export interface StoredDataset {
   datasetOffset: number;
   sizeBytes: number;
   edits?: DatasetEdits;
-  /** The dataset bytes of `path`, when they are in memory: read from there instead of the file. */
-  resident?: Buffer;
-}
-
-/** Where a DatasetReader reads the received bytes: the spooled file, or its bytes in memory. */
-interface PositionalSource {
-  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
-  close(): Promise<void>;
-}
-
-/** A spooled file's dataset already in memory, read at file positions like the file. */
-class ResidentSource implements PositionalSource {
-  constructor(
-    private readonly dataset: Buffer,
-    private readonly datasetOffset: number,
-  ) {}
-
-  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
-    const from = position - this.datasetOffset;
-    return Promise.resolve({ bytesRead: this.dataset.copy(buffer, offset, from, Math.min(from + length, this.dataset.length)) });
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 /** A dataset streamed window by window (see DatasetReader.next). */
@@ -140,7 +115,7 @@ export class DatasetReader implements DatasetSource {
   readonly length: number;
 
   private constructor(
-    private readonly handle: PositionalSource,
+    private readonly handle: fsp.FileHandle,
     private readonly obj: StoredDataset,
   ) {
     const stored = obj.sizeBytes - obj.datasetOffset;
@@ -149,10 +124,6 @@ export class DatasetReader implements DatasetSource {
   }
 
   static async open(obj: StoredDataset): Promise<DatasetReader> {
-    // bytes in memory only when they are exactly the file's dataset (never those of another file)
-    if (obj.resident && obj.resident.length === obj.sizeBytes - obj.datasetOffset) {
-      return new DatasetReader(new ResidentSource(obj.resident, obj.datasetOffset), obj);
-    }
     return new DatasetReader(await fsp.open(obj.path, 'r'), obj);
   }
 

@@ -14,8 +14,6 @@ export interface SpoolWriterOptions {
   maxObjectBytes: number;
   /** Bytes kept in memory from the dataset's start, to read its header without reading the file back. */
   captureBytes: number;
-  /** A dataset up to this size is kept in memory whole (WrittenObject.dataset), for sending it without reading the file. */
-  keepWholeUpTo?: number;
   /** Bytes buffered in memory before the source is asked to pause. */
   pauseAboveBytes: number;
   /** Top-level attributes to read at receive time. */
@@ -30,8 +28,6 @@ export interface WrittenObject {
   summary: DatasetSummary;
   /** The dataset's top-level elements before Pixel Data (a copy), where the summary found their end. */
   header?: Buffer;
-  /** The whole dataset as received, where it was no larger than keepWholeUpTo. */
-  dataset?: Buffer;
   /** The file handle is closed in the background; wait on this before giving up on the file. */
   closed: Promise<void>;
 }
@@ -121,7 +117,7 @@ export class SpoolWriter extends Writable {
     if (this.datasetBytes > this.opts.maxObjectBytes && !this.failure) {
       this.fail(new BodyrouteError('OBJECT_TOO_LARGE', `object exceeds listen.maxObjectBytes (${this.opts.maxObjectBytes})`, false));
     }
-    if (this.capturedBytes < Math.max(this.opts.captureBytes, this.opts.keepWholeUpTo ?? 0)) {
+    if (this.capturedBytes < this.opts.captureBytes) {
       this.captured.push(chunk);
       this.capturedBytes += chunk.length;
     }
@@ -140,7 +136,7 @@ export class SpoolWriter extends Writable {
   async finish(): Promise<WrittenObject> {
     if (!this.writableEnded) this.end();
     // the header check needs only the captured bytes: it runs while the last writes complete
-    let checked: { summary: DatasetSummary; header?: Buffer; dataset?: Buffer } | undefined;
+    let checked: { summary: DatasetSummary; header?: Buffer } | undefined;
     let checkError: unknown;
     try {
       if (!this.failure) checked = this.check();
@@ -155,14 +151,7 @@ export class SpoolWriter extends Writable {
       // data and the size that makes it readable; mtime and the like need no flush
       await this.handle.datasync();
       const closing = this.closeHandle();
-      return {
-        tmpPath: this.opts.tmpPath,
-        datasetBytes: this.datasetBytes,
-        summary: checked.summary,
-        header: checked.header,
-        dataset: checked.dataset,
-        closed: closing,
-      };
+      return { tmpPath: this.opts.tmpPath, datasetBytes: this.datasetBytes, summary: checked.summary, header: checked.header, closed: closing };
     } catch (err) {
       await this.discard();
       throw err instanceof BodyrouteError ? err : new BodyrouteError('SPOOL_IO', errorMessage(err), true);
@@ -184,7 +173,7 @@ export class SpoolWriter extends Writable {
   }
 
   /** Reads the header from the captured prefix and checks the object is not cut short. */
-  private check(): { summary: DatasetSummary; header?: Buffer; dataset?: Buffer } {
+  private check(): { summary: DatasetSummary; header?: Buffer } {
     if (this.datasetBytes === 0) throw new BodyrouteError('OBJECT_MALFORMED', 'empty dataset', false);
     const prefix = Buffer.concat(this.captured);
     let summary: DatasetSummary;
@@ -213,7 +202,6 @@ export class SpoolWriter extends Writable {
       throw new BodyrouteError('OBJECT_MALFORMED', 'dataset has no SOP Instance UID', false);
     }
     const header = headerOf(prefix, summary, this.datasetBytes);
-    const whole = prefix.length === this.datasetBytes && this.datasetBytes <= (this.opts.keepWholeUpTo ?? 0);
-    return { summary, header, dataset: whole ? prefix : undefined };
+    return { summary, header };
   }
 }

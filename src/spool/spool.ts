@@ -12,7 +12,6 @@ import { ReceiveContext, SpooledObject } from './spooled-object';
 import { SpoolWriter, WrittenObject } from './spool-writer';
 import { AsideFolder, SpoolLayout } from './layout';
 import { AttemptLedger } from './attempt-ledger';
-import { ResidentBudget } from './resident-budget';
 
 /**
  * The durable spool. Folders, each a stage of an object's life:
@@ -30,10 +29,6 @@ export interface SpoolOptions {
 }
 
 const CAPTURE_BYTES = 1024 * 1024;
-/** Datasets up to this size may be kept in memory after the acknowledgement (ResidentBudget). */
-const RESIDENT_OBJECT_BYTES = 4 * 1024 * 1024;
-/** At most this much of them at once: a few dozen typical CT or MR images in flight. */
-const RESIDENT_BUDGET_BYTES = 32 * 1024 * 1024;
 const PAUSE_ABOVE_BYTES = 4 * 1024 * 1024;
 const ID_PATTERN = /^[0-9a-z]{11}-[0-9a-f]{6}-[0-9a-f]{8}$/;
 
@@ -68,8 +63,6 @@ export class Spool {
   readonly layout: SpoolLayout;
   /** The pipeline's failed attempts on inbox objects, kept with them. */
   readonly attempts: AttemptLedger;
-  /** Received datasets kept in memory for sending (SpooledObject.resident). */
-  readonly resident = new ResidentBudget(RESIDENT_BUDGET_BYTES);
   /** Stored objects loaded with an <id>.edits file beside them (written by an earlier bodyroute), removed with them. */
   private readonly withEditsFile = new Set<string>();
 
@@ -148,7 +141,6 @@ export class Spool {
       transferSyntaxUid,
       maxObjectBytes: this.opts.maxObjectBytes,
       captureBytes: CAPTURE_BYTES,
-      keepWholeUpTo: RESIDENT_OBJECT_BYTES,
       pauseAboveBytes: PAUSE_ABOVE_BYTES,
       summaryTags: this.summaryTags,
       refusal: refusal ?? this.spaceRefusal(),
@@ -202,7 +194,6 @@ export class Spool {
       sizeBytes: meta.headerBytes + written.datasetBytes,
       attributes: s.values,
       header: written.header,
-      resident: this.resident.admit(id, written.dataset),
     };
   }
 
@@ -266,7 +257,6 @@ export class Spool {
     await fsp.unlink(editsPathFor(obj.path)).catch(() => undefined);
     await fsp.unlink(this.taggedPath(obj.id)).catch(() => undefined);
     await this.attempts.clear(obj.id);
-    this.resident.release(obj.id);
     this.log.warn(`object moved to ${folder}`, { id: obj.id, reason });
   }
 
@@ -277,9 +267,7 @@ export class Spool {
       await fsp.rename(obj.tagged.path, path);
       await this.storeSync.sync();
       await fsp.unlink(obj.path);
-      // the stored file is now the tagged copy: the received bytes in memory are not its bytes
-      this.resident.release(obj.id);
-      return { ...obj, path, sizeBytes: obj.tagged.sizeBytes, datasetOffset: obj.tagged.datasetOffset, tagged: undefined, resident: undefined };
+      return { ...obj, path, sizeBytes: obj.tagged.sizeBytes, datasetOffset: obj.tagged.datasetOffset, tagged: undefined };
     }
     // its edits, if any, are in the journal lines written before this
     await fsp.rename(obj.path, path);
@@ -313,7 +301,6 @@ export class Spool {
       if (err.code !== 'ENOENT') throw err;
     };
     // the file first: an edits file a crash leaves behind is removed by adopt(), the only way an id returns
-    this.resident.release(id);
     await fsp.unlink(this.storePath(id)).catch(ignoreMissing);
     if (this.withEditsFile.delete(id)) await fsp.unlink(editsPathFor(this.storePath(id))).catch(ignoreMissing);
   }

@@ -33,11 +33,6 @@ export interface SpooledObject {
    * bytes as received; the parts of the edited dataset are made durable in the delivery journal.
    */
   edits?: DatasetEdits;
-  /**
-   * The dataset bytes of `path` (as received), kept in memory within the spool's ResidentBudget, so that
-   * sending does not read the file back; absent past the budget, for large objects and after a restart.
-   */
-  resident?: Buffer;
   /** A tagged copy (inbox/<id>.tagged.dcm until promoted), for deflated datasets, which cannot be edited in parts. */
   tagged?: { path: string; sizeBytes: number; datasetOffset: number };
 }

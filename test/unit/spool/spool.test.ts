@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from '../../../src/spool/spool';
 import { recordingLogger } from '../../helpers/recording-logger';
-import { syntheticImage, writeSyntheticImage } from '../../helpers/synthetic-dicom';
-import { readFileMeta } from '../../../src/dicom/part10';
+import { writeSyntheticImage } from '../../helpers/synthetic-dicom';
 
 describe('spool: start-up recovery, promotion and setting aside (real folder)', () => {
   let tmp: string;
@@ -52,37 +51,6 @@ describe('spool: start-up recovery, promotion and setting aside (real folder)', 
     expect(readFileSync(join(spool.layout.aside('quarantine'), `${b}.txt`), 'utf8')).to.equal('routing: EIO (gave up after 10 attempts)\n');
     expect(existsSync(join(spool.layout.aside('quarantine'), `${b}.dcm`))).to.equal(true);
     expect(readdirSync(spool.layout.inbox)).to.deep.equal([]);
-  });
-
-  it('keeps a received dataset in memory for sending until the object leaves the store, and never for a tagged copy', async () => {
-    const spool = await open();
-    const receive = async () => {
-      const img = syntheticImage({ rows: 64, columns: 64 });
-      const meta = readFileMeta(img.bytes);
-      const dataset = img.bytes.subarray(meta.datasetOffset);
-      const id = spool.newId();
-      const origin = { callingAeTitle: 'CT1', calledAeTitle: 'BODYROUTE', remoteAddress: '127.0.0.1', receivedAt: '' };
-      const writer = spool.beginReceive(id, meta.sopClassUid, meta.sopInstanceUid, meta.transferSyntaxUid, origin);
-      // as PDVs arrive
-      for (let at = 0; at < dataset.length; at += 1000) writer.write(dataset.subarray(at, at + 1000));
-      const written = await writer.finish();
-      const obj = await spool.commit(id, written, { ...meta, origin, headerBytes: writer.headerBytes });
-      return { obj, dataset };
-    };
-    const first = await receive();
-    expect(first.obj.resident?.equals(first.dataset)).to.equal(true);
-    expect(readFileSync(first.obj.path).subarray(first.obj.datasetOffset).equals(first.dataset)).to.equal(true);
-    expect(spool.resident.usedBytes).to.equal(first.dataset.length);
-    const stored = await spool.promote(first.obj);
-    expect(stored.resident).to.equal(first.obj.resident);
-    await spool.removeStored(stored.id);
-    expect(spool.resident.usedBytes).to.equal(0);
-
-    const second = await receive();
-    writeFileSync(spool.layout.taggedCopy(second.obj.id), readFileSync(second.obj.path));
-    const tagged = { path: spool.layout.taggedCopy(second.obj.id), sizeBytes: second.obj.sizeBytes, datasetOffset: second.obj.datasetOffset };
-    const promoted = await spool.promote({ ...second.obj, tagged });
-    expect([promoted.resident, spool.resident.usedBytes]).to.deep.equal([undefined, 0]);
   });
 
   it('names files by its own ids only', () => {
