@@ -134,6 +134,11 @@ export class DeliveryJournal {
     return text;
   }
 
+  /** Start-up recovery is over: edits of ids not taken (objects routed again from the inbox) are not needed. */
+  forgetReplayedEdits(): void {
+    this.replayedEdits.clear();
+  }
+
   /** Starts the journal afresh once nothing is pending, so it does not grow without end. */
   async truncateIfIdle(pendingCount: number, threshold = 10000): Promise<void> {
     if (pendingCount > 0 || this.lines < threshold || !this.handle) return;

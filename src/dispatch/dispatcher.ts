@@ -185,6 +185,7 @@ export class Dispatcher {
         this.log.error('cannot read stored object; its deliveries are abandoned', { id, reason: errorMessage(err) });
       }
     }
+    for (const j of this.journals.values()) j.forgetReplayedEdits();
     // Pending ids whose stored file is gone are either in the inbox (re-routed next) or lost.
     if (requeued || orphans) this.log.info('recovered pending deliveries', { objects: requeued, alreadyDelivered: orphans });
   }

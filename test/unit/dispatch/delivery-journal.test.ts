@@ -67,7 +67,7 @@ describe('dispatch/delivery-journal', () => {
 
   const EDITS: DatasetEdits = editsFromParts([{ copy: [0, 100] }, { bytes: Buffer.from('private block') }, { copy: [100, 500] }]);
 
-  it('keeps the edits an object was enqueued with across a restart and a compaction, until taken', async () => {
+  it('keeps the edits an object was enqueued with across a restart and a compaction, in memory until taken or recovery is over', async () => {
     const path = join(dir, 'edits.journal');
     const j = new DeliveryJournal(path);
     await j.open();
@@ -82,6 +82,13 @@ describe('dispatch/delivery-journal', () => {
       expect([again.takeEdits('a'), again.takeEdits('b')]).to.deep.equal([undefined, undefined]);
       await again.close();
     }
+    expect(readFileSync(path, 'utf8').split('\n')[0]).to.match(/^\+a \{"version":1,/);
+    const third = new DeliveryJournal(path);
+    await third.open();
+    third.forgetReplayedEdits();
+    expect(third.takeEdits('a')).to.equal(undefined);
+    await third.close();
+    // forgetting is of memory only: the line keeps its edits
     expect(readFileSync(path, 'utf8').split('\n')[0]).to.match(/^\+a \{"version":1,/);
   });
 
