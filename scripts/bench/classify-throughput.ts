@@ -21,6 +21,7 @@ import { WorkerPoolClassifier } from '../../src/classify/classifier';
 import { loadManifest } from '../../src/classify/manifest';
 import { SHIPPED_MODEL } from '../../src/config/load';
 import { syntheticImage } from '../../test/helpers/synthetic-dicom';
+import { runMain } from './run-main';
 
 async function modelAlone(
   modelPath: string,
@@ -164,7 +165,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain('npm run bench:throughput', main);

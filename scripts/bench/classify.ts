@@ -17,6 +17,7 @@ import { loadManifest } from '../../src/classify/manifest';
 import { preprocess } from '../../src/classify/preprocess';
 import { SHIPPED_MODEL } from '../../src/config/load';
 import { syntheticImage } from '../../test/helpers/synthetic-dicom';
+import { runMain } from './run-main';
 
 const SYNTAXES: { name: string; tool?: string; args?: string[]; reduced?: boolean }[] = [
   { name: 'explicit VR LE' },
@@ -107,7 +108,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain('npm run bench:classify', main);

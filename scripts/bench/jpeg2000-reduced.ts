@@ -20,6 +20,7 @@ import { preprocess } from '../../src/classify/preprocess';
 import { initCodecs } from '../../src/dicom/codecs';
 import { initReducedJpeg2000 } from '../../src/dicom/jpeg2000-reduced';
 import { SHIPPED_MODEL } from '../../src/config/load';
+import { runMain } from './run-main';
 
 /** A seeded shuffle, so that a run can be repeated. */
 function shuffled<T>(items: T[], seed: number): T[] {
@@ -97,7 +98,4 @@ async function main(): Promise<void> {
   console.log(`top-1 against the labels: full ${pct(right.full)}, reduced ${pct(right.reduced)}`);
 }
 
-main().catch((err: Error) => {
-  console.error(err.message);
-  process.exit(1);
-});
+runMain('npm run bench:j2k', main);

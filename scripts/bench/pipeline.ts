@@ -22,6 +22,7 @@ import { ScuAssociation } from '../../src/dispatch/scu-association';
 import { freePort, PEER_ENV, waitFor } from '../../test/helpers/tools';
 import { startOrthanc, startStorescp } from '../../test/helpers/peers';
 import { newUid, writeSyntheticImage } from '../../test/helpers/synthetic-dicom';
+import { runMain } from './run-main';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
 
@@ -380,7 +381,4 @@ async function soak(tmp: string, src: string, model: string, rate: number, secon
   if (json) writeFileSync(json, JSON.stringify({ rate, seconds, samples }, null, 2) + '\n');
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain('npm run bench', main);

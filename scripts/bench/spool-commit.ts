@@ -17,6 +17,7 @@ import { readFileMeta } from '../../src/dicom/part10';
 import { createLogger } from '../../src/observability/logger';
 import { Spool } from '../../src/spool/spool';
 import { syntheticImage } from '../../test/helpers/synthetic-dicom';
+import { runMain } from './run-main';
 
 const PDV_BYTES = 16 * 1024; // storescu's default maximum PDU
 
@@ -137,7 +138,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => {
-  console.error(err.message);
-  process.exit(1);
-});
+runMain('npm run bench:spool', main);
