@@ -3,8 +3,7 @@ import { errorMessage } from './errors';
 import { Dispatcher } from './dispatch/dispatcher';
 import { IngestServer } from './ingest/server';
 import { createLogger, lineFormat, Logger } from './observability/logger';
-import { Classifier, WorkerPoolClassifier } from './classify/classifier';
-import { modelLabel } from './classify/manifest';
+import { Classifier, ClassifierInfo, classifierInfo, WorkerPoolClassifier } from './classify/classifier';
 import { Pipeline } from './pipeline/pipeline';
 import { startStatsLog } from './observability/stats';
 import { TagWriter } from './tag/tag-writer';
@@ -28,6 +27,11 @@ export class App {
   private pipeline: Pipeline | undefined;
   private readonly router: Router;
   private classifier: Classifier | undefined;
+
+  /** The model and where it runs, once the classifier has started. */
+  private classifierInfo(): ClassifierInfo | undefined {
+    return this.classifier && classifierInfo(this.classifier);
+  }
   port = 0;
   /** The operator HTTP server's port, 0 when it is off. */
   httpPort = 0;
@@ -51,7 +55,7 @@ export class App {
       associationsActive: () => this.ingest.activeAssociations,
       destinations: () => this.dispatcher.statuses(),
       spoolFreeBytes: () => this.operations.spoolFreeBytes(),
-      classifier: () => (this.classifier ? { model: modelLabel(this.classifier.manifest), provider: this.classifier.provider } : undefined),
+      classifier: () => this.classifierInfo(),
     });
     this.telemetry = telemetryTo(this.metrics, this.recent);
     this.dispatcher = new Dispatcher(cfg, this.spool, this.log, {}, this.telemetry);
@@ -59,8 +63,7 @@ export class App {
     this.operations = new Operations(cfg, this.spool, this.dispatcher, this.recent, this.metrics, {
       listenerPort: () => this.port,
       recovered: () => this.recovered && (this.pipeline?.recoveryPending ?? 0) === 0,
-      model: () => (this.classifier ? modelLabel(this.classifier.manifest) : undefined),
-      classifierProvider: () => this.classifier?.provider,
+      classifier: () => this.classifierInfo(),
       classifierWanted: cfg.classifier.enabled,
     });
   }

@@ -1,4 +1,5 @@
 import { constants, promises as fsp, statfsSync } from 'node:fs';
+import type { ClassifierInfo } from './classify/classifier';
 import type { Config } from './config/schema';
 import { requeueDeadLetters } from './dispatch/dead-letter-requeue';
 import { listDeadLetters } from './dispatch/dead-letter';
@@ -18,10 +19,8 @@ export interface RunningState {
   listenerPort(): number;
   /** Spool recovery done and the objects it found in the inbox through the pipeline. */
   recovered(): boolean;
-  /** The model in use ("bodyregion-cnn 2.4.0"), undefined while loading or when classification is off. */
-  model(): string | undefined;
-  /** Where it runs: 'cpu' or 'cuda'; undefined with model(). */
-  classifierProvider(): string | undefined;
+  /** The model in use and where it runs; undefined while loading or when classification is off. */
+  classifier(): ClassifierInfo | undefined;
   classifierWanted: boolean;
 }
 
@@ -70,13 +69,13 @@ export class Operations implements OperatorApi {
   }
 
   readiness(): HealthReport {
-    const model = this.state.model();
+    const classifier = this.state.classifier();
     const checks: HealthReport['checks'] = {
       recovery: this.state.recovered() ? { ok: true } : { ok: false, detail: 'objects left by the last run are still being recovered' },
       classifier: !this.state.classifierWanted
         ? { ok: true, detail: 'off' }
-        : model
-          ? { ok: true, detail: `${model} on ${this.state.classifierProvider() ?? '?'}` }
+        : classifier
+          ? { ok: true, detail: `${classifier.model} on ${classifier.provider}` }
           : { ok: false, detail: 'loading the model' },
     };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
@@ -89,10 +88,11 @@ export class Operations implements OperatorApi {
   async status(): Promise<StatusSnapshot> {
     const types = new Map(this.cfg.destinations.map((d) => [d.name, destinationType(d).type]));
     const dead = await listDeadLetters(this.spool.layout.dead, DEAD_LETTERS_SHOWN);
+    const classifier = this.state.classifier();
     return {
       version: VERSION,
-      model: this.state.model(),
-      classifierProvider: this.state.classifierProvider(),
+      model: classifier?.model,
+      classifierProvider: classifier?.provider,
       startedAt: this.startedAt,
       ready: this.readiness().ok,
       destinations: this.dispatcher.statuses().map((s) => ({ ...s, type: types.get(s.name) ?? '?' })),

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import type { ClassifyOutcome } from '../../src/classify/classification';
 import { WorkerPoolClassifier } from '../../src/classify/classifier';
-import { loadManifest } from '../../src/classify/manifest';
+import { loadManifest, modelLabel } from '../../src/classify/manifest';
 import { SHIPPED_MODEL } from '../../src/config/load';
 import { syntheticImage } from '../../test/helpers/synthetic-dicom';
 import { runMain } from './run-main';
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   const manifestPath = values.model ?? SHIPPED_MODEL;
   const manifest = loadManifest(manifestPath);
   const size = manifest.preprocessing.size;
-  console.log(`model ${manifest.id} ${manifest.version}, input ${size}x${size}; device ${device}; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
+  console.log(`model ${modelLabel(manifest)}, input ${size}x${size}; device ${device}; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
   console.log(`(1) the model alone (onnxruntime, ${device}, ${threads} intra-op thread(s)):`);
   const alone = await modelAlone(manifest.modelPath, manifest.input.name, size, device, threads);
 
@@ -151,11 +151,8 @@ async function main(): Promise<void> {
       if (values.json)
         writeFileSync(
           values.json,
-          JSON.stringify(
-            { model: `${manifest.id} ${manifest.version}`, device, cpus: cpus().length, cpu: cpus()[0]?.model, modelAlone: alone, whole, agreement },
-            null,
-            2,
-          ) + '\n',
+          JSON.stringify({ model: modelLabel(manifest), device, cpus: cpus().length, cpu: cpus()[0]?.model, modelAlone: alone, whole, agreement }, null, 2) +
+            '\n',
         );
     } finally {
       await classifier.close();

@@ -5,6 +5,16 @@ import { ClassifyOutcome } from './classification';
 import type { ExecutionProvider, Jpeg2000Decoding, WorkerInit, WorkerMessage, WorkerRequest } from './inference-worker';
 import { loadManifest, modelLabel, ModelManifest } from './manifest';
 
+/** The model in use ("bodyregion-cnn 2.4.0") and where it runs: what metrics, /readyz and /api/status show. */
+export interface ClassifierInfo {
+  model: string;
+  provider: ExecutionProvider;
+}
+
+export function classifierInfo(c: Pick<Classifier, 'manifest' | 'provider'>): ClassifierInfo {
+  return { model: modelLabel(c.manifest), provider: c.provider };
+}
+
 /** Classifies one stored object; the pipeline's classify stage and the CLI use it. */
 export interface Classifier {
   readonly manifest: ModelManifest;

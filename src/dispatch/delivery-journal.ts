@@ -1,7 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { GroupSync } from '../fs/group-sync';
 import { writeFileAtomic } from '../fs/durable';
-import { DatasetEdits, encodeEdits } from '../spool/dataset-edits';
 
 /** How long a "delivered" line may wait for the next fsync before it gets one of its own. */
 export const DELIVERED_SYNC_DELAY_MS = 1000;
@@ -103,9 +102,12 @@ export class DeliveryJournal {
     this.lazySync = undefined;
   }
 
-  /** Journals a delivery to make, with bodyroute's edits of the object where it has any. */
-  enqueue(id: string, edits?: DatasetEdits): Promise<void> {
-    return this.append(`+${id}${edits ? ` ${encodeEdits(edits)}` : ''}\n`, 1);
+  /**
+   * Journals a delivery to make, with bodyroute's edits of the object where it has any, as encodeEdits
+   * wrote them (encoded once per object by the caller, whatever the number of destinations).
+   */
+  enqueue(id: string, encodedEdits?: string): Promise<void> {
+    return this.append(`+${id}${encodedEdits ? ` ${encodedEdits}` : ''}\n`, 1);
   }
 
   /** Resolves once the line is written; its fsync comes with the next one (see the class comment). */

@@ -7,7 +7,7 @@ import { Logger } from '../observability/logger';
 import { Telemetry } from '../observability/telemetry';
 import { PausedDestinations } from './paused-destinations';
 import { Spool } from '../spool/spool';
-import { decodeEdits } from '../spool/dataset-edits';
+import { decodeEdits, encodeEdits } from '../spool/dataset-edits';
 import { SpooledObject } from '../spool/spooled-object';
 import { DeadLetterBox } from './dead-letter';
 import { DeliveryItem, deliveryItem } from './delivery-item';
@@ -204,7 +204,8 @@ export class Dispatcher {
 
   /** Journals the deliveries durably, with the object's edits (the first step of commitRouted). */
   async journal(obj: SpooledObject, destinations: readonly string[]): Promise<void> {
-    await Promise.all(destinations.map((d) => this.journalFor(d).enqueue(obj.id, obj.edits)));
+    const edits = obj.edits && encodeEdits(obj.edits);
+    await Promise.all(destinations.map((d) => this.journalFor(d).enqueue(obj.id, edits)));
   }
 
   /** A recovered object with the edits its journal lines carry (every destination's line has the same). */

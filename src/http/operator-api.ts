@@ -1,3 +1,4 @@
+import type { ExecutionProvider } from '../classify/inference-worker';
 import type { DeadLetterRecord } from '../dispatch/dead-letter';
 import type { DestinationStatus } from '../dispatch/destination-queue';
 import type { SeriesView } from '../review/recent-series';
@@ -12,8 +13,8 @@ export interface HealthReport {
 export interface StatusSnapshot {
   version: string;
   model?: string;
-  /** Where the model runs: 'cpu' or 'cuda'. */
-  classifierProvider?: string;
+  /** Where the model runs. */
+  classifierProvider?: ExecutionProvider;
   startedAt: number;
   ready: boolean;
   destinations: (DestinationStatus & { type: string })[];

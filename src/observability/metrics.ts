@@ -6,7 +6,7 @@ export interface MetricsSources {
   associationsActive(): number;
   destinations(): readonly { name: string; state: string; queued: number; oldestReceivedAt?: number }[];
   spoolFreeBytes(): number | undefined;
-  /** The model in use and where it runs, once the classifier has started. */
+  /** The model in use and where it runs, once the classifier has started (ClassifierInfo). */
   classifier?(): { model: string; provider: string } | undefined;
   now?(): number;
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeliveryJournal } from '../../../src/dispatch/delivery-journal';
-import { decodeEdits, DatasetEdits, editsFromParts } from '../../../src/spool/dataset-edits';
+import { decodeEdits, DatasetEdits, editsFromParts, encodeEdits } from '../../../src/spool/dataset-edits';
 
 describe('dispatch/delivery-journal', () => {
   let dir: string;
@@ -71,7 +71,7 @@ describe('dispatch/delivery-journal', () => {
     const path = join(dir, 'edits.journal');
     const j = new DeliveryJournal(path);
     await j.open();
-    await j.enqueue('a', EDITS);
+    await j.enqueue('a', encodeEdits(EDITS));
     await j.enqueue('b');
     await j.close();
     for (let run = 0; run < 2; run++) {
@@ -96,7 +96,7 @@ describe('dispatch/delivery-journal', () => {
     const path = join(dir, 'torn.journal');
     const j = new DeliveryJournal(path);
     await j.open();
-    await j.enqueue('a', EDITS);
+    await j.enqueue('a', encodeEdits(EDITS));
     await j.close();
     const whole = readFileSync(path, 'utf8');
     appendFileSync(path, whole.replace('+a', '+b').slice(0, 30));
