@@ -40,11 +40,11 @@ export class Operations implements OperatorApi {
     private readonly state: RunningState,
   ) {}
 
-  /** Free bytes on the spool's filesystem; undefined when it cannot be read. */
+  /** Free bytes on the spool's filesystem, counting the spool's spare files as free; undefined when it cannot be read. */
   spoolFreeBytes(): number | undefined {
     try {
       const s = statfsSync(this.cfg.spool.dir);
-      return s.bavail * s.bsize;
+      return s.bavail * s.bsize + this.spool.spares.bytes;
     } catch {
       return undefined;
     }

@@ -2,6 +2,9 @@
  * npm run bench:spool — what one acknowledged object costs on this machine's disk, without the network:
  *   (1) bodyroute's spool as it runs (Spool.beginReceive → 16 KiB writes → finish → commit: create, write,
  *       fdatasync, rename into the inbox, inbox fsync), one object at a time and --concurrency at once;
+ *       then, one at a time, with each object also promoted to the store and removed as delivered 20 objects
+ *       later, as a router that forwards does: without and with spare files (new receives written over
+ *       delivered objects' files);
  *   (2) the same system calls made synchronously in one thread: what a "one hop" commit (a worker doing the
  *       whole sequence) could reach at best;
  *   (3) the same object appended to a preallocated segment and fdatasync'd: what an append-only object log
@@ -16,6 +19,8 @@ import { parseArgs } from 'node:util';
 import { readFileMeta } from '../../src/dicom/part10';
 import { createLogger } from '../../src/observability/logger';
 import { Spool } from '../../src/spool/spool';
+import { SpooledObject } from '../../src/spool/spooled-object';
+import { MAX_SPARE_FILES } from '../../src/spool/spare-files';
 import { syntheticImage } from '../../test/helpers/synthetic-dicom';
 import { runMain } from './run-main';
 
@@ -46,12 +51,12 @@ function sample(): Sample {
 
 const ORIGIN = { callingAeTitle: 'BENCH', calledAeTitle: 'BODYROUTE', remoteAddress: '127.0.0.1', receivedAt: new Date().toISOString() };
 
-async function storeOne(spool: Spool, s: Sample): Promise<void> {
+async function storeOne(spool: Spool, s: Sample): Promise<SpooledObject> {
   const id = spool.newId();
   const writer = spool.beginReceive(id, s.sopClassUid, s.sopInstanceUid, s.transferSyntaxUid, ORIGIN);
   for (const c of s.chunks) writer.write(c);
   const written = await writer.finish();
-  await spool.commit(id, written, {
+  return spool.commit(id, written, {
     sopClassUid: s.sopClassUid,
     sopInstanceUid: s.sopInstanceUid,
     transferSyntaxUid: s.transferSyntaxUid,
@@ -60,15 +65,31 @@ async function storeOne(spool: Spool, s: Sample): Promise<void> {
   });
 }
 
-/** (1) The spool itself; `concurrency` objects in flight at once. Returns ms per object. */
-async function spoolRun(dir: string, s: Sample, objects: number, concurrency: number): Promise<number> {
-  const spool = new Spool({ dir, minFreeBytes: 0, maxObjectBytes: 1 << 30 }, createLogger({ level: 'error', format: 'json' }));
+/** Objects stored but not yet delivered when `delivering` is on (a destination a little behind). */
+const IN_FLIGHT = 20;
+
+/**
+ * (1) The spool itself; `concurrency` objects in flight at once. `delivering`: each object is also promoted
+ * and removed IN_FLIGHT objects later, with `maxSpareFiles` spares. Returns ms per object.
+ */
+async function spoolRun(dir: string, s: Sample, objects: number, concurrency: number, delivering?: { maxSpareFiles: number }): Promise<number> {
+  const spool = new Spool(
+    { dir, minFreeBytes: 0, maxObjectBytes: 1 << 30, maxSpareFiles: delivering?.maxSpareFiles },
+    createLogger({ level: 'error', format: 'json' }),
+  );
   await spool.init();
   let next = 0;
+  const stored: string[] = [];
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next++ < objects) await storeOne(spool, s);
+      while (next++ < objects) {
+        const obj = await storeOne(spool, s);
+        if (!delivering) continue;
+        await spool.promote(obj);
+        stored.push(obj.id);
+        if (stored.length > IN_FLIGHT) await spool.removeStored(stored.shift() as string);
+      }
     }),
   );
   const ms = (performance.now() - t0) / objects;
@@ -125,6 +146,8 @@ async function main(): Promise<void> {
     const rows: [string, number][] = [
       ['(1) spool, one object at a time', await spoolRun(join(root, 'spool1'), s, objects, 1)],
       [`(1) spool, ${concurrency} objects at a time`, await spoolRun(join(root, 'spoolN'), s, objects, concurrency)],
+      ['(1) one at a time, delivered, no spare files', await spoolRun(join(root, 'spoolD'), s, objects, 1, { maxSpareFiles: 0 })],
+      ['(1) one at a time, delivered, spare files', await spoolRun(join(root, 'spoolS'), s, objects, 1, { maxSpareFiles: MAX_SPARE_FILES })],
       ['(2) same calls, synchronous, one thread', syncRun(join(root, 'sync'), s, objects)],
       ['(3) append to a preallocated segment + fdatasync', logRun(join(root, 'log'), s, objects)],
     ];

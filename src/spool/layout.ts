@@ -12,6 +12,11 @@ export class SpoolLayout {
     return join(this.dir, 'tmp');
   }
 
+  /** Files of delivered objects kept a few seconds to receive new objects into (SpareFiles); emptied at start. */
+  get spare(): string {
+    return join(this.dir, 'spare');
+  }
+
   /** Acknowledged, not yet routed. */
   get inbox(): string {
     return join(this.dir, 'inbox');

@@ -9,6 +9,8 @@ import { writeAll } from '../fs/write-all';
 
 export interface SpoolWriterOptions {
   tmpPath: string;
+  /** A spare file (SpareFiles) to rename to tmpPath and write over instead of creating tmpPath; tmpPath is created if that fails. */
+  spare?: string;
   header: Buffer;
   transferSyntaxUid: string;
   maxObjectBytes: number;
@@ -40,6 +42,8 @@ export interface WrittenObject {
  */
 export class SpoolWriter extends Writable {
   private handle: fsp.FileHandle | undefined;
+  /** Written over a spare file: what lies beyond the new object's end is cut off before the fdatasync. */
+  private overwriting = false;
   private failure: BodyrouteError | undefined;
   private datasetBytes = 0;
   private readonly captured: Buffer[] = [];
@@ -88,13 +92,28 @@ export class SpoolWriter extends Writable {
 
   override _construct(callback: (error?: Error | null) => void): void {
     if (this.failure) return callback();
-    fsp
-      .open(this.opts.tmpPath, 'wx', 0o600)
+    this.open()
       .then((h) => {
         this.handle = h;
       })
       .catch((err) => this.fail(new BodyrouteError('SPOOL_IO', `cannot create spool file: ${errorMessage(err)}`, true)))
       .finally(() => callback());
+  }
+
+  /** The spare under the temporary name, so that a receive in progress is always in tmp/; else a new file. */
+  private async open(): Promise<fsp.FileHandle> {
+    const { spare, tmpPath } = this.opts;
+    if (spare) {
+      try {
+        await fsp.rename(spare, tmpPath);
+        const handle = await fsp.open(tmpPath, 'r+');
+        this.overwriting = true;
+        return handle;
+      } catch {
+        await Promise.all([fsp.unlink(spare).catch(() => undefined), fsp.unlink(tmpPath).catch(() => undefined)]);
+      }
+    }
+    return fsp.open(tmpPath, 'wx', 0o600);
   }
 
   /** The file meta header goes out with the first dataset bytes: one write fewer before the acknowledgement. */
@@ -148,6 +167,7 @@ export class SpoolWriter extends Writable {
       if (this.failure) throw this.failure;
       if (checkError) throw checkError;
       if (!this.handle || !checked) throw new BodyrouteError('SPOOL_IO', 'spool file was not opened', true);
+      if (this.overwriting) await this.handle.truncate(this.opts.header.length + this.datasetBytes);
       // data and the size that makes it readable; mtime and the like need no flush
       await this.handle.datasync();
       const closing = this.closeHandle();

@@ -12,6 +12,8 @@ import { ReceiveContext, SpooledObject } from './spooled-object';
 import { SpoolWriter, WrittenObject } from './spool-writer';
 import { AsideFolder, SpoolLayout } from './layout';
 import { AttemptLedger } from './attempt-ledger';
+import { MAX_SPARE_FILES, SpareFiles } from './spare-files';
+import { systemClock } from '../clock';
 
 /**
  * The durable spool. Folders, each a stage of an object's life:
@@ -26,6 +28,8 @@ export interface SpoolOptions {
   maxObjectBytes: number;
   /** Attributes read at receive time beyond SUMMARY_TAGS (e.g. those routing rules name). */
   extraSummaryTags?: readonly number[];
+  /** Most delivered objects' files kept to receive new objects into (SpareFiles); 0: every object gets a new file. */
+  maxSpareFiles?: number;
 }
 
 const CAPTURE_BYTES = 1024 * 1024;
@@ -57,12 +61,15 @@ export class Spool {
     this.inboxDirectory = new DirectorySync(this.inboxDir);
     this.summaryTags = [...new Set([...SUMMARY_TAGS, ...(opts.extraSummaryTags ?? [])])];
     this.attempts = new AttemptLedger(this.layout);
+    this.spares = new SpareFiles(this.layout.spare, systemClock, opts.maxSpareFiles ?? MAX_SPARE_FILES);
   }
 
   /** Where everything of this spool lives. */
   readonly layout: SpoolLayout;
   /** The pipeline's failed attempts on inbox objects, kept with them. */
   readonly attempts: AttemptLedger;
+  /** Delivered objects' files, written over by the next receives. */
+  readonly spares: SpareFiles;
   /** Stored objects loaded with an <id>.edits file beside them (written by an earlier bodyroute), removed with them. */
   private readonly withEditsFile = new Set<string>();
 
@@ -77,6 +84,8 @@ export class Spool {
     const leftovers = await fsp.readdir(this.tmpDir);
     for (const f of leftovers) await fsp.unlink(join(this.tmpDir, f)).catch(() => undefined);
     if (leftovers.length) this.log.warn('removed partial receives left by an earlier run (never acknowledged)', { count: leftovers.length });
+    // spares, and receives written over a spare that were never acknowledged
+    await this.spares.init();
     // tags not yet promoted are made again from the originals; half-written files are dropped
     const inbox = await fsp.readdir(this.inboxDir);
     for (const f of inbox) {
@@ -87,7 +96,7 @@ export class Spool {
 
   /** Releases the folders' handles kept for their fsyncs (at shutdown). */
   async close(): Promise<void> {
-    await Promise.all([this.inboxDirectory.close(), this.storeDirectory.close()]);
+    await Promise.all([this.inboxDirectory.close(), this.storeDirectory.close(), this.spares.close()]);
   }
 
   /** Time-ordered, unique, and safe as a file name whatever the peer sent. */
@@ -135,15 +144,17 @@ export class Spool {
       sourceAeTitle: origin.callingAeTitle,
       privateInformation: Buffer.from(JSON.stringify(origin), 'utf8'),
     });
+    refusal ??= this.spaceRefusal();
     return new SpoolWriter({
       tmpPath: join(this.tmpDir, `${id}.part`),
+      spare: refusal ? undefined : this.spares.take(),
       header,
       transferSyntaxUid,
       maxObjectBytes: this.opts.maxObjectBytes,
       captureBytes: CAPTURE_BYTES,
       pauseAboveBytes: PAUSE_ABOVE_BYTES,
       summaryTags: this.summaryTags,
-      refusal: refusal ?? this.spaceRefusal(),
+      refusal,
     });
   }
 
@@ -158,8 +169,10 @@ export class Spool {
       }
       this.freeCheckedAt = now;
     }
-    if (this.freeBytes < this.opts.minFreeBytes) {
-      return new BodyrouteError('SPOOL_FULL', `spool has ${this.freeBytes} bytes free, below spool.minFreeBytes (${this.opts.minFreeBytes})`, true);
+    // spares count as free: the receives write over them
+    const free = this.freeBytes + this.spares.bytes;
+    if (free < this.opts.minFreeBytes) {
+      return new BodyrouteError('SPOOL_FULL', `spool has ${free} bytes free, below spool.minFreeBytes (${this.opts.minFreeBytes})`, true);
     }
     return undefined;
   }
@@ -301,7 +314,7 @@ export class Spool {
       if (err.code !== 'ENOENT') throw err;
     };
     // the file first: an edits file a crash leaves behind is removed by adopt(), the only way an id returns
-    await fsp.unlink(this.storePath(id)).catch(ignoreMissing);
+    await this.spares.give(this.storePath(id), () => this.storeSync.sync()).catch(ignoreMissing);
     if (this.withEditsFile.delete(id)) await fsp.unlink(editsPathFor(this.storePath(id))).catch(ignoreMissing);
   }
 }

@@ -2,9 +2,26 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileMeta } from '../../../src/dicom/part10';
 import { Spool } from '../../../src/spool/spool';
+import { SpooledObject } from '../../../src/spool/spooled-object';
 import { recordingLogger } from '../../helpers/recording-logger';
-import { writeSyntheticImage } from '../../helpers/synthetic-dicom';
+import { syntheticImage, writeSyntheticImage } from '../../helpers/synthetic-dicom';
+
+const ORIGIN = { callingAeTitle: 'CT1', calledAeTitle: 'BODYROUTE', remoteAddress: '127.0.0.1', receivedAt: '2026-12-04T00:00:00Z' };
+
+/** Receives a synthetic image into the spool as the SCP does, in 4 KiB pieces; returns it committed and its dataset. */
+async function receive(spool: Spool, rows: number): Promise<{ obj: SpooledObject; dataset: Buffer }> {
+  const image = syntheticImage({ rows, columns: rows });
+  const meta = readFileMeta(image.bytes);
+  const dataset = image.bytes.subarray(meta.datasetOffset);
+  const id = spool.newId();
+  const writer = spool.beginReceive(id, meta.sopClassUid, meta.sopInstanceUid, meta.transferSyntaxUid, ORIGIN);
+  for (let at = 0; at < dataset.length; at += 4096) writer.write(dataset.subarray(at, at + 4096));
+  const written = await writer.finish();
+  const obj = await spool.commit(id, written, { ...meta, origin: ORIGIN, headerBytes: writer.headerBytes });
+  return { obj, dataset };
+}
 
 describe('spool: start-up recovery, promotion and setting aside (real folder)', () => {
   let tmp: string;
@@ -51,6 +68,25 @@ describe('spool: start-up recovery, promotion and setting aside (real folder)', 
     expect(readFileSync(join(spool.layout.aside('quarantine'), `${b}.txt`), 'utf8')).to.equal('routing: EIO (gave up after 10 attempts)\n');
     expect(existsSync(join(spool.layout.aside('quarantine'), `${b}.dcm`))).to.equal(true);
     expect(readdirSync(spool.layout.inbox)).to.deep.equal([]);
+  });
+
+  it('receives a new object over a delivered object’s file: the inbox file holds the new object and nothing of the old', async () => {
+    const spool = await open();
+    const big = await receive(spool, 64);
+    await spool.removeStored((await spool.promote(big.obj)).id);
+    expect(spool.spares.size, 'the delivered file is kept as a spare').to.equal(1);
+    expect(readdirSync(spool.layout.store)).to.deep.equal([]);
+
+    const small = await receive(spool, 8);
+    expect(spool.spares.size, 'the spare was written over').to.equal(0);
+    expect(readdirSync(spool.layout.spare), 'no spare left: it was renamed into tmp/ and committed').to.deep.equal([]);
+    const file = readFileSync(small.obj.path);
+    expect(file.length).to.equal(small.obj.sizeBytes);
+    expect(file.subarray(small.obj.datasetOffset).equals(small.dataset)).to.equal(true);
+    expect((await spool.load(small.obj.id, small.obj.path)).sopInstanceUid).to.equal(small.obj.sopInstanceUid);
+
+    await spool.close();
+    expect(readdirSync(spool.layout.spare), 'no spare outlives the spool').to.deep.equal([]);
   });
 
   it('names files by its own ids only', () => {
