@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { initCodecs } from '../../src/dicom/codecs';
 import { initReducedJpeg2000 } from '../../src/dicom/jpeg2000-reduced';
 import { decodeForClassification } from '../../src/classify/decode';
-import { loadManifest } from '../../src/classify/manifest';
+import { loadManifest, modelLabel } from '../../src/classify/manifest';
 import { preprocess } from '../../src/classify/preprocess';
 import { SHIPPED_MODEL } from '../../src/config/load';
 import { syntheticImage } from '../../test/helpers/synthetic-dicom';
@@ -48,9 +48,7 @@ async function main(): Promise<void> {
       return f;
     });
     const size = manifest.preprocessing.size;
-    console.log(
-      `model ${manifest.id} ${manifest.version}, input ${size}x${size}; ${n} images of 512x512 CT per syntax; ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}`,
-    );
+    console.log(`model ${modelLabel(manifest)}, input ${size}x${size}; ${n} images of 512x512 CT per syntax; ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}`);
     console.log('');
     console.log('syntax                decode ms  preprocess ms  infer ms (1 thr)  infer ms (2 thr)  total ms (1 thr)');
     const sessions = await Promise.all(
@@ -101,8 +99,7 @@ async function main(): Promise<void> {
       );
     }
     console.log('\n(medians; decode includes reading the attributes; one image per model run)');
-    if (process.env.BENCH_JSON)
-      writeFileSync(process.env.BENCH_JSON, JSON.stringify({ model: `${manifest.id} ${manifest.version}`, images: n, rows }, null, 2));
+    if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ model: modelLabel(manifest), images: n, rows }, null, 2));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

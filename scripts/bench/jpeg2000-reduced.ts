@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { decide, Decision } from '../../src/classify/classification';
 import { decodeForClassification, DecodedImage } from '../../src/classify/decode';
 import { readLabels } from '../../src/classify/labels';
-import { loadManifest } from '../../src/classify/manifest';
+import { loadManifest, modelLabel } from '../../src/classify/manifest';
 import { mulberry32 } from '../../src/classify/metrics';
 import { preprocess } from '../../src/classify/preprocess';
 import { initCodecs } from '../../src/dicom/codecs';
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const pct = (k: number) => `${((100 * k) / n).toFixed(1)} %`;
-  console.log(`model ${manifest.id} ${manifest.version}; ${n} images re-encoded as JPEG 2000 lossless (gdcmconv --j2k)`);
+  console.log(`model ${modelLabel(manifest)}; ${n} images re-encoded as JPEG 2000 lossless (gdcmconv --j2k)`);
   console.log(`decode for classification, median ms: full ${median(t.full).toFixed(2)}, reduced ${median(t.reduced).toFixed(2)}`);
   console.log(`same region from both: ${agree} of ${n} (${pct(agree)}); largest change of a region probability ${maxChange.toFixed(3)}`);
   console.log(`top-1 against the labels: full ${pct(right.full)}, reduced ${pct(right.reduced)}`);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp, statfsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { headerOf, SUMMARY_TAGS, summarizeDataset } from '../dicom/header';
 import { editsPathFor, readEdits } from './dataset-edits';
 import { buildFileMetaHeader, readFileMeta } from '../dicom/part10';
@@ -221,8 +221,8 @@ export class Spool {
       const summary = summarizeDataset(prefix.subarray(meta.datasetOffset), meta.transferSyntaxUid, this.summaryTags);
       const origin = parseOrigin(meta.privateInformation, meta.sourceAeTitle);
       const header = headerOf(prefix.subarray(meta.datasetOffset), summary, size - meta.datasetOffset);
-      // only a spool written by an earlier bodyroute has edits files (now the journal holds them)
-      const edits = await readEdits(editsPathFor(path), size - meta.datasetOffset);
+      // only a store written by an earlier bodyroute has edits files (now the journal holds them; init() removed the inbox's)
+      const edits = dirname(path) === this.storeDir ? await readEdits(editsPathFor(path), size - meta.datasetOffset) : undefined;
       if (edits) this.withEditsFile.add(id);
       return {
         id,
