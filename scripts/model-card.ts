@@ -291,7 +291,7 @@ function main(): void {
     `- Time on this project's 2-core machine: ${Math.round(m.metrics.crossValidationSeconds / 60)} minutes for the cross-validation, ${Math.round(t.seconds / 60)} minutes for the whole command (folds and shipped weights).`,
   );
   add(
-    "- Multi-planar reformats: `dataset export` records each slice's geometry; training rebuilds axial CT (HU) and MR series of at least 16 slices by Series Instance UID and slice position, and up to a third of the picks from them (fewer where a slab is too thin) become a sagittal or coronal reformat (physical aspect kept, 1–4 slices thick), cut only from a run of slices of one region, so the reformat's whole extent is that region.",
+    "- Multi-planar reformats: `dataset export` records each slice's geometry; training rebuilds axial CT (HU) and MR series of at least 16 slices by Series Instance UID and slice position, and up to a third of the picks from them (fewer where a slab is too thin) become a sagittal or coronal reformat (physical aspect kept, 1–4 slices thick), cut only from a run of slices of one region, so the reformat's whole extent is that region. Sagittal and coronal series are not reformatted: in training set v3 every such stack but one covers 7–79 mm across (8–40 slices, 1–8 mm apart: lumbar, cervical and thoracic spine, prostate, breast) against a field of view of 180–381 mm, so an axial cut from it would be a strip no scanner produces; the one exception is a 38-slice head series (149 mm).",
     '',
   );
 
