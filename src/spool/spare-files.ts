@@ -64,7 +64,12 @@ export class SpareFiles {
     const { nlink, size } = await fsp.stat(path);
     if (nlink !== 1) return fsp.unlink(path);
     const spare = join(this.dir, `${(++this.counter).toString(36)}.spare`);
-    await fsp.rename(path, spare);
+    // the spare folder gone (removed by hand): deleted instead, as before spare files
+    const renamed = await fsp.rename(path, spare).then(
+      () => true,
+      () => false,
+    );
+    if (!renamed) return fsp.unlink(path);
     // not durable, it cannot be a spare: deleted like any file (whose removal is not synced either)
     const synced = await syncFolder().then(
       () => true,

@@ -62,6 +62,15 @@ describe('spare files: delivered objects’ files kept briefly to receive new ob
     expect(readdirSync(join(tmp, 'spare'))).to.have.length(1);
   });
 
+  it('deletes the file when its folder of spares is gone (removed by hand)', async () => {
+    const spares = await open();
+    rmSync(join(tmp, 'spare'), { recursive: true });
+    const path = delivered('a.dcm');
+    await spares.give(path, synced);
+    expect(existsSync(path)).to.equal(false);
+    expect(spares.size).to.equal(0);
+  });
+
   it('never keeps a file another name links to (a dead letter): writing over it would change that copy too', async () => {
     const spares = await open();
     const path = delivered('a.dcm', 'the refused object');
