@@ -1,4 +1,4 @@
-import { constants, promises as fsp, statfsSync } from 'node:fs';
+import { constants, promises as fsp } from 'node:fs';
 import type { ClassifierInfo } from './classify/classifier';
 import type { Config } from './config/schema';
 import { requeueDeadLetters } from './dispatch/dead-letter-requeue';
@@ -40,11 +40,10 @@ export class Operations implements OperatorApi {
     private readonly state: RunningState,
   ) {}
 
-  /** Free bytes on the spool's filesystem, counting the spool's spare files as free; undefined when it cannot be read. */
+  /** Spool.freeBytes(); undefined when it cannot be read. */
   spoolFreeBytes(): number | undefined {
     try {
-      const s = statfsSync(this.cfg.spool.dir);
-      return s.bavail * s.bsize + this.spool.spares.bytes;
+      return this.spool.freeBytes();
     } catch {
       return undefined;
     }

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { GroupSync } from '../fs/group-sync';
 import { writeFileAtomic } from '../fs/durable';
+import { Clock, systemClock } from '../clock';
 
 /** How long a "delivered" line may wait for the next fsync before it gets one of its own. */
 export const DELIVERED_SYNC_DELAY_MS = 1000;
@@ -24,12 +25,13 @@ export class DeliveryJournal {
   private readonly attempts = new Map<string, number>();
   /** Edits of the pending ids as replayed at open (text, decoded once the object's size is known). */
   private readonly replayedEdits = new Map<string, string>();
-  /** A "-id" line written and not yet fsync'd, and the timer that will. */
-  private lazySync: NodeJS.Timeout | undefined;
+  /** A "-id" line written and not yet fsync'd: cancels the timer that will fsync it. */
+  private lazySync: (() => void) | undefined;
 
   constructor(
     readonly path: string,
     private readonly deliveredSyncDelayMs = DELIVERED_SYNC_DELAY_MS,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Replays the journal and rewrites it with only the pending entries. Returns pending ids, oldest first. */
@@ -88,17 +90,16 @@ export class DeliveryJournal {
     if (durable) {
       this.cancelLazySync();
       await this.syncer.sync();
-    } else if (!this.lazySync) {
-      this.lazySync = setTimeout(() => {
+    } else {
+      this.lazySync ??= this.clock.setTimer(this.deliveredSyncDelayMs, () => {
         this.lazySync = undefined;
         this.syncer.sync().catch(() => undefined);
-      }, this.deliveredSyncDelayMs);
-      this.lazySync.unref();
+      });
     }
   }
 
   private cancelLazySync(): void {
-    if (this.lazySync) clearTimeout(this.lazySync);
+    this.lazySync?.();
     this.lazySync = undefined;
   }
 

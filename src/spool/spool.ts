@@ -42,7 +42,8 @@ export class Spool {
   readonly storeDir: string;
   private counter = 0;
   private freeCheckedAt = 0;
-  private freeBytes = Number.POSITIVE_INFINITY;
+  /** The filesystem's free bytes when last asked (spaceRefusal). */
+  private filesystemFree = Number.POSITIVE_INFINITY;
   private readonly summaryTags: readonly number[];
   private readonly storeDirectory: DirectorySync;
   private readonly inboxDirectory: DirectorySync;
@@ -158,19 +159,33 @@ export class Spool {
     });
   }
 
+  /**
+   * Free bytes on the spool's filesystem, counting the spare files as free (the receives write over them);
+   * throws when the filesystem cannot be read. The one definition for refusals, /healthz and the metric.
+   */
+  freeBytes(): number {
+    const s = statfsSync(this.opts.dir);
+    return this.withSpares(s.bavail * s.bsize);
+  }
+
+  private withSpares(filesystemFree: number): number {
+    return filesystemFree + this.spares.bytes;
+  }
+
+  /** Checked for every receive: the filesystem is asked at most once a second, the spares only when short. */
   private spaceRefusal(): BodyrouteError | undefined {
     const now = Date.now();
     if (now - this.freeCheckedAt > 1000) {
       try {
         const s = statfsSync(this.opts.dir);
-        this.freeBytes = s.bavail * s.bsize;
+        this.filesystemFree = s.bavail * s.bsize;
       } catch (err) {
         return new BodyrouteError('SPOOL_IO', `cannot stat spool: ${errorMessage(err)}`, true);
       }
       this.freeCheckedAt = now;
     }
-    // spares count as free: the receives write over them
-    const free = this.freeBytes + this.spares.bytes;
+    if (this.filesystemFree >= this.opts.minFreeBytes) return undefined;
+    const free = this.withSpares(this.filesystemFree);
     if (free < this.opts.minFreeBytes) {
       return new BodyrouteError('SPOOL_FULL', `spool has ${free} bytes free, below spool.minFreeBytes (${this.opts.minFreeBytes})`, true);
     }
