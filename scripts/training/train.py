@@ -8,12 +8,13 @@ card and the calibration (temperature, `unknown` threshold) of the shipped weigh
 the same recipe refit on every image. They are written to <out>/<id>.cv.json, so that a later
 run without --cv (the shipped run alone) reuses them when its recipe is the same.
 
-Usage: python3 scripts/training/train.py --export DIR --out models/ [--cv K] [--seed N]
+Usage: python3 scripts/training/train.py --export DIR --out models/ [--cv K] [--seed N] [--jobs N --threads T]
 """
 import argparse
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import random
 import sys
@@ -45,15 +46,19 @@ def parse_args():
     p.add_argument('--seed', type=int, default=7)
     p.add_argument('--cv', type=int, default=0, help='K: cross-validate over K folds of whole groups before the shipped fit')
     p.add_argument('--cv-only', action='store_true', help='cross-validate, write the .cv.json, ship nothing')
+    p.add_argument('--trial-folds', default='', help='comma-separated fold numbers (1..K) of --cv K: train and score only these, '
+                   'print their top-1 per held-out group, write nothing (a recipe trial on a slow machine; the folds hold the same groups as the full run)')
     p.add_argument('--epochs', type=int, default=36)
     p.add_argument('--samples-per-epoch', type=int, default=6400)
     p.add_argument('--batch', type=int, default=64)
-    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--threads', type=int, default=2, help='torch threads per fit')
+    p.add_argument('--jobs', type=int, default=1, help='fits at once, each in its own process with --threads threads: '
+                   'on 2 cores --jobs 2 --threads 1 beats --threads 2, since much of a fit (the batches\' preparation) runs on one thread')
     p.add_argument('--no-reformats', dest='reformats', action='store_false', help='no sagittal/coronal reformats cut from axial stacks')
     p.add_argument('--mixstyle', type=float, default=0.5, help='probability per batch and layer of MixStyle after each of the first three convolutions (0: off)')
     p.add_argument('--coverage', type=float, default=0.90, help='share of cross-source images that must get a region at the default threshold')
     p.add_argument('--model-id', default='bodyregion-cnn')
-    p.add_argument('--version', default='2.4.0')
+    p.add_argument('--version', default='2.5.0')
     return p.parse_args()
 
 
@@ -194,6 +199,30 @@ def reformat(slab, raw, size, rng):
     return canvas
 
 
+# ---------------------------------------------------------------- field of view
+
+# Legs are scanned side by side in whole-body and run-off CT (the Visible Human's legs: both, small in a 500 mm
+# field) but one at a time in a dedicated knee or limb study (MRNet, the sarcoma collection). Held out, one kind
+# was read as the other's neighbours (two shins as an abdomen, one knee as a head), so axial lower-limb picks are
+# sometimes shown as a pair: the image beside its mirror, the pair letterboxed like step A. The other direction,
+# one limb cut out of a pair, comes from the wide crops in augment_batch.
+BILATERAL_REGIONS = frozenset({'thigh', 'knee', 'lowerleg', 'foot'})
+P_BILATERAL = 0.25
+
+
+def bilateral(raw, rng):
+    """Step A output (size×size, NaN outside) → the image and its mirror side by side, halved into the same canvas."""
+    size = raw.shape[-1]
+    pair = np.concatenate([raw, raw[:, ::-1]] if rng.random() < 0.5 else [raw[:, ::-1], raw], axis=1)  # size × 2·size
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)  # all-NaN 2×2 blocks outside the letterbox
+        half = np.nanmean(pair.reshape(size // 2, 2, size, 2), axis=(1, 3))
+    canvas = np.full((size, size), np.nan, np.float32)
+    top = (size - half.shape[0]) // 2
+    canvas[top:top + half.shape[0]] = half
+    return canvas
+
+
 def piecewise(x, knots):
     """x [B,1,H,W] in [0,1]; knots [B,K] the curve's values at K equally spaced points."""
     k = knots.shape[1] - 1
@@ -202,6 +231,10 @@ def piecewise(x, knots):
     frac = pos - i0
     b = torch.arange(x.shape[0])[:, None, None, None].expand_as(i0)
     return knots[b, i0] * (1 - frac) + knots[b, i0 + 1] * frac
+
+
+P_WIDE_FOV = 0.3
+WIDE_FOV = (0.5, 2.2)  # zoom: under 1 the anatomy shrinks in a larger field, over 1 a part of it fills the image
 
 
 def augment_batch(x, valid, is_mr, g):
@@ -245,6 +278,14 @@ def augment_batch(x, valid, is_mr, g):
     angle = (u(B) - 0.5) * math.radians(30)
     scale = torch.exp(torch.log(torch.tensor(0.75)) + u(B) * (math.log(1.45) - math.log(0.75)))
     tx, ty = (u(B) - 0.5) * 0.24, (u(B) - 0.5) * 0.24
+    # fields of view of other sites: a part of the anatomy filling the image (a limb cut out of a pair, a
+    # tumour-centred crop, a prostate field) or the anatomy small in a large field, shifted anywhere it stays in view
+    wide = u(B) < P_WIDE_FOV
+    wide_scale = torch.exp(math.log(WIDE_FOV[0]) + u(B) * (math.log(WIDE_FOV[1]) - math.log(WIDE_FOV[0])))
+    reach = (1 - 1 / wide_scale).abs()
+    scale = torch.where(wide, wide_scale, scale)
+    tx = torch.where(wide, (u(B) * 2 - 1) * reach, tx)
+    ty = torch.where(wide, (u(B) * 2 - 1) * reach, ty)
     fx = torch.where(u(B) < 0.5, -1.0, 1.0)
     fy = torch.where(u(B) < 0.05, -1.0, 1.0)
     keep = u(B) < 0.15
@@ -417,6 +458,24 @@ def cross_source_report(entries, y, probs, classes, threshold, groups_per_region
     }
 
 
+# An image counts as seen-alike when its fold's training images hold at least this many of its region in its plane.
+SEEN_ALIKE_MIN = 10
+
+
+def seen_alike(entries, fold_of, right):
+    """How much of the cross-source figure the data allows: the images whose region the training folds show in the
+    same plane (at least SEEN_ALIKE_MIN images of other groups), and top-1 on them and on the rest. An axial thigh
+    whose only axial thighs are in its own group has no such images: no recipe is measured on it."""
+    folds = sorted(set(fold_of.values()))
+    count = Counter((k, e['region'], e['plane']) for e in entries for k in folds if fold_of[e['group']] != k)
+    alike = np.array([count[(fold_of[e['group']], e['region'], e['plane'])] >= SEEN_ALIKE_MIN for e in entries])
+    return {'minImages': SEEN_ALIKE_MIN, 'n': int(alike.sum()), 'share': float(alike.mean()),
+            'top1': float(right[alike].mean()) if alike.any() else None,
+            'top1Rest': float(right[~alike].mean()) if (~alike).any() else None,
+            'largestUnmatched': [{'region': r, 'plane': p, 'n': n} for (r, p), n in
+                                 Counter((e['region'], e['plane']) for e, a in zip(entries, alike) if not a).most_common(5)]}
+
+
 def pick_threshold(conf, coverage):
     """The highest threshold on a 0.05 grid at which at least `coverage` of the images get a region."""
     best = 0.0
@@ -470,6 +529,8 @@ def fit(args, train, classes, raw, normalized, pct, label):
                     cut = reformat(slabs[slab_of[e['i']]], raw, raw.shape[-1], py_rng)
                     if cut is not None:
                         r, region = cut, slabs[slab_of[e['i']]]['region']
+                if r is original and region in BILATERAL_REGIONS and e['plane'] == 'axial' and py_rng.random() < P_BILATERAL:
+                    r = bilateral(r, py_rng)
                 rendered = render_window(r, e, py_rng)
                 xs.append(normalized[e['i']] if rendered is original else normalize_image(rendered, e['invert'], pct))
                 valid.append(~np.isnan(r))
@@ -506,27 +567,67 @@ def load_entries(index):
     return entries
 
 
-def cross_validate(args, entries, classes, raw, normalized, pct):
+def cross_validate_fold(args, entries, classes, raw, normalized, pct, fold_of, k):
+    """Fold k: fits without its groups, returns the held-out images' indexes and logits, and the training history."""
+    held = [j for j, e in enumerate(entries) if fold_of[e['group']] == k]
+    train = [e for e in entries if fold_of[e['group']] != k]
+    print(f'fold {k + 1}/{args.cv}: {len(train)} training images, {len(held)} held out '
+          f'({sorted({entries[j]["group"] for j in held})})', flush=True)
+    model, h = fit(args, train, classes, raw, normalized, pct, f'fold{k + 1}')
+    logits = predict(FlipAveraged(model, raw.shape[-1]), normalized[[entries[j]['i'] for j in held]])
+    right = logits.argmax(1) == np.array([classes.index(entries[j]['region']) for j in held])
+    print(f'fold {k + 1}: top-1 {right.mean():.4f} on {len(held)} held-out images', flush=True)
+    for group in sorted({entries[j]['group'] for j in held}):
+        mine = [n for n, j in enumerate(held) if entries[j]['group'] == group]
+        print(f'  {group}: top-1 {right[mine].mean():.4f} on {len(mine)}', flush=True)
+    return held, logits, h
+
+
+# What a forked worker of --jobs needs, set by the parent before the pool starts (inherited, not pickled:
+# the images are hundreds of megabytes).
+_SHARED = {}
+
+
+def run_task(task):
+    """One fit in a worker process of --jobs: fold k of the cross-validation, or the shipped run (task None)."""
+    a = _SHARED
+    torch.set_num_threads(a['args'].threads)
+    if task is None:
+        model, h = fit(a['args'], a['entries'], a['classes'], a['raw'], a['normalized'], a['pct'], 'shipped')
+        return None, model.state_dict(), h
+    held, logits, h = cross_validate_fold(a['args'], a['entries'], a['classes'], a['raw'], a['normalized'], a['pct'], a['fold_of'], task)
+    return task, (held, logits), h
+
+
+def run_fits(args, entries, classes, raw, normalized, pct, with_shipped):
+    """The cross-validation's folds (and the shipped run, when asked) one after another, or with --jobs N in N
+    forked processes at once. Every fit seeds itself, so a fit's weights depend on --threads, not on the order or
+    on which process ran it: the same command gives the same bits."""
     fold_of = group_folds(entries, args.cv, args.seed)
+    chosen = [int(f) - 1 for f in args.trial_folds.split(',')] if args.trial_folds else list(range(args.cv))
+    tasks = chosen + ([None] if with_shipped else [])
+    _SHARED.update(args=args, entries=entries, classes=classes, raw=raw, normalized=normalized, pct=pct, fold_of=fold_of)
+    if args.jobs > 1:
+        # fork before any torch work in this process (an OpenMP pool does not survive a fork)
+        with multiprocessing.get_context('fork').Pool(args.jobs) as pool:
+            results = pool.map(run_task, tasks, chunksize=1)
+    else:
+        results = [run_task(t) for t in tasks]
     logits = np.zeros((len(entries), len(classes)), np.float32)
-    history = []
-    for k in range(args.cv):
-        held = [j for j, e in enumerate(entries) if fold_of[e['group']] == k]
-        train = [e for e in entries if fold_of[e['group']] != k]
-        print(f'fold {k + 1}/{args.cv}: {len(train)} training images, {len(held)} held out '
-              f'({sorted({entries[j]["group"] for j in held})})', flush=True)
-        model, h = fit(args, train, classes, raw, normalized, pct, f'fold{k + 1}')
+    history, shipped = [], None
+    for task, result, h in results:
         history += h
-        logits[held] = predict(FlipAveraged(model, raw.shape[-1]), normalized[[entries[j]['i'] for j in held]])
-        right = logits[held].argmax(1) == np.array([classes.index(entries[j]['region']) for j in held])
-        print(f'fold {k + 1}: top-1 {right.mean():.4f} on {len(held)} held-out images', flush=True)
-    return logits, fold_of, history
+        if task is None:
+            shipped = result
+        else:
+            held, held_logits = result
+            logits[held] = held_logits
+    return logits, fold_of, history, shipped
 
 
 def main():
     args = parse_args()
     started = time.time()
-    torch.set_num_threads(args.threads)
     seed_everything(args.seed)
     index = json.load(open(os.path.join(args.export, 'index.json')))
     params = index['preprocessing']
@@ -548,12 +649,15 @@ def main():
     cv_path = os.path.join(args.out, f'{args.model_id}.cv.json')
     history = []
     if args.cv:
-        logits, fold_of, history = cross_validate(args, entries, classes, raw, normalized, pct)
+        logits, fold_of, history, shipped = run_fits(args, entries, classes, raw, normalized, pct, with_shipped=not (args.cv_only or args.trial_folds))
+        if args.trial_folds:
+            return
         y = np.array([classes.index(e['region']) for e in entries])
         temperature = fit_temperature(logits, y)
         probs = softmax(logits, temperature)
         threshold = pick_threshold(probs.max(1), args.coverage)
         report = cross_source_report(entries, y, probs, classes, threshold, groups_per_region)
+        report['seenAlike'] = seen_alike(entries, fold_of, probs.argmax(1) == y)
         report['calibrationBeforeTemperature'] = calibration(softmax(logits).max(1), softmax(logits).argmax(1) == y)
         cv = {
             'protocol': f'{args.cv}-fold cross-validation over whole groups (collections, hospitals): every image is predicted by '
@@ -591,9 +695,14 @@ def main():
         if cv.get('recipe') != recipe or cv.get('classes') != classes:
             sys.exit(f'{cv_path} was made by another recipe or class list: run with --cv K again')
 
-    print('shipped run: the same recipe on every image', flush=True)
-    model, h = fit(args, entries, classes, raw, normalized, pct, 'shipped')
-    history += h
+    if args.cv:
+        model = RegionNet(len(classes), args.mixstyle)
+        model.load_state_dict(shipped)
+    else:
+        print('shipped run: the same recipe on every image', flush=True)
+        torch.set_num_threads(args.threads)
+        model, h = fit(args, entries, classes, raw, normalized, pct, 'shipped')
+        history += h
     os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, f'{args.model_id}.onnx')
     model.eval()
