@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs that npm cannot: the real DICOM peers the interop
 # tests start on loopback (DCMTK, Orthanc), GDCM's gdcmconv (JPEG 2000 fixtures), NumPy
-# (the test that proves the training preprocessing equals the runtime one), Debian's chromium
+# (the test that proves the training preprocessing equals the runtime one), PyTorch (the training
+# script's test trains a tiny model: folds, --jobs, the recipe check), Debian's chromium
 # (the status page test drives it with playwright-core, which never downloads a browser),
 # iproute2 (the HTTP token test adds a non-loopback address to lo; the scale-out test builds
 # network namespaces), HAProxy (the scale-out test's load balancer) and xz-utils (the cuda:install
 # test packs an xz tarball, as scripts/bench/make-gpu-bundle.sh does).
 # Debian/Ubuntu; run as root (or with sudo).
 set -euo pipefail
-packages=(dcmtk orthanc libgdcm-tools python3-numpy openssl chromium iproute2 haproxy xz-utils)
+packages=(dcmtk orthanc libgdcm-tools python3-numpy python3-torch openssl chromium iproute2 haproxy xz-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -33,7 +33,7 @@ interface CrossSource {
   calibrationBeforeTemperature: { ece: number };
   coverageCurve: { threshold: number; coverage: number; coveredAccuracy: number | null }[];
   confusion: Record<string, Record<string, number>>;
-  /** Images whose region the training folds show in the same plane (train.py seen_alike); absent before model 2.5.0. */
+  /** Images whose region the training folds show in the same plane (train.py seen_alike); absent from cross-validations run before it existed (2.4.0's). */
   seenAlike?: {
     minImages: number;
     n: number;
@@ -61,6 +61,8 @@ interface CvFile {
  */
 interface SeedRuns {
   runs: { recipeOf: string; seed: number; command: string; ranWith: string; top1: number; top1MultiSourceRegions: number; foldTop1: number[] }[];
+  /** Recipes tried on some folds (null: not run) and not shipped. */
+  trials?: { recipe: string; ranWith: string; foldTop1: (number | null)[]; outcome: string }[];
 }
 
 /** Top-1 per fold (0-based) of out-of-fold predictions. */
@@ -194,6 +196,12 @@ function main(): void {
       `Read the figures of this card as a few points either way: two recipes compared on one seed each can differ by that much from training noise alone. Commands: ${ordered.map((r) => `\`${r.command}\` (${r.ranWith})`).join('; ')}.`,
       '',
     );
+    if (seeds.trials?.length) {
+      add('Recipes tried on some folds and not shipped (seed 7, the same folds):', '');
+      add('| recipe | folds 1–5 | outcome |', '|---|---|---|');
+      for (const r of seeds.trials) add(`| ${r.recipe} (${r.ranWith}) | ${r.foldTop1.map((f) => pct(f)).join(' / ')} | ${r.outcome} |`);
+      add('');
+    }
   }
 
   add('### Per region, and what each rests on', '');
@@ -297,7 +305,7 @@ function main(): void {
 
   add('## How it was trained', '');
   add(
-    `- \`npm run train -- --data ../shared/data/bodyregion-train --cv ${m.metrics.folds}\` (seed ${t.seed}): \`bodyroute dataset export\` runs the router's own preprocessing, then \`scripts/training/train.py\` (PyTorch ${t.torch}, ${t.threads} CPU threads) trains ${m.metrics.folds} cross-validation folds and then the shipped weights on every image.`,
+    `- \`npm run train -- --data ../shared/data/bodyregion-train --cv ${m.metrics.folds}\` (seed ${t.seed}): \`bodyroute dataset export\` runs the router's own preprocessing, then \`scripts/training/train.py\` (PyTorch ${t.torch}, ${t.threads} CPU threads; the recipe itself is \`recipe.py\` beside it) trains ${m.metrics.folds} cross-validation folds and then the shipped weights on every image.`,
   );
   add(
     `- CNN of 7 conv layers (widths ${(t.widths ?? []).join('-')}), average+max pooling, ${(t.parameters / 1e6).toFixed(2)} M parameters; AdamW with a one-cycle schedule, ${t.epochs} epochs × ${t.samplesPerEpoch} images, batch ${t.batch}, label smoothing 0.05. The exported graph averages the logits of each image and its left-right mirror (training flips half the images, so both are equally valid views); the cross-source figures are measured the same way.`,
@@ -365,7 +373,7 @@ function main(): void {
     '',
   );
   add(
-    '`npm run train` without `--cv` retrains only the shipped weights and takes calibration and figures from the `.cv.json` of the same recipe. Same data and seed give the same model on the same machine: for 2.2.0 that run (18 minutes here, 1,094 s, tests running beside it) reproduced the shipped ONNX bit for bit (same SHA-256); so did the same run for 2.4.0 (24 minutes, 1,445 s, with the test suite running beside it for part of it), and its first two cross-validation folds gave, score for score, the out-of-fold predictions of an earlier trial run of the same recipe.',
+    "`npm run train` without `--cv` retrains only the shipped weights and takes calibration and figures from the `.cv.json` of the same recipe. Same data and seed give the same model on the same machine: for 2.2.0 that run (18 minutes here, 1,094 s, tests running beside it) reproduced the shipped ONNX bit for bit (same SHA-256); so did the same run for 2.4.0 (24 minutes, 1,445 s, with the test suite running beside it for part of it), and its first two cross-validation folds gave, score for score, the out-of-fold predictions of an earlier trial run of the same recipe. The bits hold per machine, not across machines: on 2026-12-05 another 2-core AMD EPYC machine (not the one these weights were trained on) ran the same shipped run (1,346 s, after the recipe moved from `train.py` into `recipe.py`) and got other weights throughout, while 2.4.0's `train.py` and the current `recipe.py` gave each other's ONNX bit for bit there (a 2-epoch shipped run of each).",
   );
   const out = lines.join('\n') + '\n';
   if (process.argv[3]) writeFileSync(process.argv[3], out);
