@@ -216,7 +216,7 @@ def run_fits(args, entries, classes, raw, normalized, pct, with_shipped):
     forked processes at once. Every fit seeds itself, so a fit's weights depend on --threads, not on the order or
     on which process ran it: the same command gives the same bits."""
     fold_of = group_folds(entries, args.cv, args.seed)
-    chosen = [int(f) - 1 for f in args.trial_folds.split(',')] if args.trial_folds else list(range(args.cv))
+    chosen = trial_folds(args) or list(range(args.cv))
     tasks = chosen + ([None] if with_shipped else [])
     _SHARED.update(args=args, entries=entries, classes=classes, raw=raw, normalized=normalized, pct=pct, fold_of=fold_of)
     if args.jobs > 1:
@@ -237,8 +237,22 @@ def run_fits(args, entries, classes, raw, normalized, pct, with_shipped):
     return logits, fold_of, history, shipped
 
 
+def trial_folds(args):
+    """--trial-folds as 0-based fold indexes; exits with one line naming the problem when they are not folds of --cv K."""
+    if not args.trial_folds:
+        return []
+    try:
+        folds = [int(f) for f in args.trial_folds.split(',')]
+    except ValueError:
+        folds = []
+    if not args.cv or not folds or any(f < 1 or f > args.cv for f in folds):
+        sys.exit(f'--trial-folds {args.trial_folds}: fold numbers from 1 to K of --cv K, comma-separated (e.g. --cv 5 --trial-folds 2,5)')
+    return [f - 1 for f in folds]
+
+
 def main():
     args = parse_args()
+    trial_folds(args)  # before any work
     started = time.time()
     seed_everything(args.seed)
     index = json.load(open(os.path.join(args.export, 'index.json')))

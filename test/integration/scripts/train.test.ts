@@ -99,7 +99,7 @@ describe('scripts/training/train.py (tiny synthetic export)', function () {
     expect(refused.stderr).to.match(/was made by another recipe or class list: run with --cv K again/);
   });
 
-  it('--trial-folds trains and scores only the folds named, per held-out group, and writes nothing', () => {
+  it('--trial-folds trains and scores only the folds named, per held-out group, and writes nothing; refuses a fold that is not one in one line', () => {
     const out = join(tmp, 'trial');
     const r = train(out, '--cv', '2', '--trial-folds', '2');
     expect(r.status, r.stderr).to.equal(0);
@@ -107,5 +107,15 @@ describe('scripts/training/train.py (tiny synthetic export)', function () {
     expect(r.stdout).to.not.match(/^fold 1:/m);
     expect(r.stdout.match(/^ {2}g\d: top-1 \d\.\d{4} on 1[02]$/gm)).to.have.length(2);
     expect(existsSync(out) ? readdirSync(out) : []).to.deep.equal([]);
+    for (const bad of [
+      ['--cv', '2', '--trial-folds', '3'],
+      ['--trial-folds', '1'],
+      ['--cv', '2', '--trial-folds', 'two'],
+    ]) {
+      const refused = train(out, ...bad);
+      expect(refused.status, bad.join(' ')).to.equal(1);
+      expect(refused.stderr.trim().split('\n'), bad.join(' ')).to.have.length(1);
+      expect(refused.stderr).to.match(/^--trial-folds \S+: fold numbers from 1 to K of --cv K/);
+    }
   });
 });
