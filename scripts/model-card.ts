@@ -182,14 +182,15 @@ function main(): void {
   if (existsSync(seedsPath)) {
     const seeds: SeedRuns = JSON.parse(readFileSync(seedsPath, 'utf8'));
     const folds = (v: number[]) => v.map((f) => pct(f)).join(' / ');
-    const recipes = [...new Set(seeds.runs.map((r) => r.recipeOf))].filter((v) => v !== m.version);
+    const others = seeds.runs.filter((r) => r.recipeOf !== m.version);
+    const recipes = [...new Set(others.map((r) => r.recipeOf))];
     add(
       `**Training noise.** Recipes cross-validated with other seeds (\`${seedsPath.split('/').pop()}\`), the folds holding the same groups${recipes.length ? `; ${recipes.map((v) => `the recipe of ${v}`).join(', ')} for comparison` : ''}:`,
       '',
     );
     add('| recipe | seed | top-1 | multi-source regions | folds 1–5 |', '|---|---|---:|---:|---|');
     add(`| ${m.version} | ${t.seed} (these weights' run) | ${pct(x.top1)} | ${pct(x.top1MultiSourceRegions)} | ${folds(foldTop1(cv))} |`);
-    const ordered = [...seeds.runs.filter((r) => r.recipeOf === m.version), ...seeds.runs.filter((r) => r.recipeOf !== m.version)];
+    const ordered = [...seeds.runs.filter((r) => r.recipeOf === m.version), ...others];
     for (const r of ordered) add(`| ${r.recipeOf} | ${r.seed} | ${pct(r.top1)} | ${pct(r.top1MultiSourceRegions)} | ${folds(r.foldTop1)} |`);
     add(
       '',

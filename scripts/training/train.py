@@ -211,30 +211,33 @@ def run_task(task):
     return task, (held, logits), h
 
 
-def run_fits(args, entries, classes, raw, normalized, pct, with_shipped):
+def run_fits(args, entries, classes, raw, normalized, pct, folds, with_shipped):
     """The cross-validation's folds (and the shipped run, when asked) one after another, or with --jobs N in N
     forked processes at once. Every fit seeds itself, so a fit's weights depend on --threads, not on the order or
-    on which process ran it: the same command gives the same bits."""
+    on which process ran it: the same command gives the same bits. Also returns when the last fold was done (the
+    cross-validation's time, without the shipped fit)."""
     fold_of = group_folds(entries, args.cv, args.seed)
-    chosen = trial_folds(args) or list(range(args.cv))
-    tasks = chosen + ([None] if with_shipped else [])
+    tasks = (folds or list(range(args.cv))) + ([None] if with_shipped else [])
     _SHARED.update(args=args, entries=entries, classes=classes, raw=raw, normalized=normalized, pct=pct, fold_of=fold_of)
-    if args.jobs > 1:
-        # fork before any torch work in this process (an OpenMP pool does not survive a fork)
-        with multiprocessing.get_context('fork').Pool(args.jobs) as pool:
-            results = pool.map(run_task, tasks, chunksize=1)
-    else:
-        results = [run_task(t) for t in tasks]
     logits = np.zeros((len(entries), len(classes)), np.float32)
-    history, shipped = [], None
-    for task, result, h in results:
-        history += h
-        if task is None:
-            shipped = result
-        else:
-            held, held_logits = result
-            logits[held] = held_logits
-    return logits, fold_of, history, shipped
+    history, shipped, folds_done = [], None, time.time()
+    # fork before any torch work in this process (an OpenMP pool does not survive a fork)
+    pool = multiprocessing.get_context('fork').Pool(args.jobs) if args.jobs > 1 else None
+    try:
+        # results in task order, each as soon as it and those before it are done: the folds come first
+        for task, result, h in (pool.imap(run_task, tasks, chunksize=1) if pool else map(run_task, tasks)):
+            history += h
+            if task is None:
+                shipped = result
+            else:
+                held, held_logits = result
+                logits[held] = held_logits
+                folds_done = time.time()
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    return logits, fold_of, history, shipped, folds_done
 
 
 def trial_folds(args):
@@ -252,7 +255,7 @@ def trial_folds(args):
 
 def main():
     args = parse_args()
-    trial_folds(args)  # before any work
+    folds = trial_folds(args)  # before any work
     started = time.time()
     seed_everything(args.seed)
     index = json.load(open(os.path.join(args.export, 'index.json')))
@@ -275,7 +278,8 @@ def main():
     cv_path = os.path.join(args.out, f'{args.model_id}.cv.json')
     history = []
     if args.cv:
-        logits, fold_of, history, shipped = run_fits(args, entries, classes, raw, normalized, pct, with_shipped=not (args.cv_only or args.trial_folds))
+        logits, fold_of, history, shipped, folds_done = run_fits(args, entries, classes, raw, normalized, pct, folds,
+                                                                 with_shipped=not (args.cv_only or folds))
         if args.trial_folds:
             return
         y = np.array([classes.index(e['region']) for e in entries])
@@ -293,7 +297,7 @@ def main():
             'foldOfGroup': dict(sorted(fold_of.items())),
             'groupsPerRegion': groups_per_region,
             'report': report,
-            'seconds': round(time.time() - started),
+            'seconds': round(folds_done - started),
             # out-of-fold predictions, compact: per image its region and group (indexes into classes and
             # groups) and its softmax at temperature 1 in units of 1e-4; the model card measures header
             # fusion on them, nothing else reads them

@@ -164,8 +164,12 @@ export class Spool {
    * throws when the filesystem cannot be read. The one definition for refusals, /healthz and the metric.
    */
   freeBytes(): number {
+    return this.withSpares(this.filesystemFreeBytes());
+  }
+
+  private filesystemFreeBytes(): number {
     const s = statfsSync(this.opts.dir);
-    return this.withSpares(s.bavail * s.bsize);
+    return s.bavail * s.bsize;
   }
 
   private withSpares(filesystemFree: number): number {
@@ -177,8 +181,7 @@ export class Spool {
     const now = Date.now();
     if (now - this.freeCheckedAt > 1000) {
       try {
-        const s = statfsSync(this.opts.dir);
-        this.filesystemFree = s.bavail * s.bsize;
+        this.filesystemFree = this.filesystemFreeBytes();
       } catch (err) {
         return new BodyrouteError('SPOOL_IO', `cannot stat spool: ${errorMessage(err)}`, true);
       }
