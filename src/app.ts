@@ -48,7 +48,13 @@ export class App {
     this.log = log ?? createLogger(cfg.logging);
     this.router = new Router(cfg.routes);
     this.spool = new Spool(
-      { dir: cfg.spool.dir, minFreeBytes: cfg.spool.minFreeBytes, maxObjectBytes: cfg.listen.maxObjectBytes, extraSummaryTags: this.router.referencedTags },
+      {
+        dir: cfg.spool.dir,
+        minFreeBytes: cfg.spool.minFreeBytes,
+        slotFiles: cfg.spool.slotFiles,
+        maxObjectBytes: cfg.listen.maxObjectBytes,
+        extraSummaryTags: this.router.referencedTags,
+      },
       this.log.child({ component: 'spool' }),
     );
     this.metrics = new Metrics({

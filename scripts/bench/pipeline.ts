@@ -7,6 +7,8 @@
  * All peers with TCP_NODELAY=1. Prints images/s, MB/s, (c)/(a), (c)/(b), receive→delivered latency
  * percentiles, bodyroute's peak RSS and CPU-seconds per image; --json FILE writes the same.
  * --associations N sends over N associations at once (N storescu, the images split between them).
+ * --slot-files N gives bodyroute spool.slotFiles N (default 0); --dir DIR puts everything (images, peers'
+ * storage, spools) under DIR instead of the system's temporary folder, e.g. on another file system.
  * --soak --rate R --seconds S sends continuously at R images/s and reports latency and RSS over time.
  * BENCH_WORKERS (default 1) and BENCH_DEVICE (cpu, cuda or auto; default cpu) set classifier.workers and
  * classifier.device of bodyroute in (c) and (e); the provider that ran is printed and kept in the JSON.
@@ -25,6 +27,8 @@ import { newUid, writeSyntheticImage } from '../../test/helpers/synthetic-dicom'
 import { runMain } from './run-main';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
+/** bodyroute's spool settings besides its folder, in every run (--slot-files N sets spool.slotFiles). */
+const spoolSettings = { minFreeBytes: 0, slotFiles: 0 };
 
 interface Figures {
   images: number;
@@ -153,10 +157,13 @@ async function main(): Promise<void> {
       seconds: { type: 'string' },
       keep: { type: 'boolean' },
       associations: { type: 'string' },
+      'slot-files': { type: 'string' },
+      dir: { type: 'string' },
     },
   });
   const n = Number(values.images ?? 1000);
-  const tmp = mkdtempSync(join(tmpdir(), 'bodyroute-bench-'));
+  const tmp = mkdtempSync(join(values.dir ?? tmpdir(), 'bodyroute-bench-'));
+  spoolSettings.slotFiles = Number(values['slot-files'] ?? 0);
   const model = join(__dirname, '..', '..', '..', 'models', 'bodyregion-cnn.json');
   try {
     const src = join(tmp, 'ct');
@@ -204,7 +211,7 @@ async function main(): Promise<void> {
     const classifierDevice = process.env.BENCH_DEVICE ?? 'cpu';
     const pipelineConfig = (spool: string, scp: { port: number; aeTitle: string }, extra: Record<string, unknown>) => ({
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, spool), minFreeBytes: 0 },
+      spool: { dir: join(tmp, spool), ...spoolSettings },
       classifier: {
         enabled: true,
         model,
@@ -255,7 +262,7 @@ async function main(): Promise<void> {
     // (d) ingest alone: the destination is down, objects stay spooled
     const d = await startBodyroute(tmp, {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-      spool: { dir: join(tmp, 'spool-d'), minFreeBytes: 0 },
+      spool: { dir: join(tmp, 'spool-d'), ...spoolSettings },
       destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: await freePort(), aeTitle: 'NOBODY' }],
       routes: [{ to: ['pacs'] }],
       logging: { level: 'info', format: 'json' },
@@ -310,7 +317,7 @@ async function soak(tmp: string, src: string, model: string, rate: number, secon
   const scp = await startStorescp(join(tmp, 'soak'));
   const br = await startBodyroute(tmp, {
     listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
-    spool: { dir: join(tmp, 'spool-soak'), minFreeBytes: 0 },
+    spool: { dir: join(tmp, 'spool-soak'), ...spoolSettings },
     classifier: { enabled: true, model },
     destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: scp.port, aeTitle: scp.aeTitle }],
     routes: [{ to: ['pacs'] }],

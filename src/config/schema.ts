@@ -72,6 +72,11 @@ const spoolSchema = (path: ConfigPathSchema) =>
         .int()
         .nonnegative()
         .default(1024 * 1024 * 1024),
+      /**
+       * Slot files kept ready to receive into: a C-STORE is then answered after one fdatasync instead of an
+       * fdatasync, a rename and a folder fsync (docs/architecture.md, "Durability, step by step"). 0: off.
+       */
+      slotFiles: z.number().int().min(0).max(256).default(0),
     })
     .strict();
 

@@ -17,6 +17,14 @@ export class SpoolLayout {
     return join(this.dir, 'spare');
   }
 
+  /**
+   * Slot files (SlotFiles): made ready ahead of receives, then each holds one object, acknowledged once its
+   * slot record is durable, until the pipeline promotes it; at start the acknowledged ones move to the inbox.
+   */
+  get slots(): string {
+    return join(this.dir, 'slots');
+  }
+
   /** Acknowledged, not yet routed. */
   get inbox(): string {
     return join(this.dir, 'inbox');

@@ -51,7 +51,13 @@ export class SpareFiles {
 
   /** A spare to write a new object over (the caller owns it from now on), or undefined when there is none. */
   take(): string | undefined {
-    return this.spares.pop()?.path;
+    return this.takeSized()?.path;
+  }
+
+  /** As take(), with the bytes the spare holds (a slot file made from it counts them as free). */
+  takeSized(): { path: string; bytes: number } | undefined {
+    const spare = this.spares.pop();
+    return spare && { path: spare.path, bytes: spare.bytes };
   }
 
   /**

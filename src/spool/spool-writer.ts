@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { Writable } from 'node:stream';
 import { MalformedError } from '../dicom/element-reader';
 import { DatasetSummary, headerOf, summarizeDataset } from '../dicom/header';
@@ -6,11 +7,18 @@ import { Tags } from '../dicom/tags';
 import { findTransferSyntax } from '../dicom/transfer-syntax';
 import { BodyrouteError, errorMessage } from '../errors';
 import { writeAll } from '../fs/write-all';
+import { ReadySlot } from './slot-files';
+import { encodeSlotRecord, SLOT_RECORD_BYTES } from './slot-record';
 
 export interface SpoolWriterOptions {
   tmpPath: string;
   /** A spare file (SpareFiles) to rename to tmpPath and write over instead of creating tmpPath; tmpPath is created if that fails. */
   spare?: string;
+  /**
+   * A slot file (SlotFiles) to receive into instead: the object is acknowledged in it after one fdatasync,
+   * with the slot record naming `id` written into its preamble last. tmpPath and spare are then unused.
+   */
+  slot?: { ready: ReadySlot; id: string };
   header: Buffer;
   transferSyntaxUid: string;
   maxObjectBytes: number;
@@ -26,6 +34,8 @@ export interface SpoolWriterOptions {
 
 export interface WrittenObject {
   tmpPath: string;
+  /** Received into a slot file: durable under its name already (tmpPath is the slot file), nothing to rename. */
+  inSlot: boolean;
   datasetBytes: number;
   summary: DatasetSummary;
   /** The dataset's top-level elements before Pixel Data (a copy), where the summary found their end. */
@@ -52,10 +62,15 @@ export class SpoolWriter extends Writable {
   private readonly done: Promise<void>;
   private pressureListener: ((paused: boolean) => void) | undefined;
   private paused = false;
+  /** Where the object is written: the slot file, or the temporary file. */
+  private readonly path: string;
+  /** CRC-32 of the bytes after the preamble, for the slot record (slot files only). */
+  private bodyCrc = 0;
 
   constructor(private readonly opts: SpoolWriterOptions) {
     super({ highWaterMark: opts.pauseAboveBytes });
     this.failure = opts.refusal;
+    this.path = opts.slot?.ready.path ?? opts.tmpPath;
     this.done = new Promise((resolve) => this.once('finish', resolve).once('close', resolve));
   }
 
@@ -91,6 +106,13 @@ export class SpoolWriter extends Writable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
+    const slot = this.opts.slot?.ready;
+    if (slot) {
+      // owned from here on, refused or not: discard() closes and deletes it
+      this.handle = slot.handle;
+      this.overwriting = slot.overwriting;
+      return callback();
+    }
     if (this.failure) return callback();
     this.open()
       .then((h) => {
@@ -125,6 +147,9 @@ export class SpoolWriter extends Writable {
     if (!this.headerWritten) {
       buffers.unshift(this.opts.header);
       this.headerWritten = true;
+    }
+    if (this.opts.slot) {
+      for (const b of buffers) this.bodyCrc = crc32(b === this.opts.header ? b.subarray(SLOT_RECORD_BYTES) : b, this.bodyCrc);
     }
     writeAll(this.handle, buffers)
       .catch((err) => this.fail(new BodyrouteError('SPOOL_IO', `spool write failed: ${errorMessage(err)}`, true)))
@@ -167,11 +192,23 @@ export class SpoolWriter extends Writable {
       if (this.failure) throw this.failure;
       if (checkError) throw checkError;
       if (!this.handle || !checked) throw new BodyrouteError('SPOOL_IO', 'spool file was not opened', true);
-      if (this.overwriting) await this.handle.truncate(this.opts.header.length + this.datasetBytes);
+      const fileBytes = this.opts.header.length + this.datasetBytes;
+      const slot = this.opts.slot;
+      const handle = this.handle;
+      // the record after the bytes it proves; the CRC, not the order, keeps a crash before the fdatasync from proving torn bytes
+      const record = slot && encodeSlotRecord({ slotName: slot.ready.name, id: slot.id, fileBytes }, this.bodyCrc);
+      await Promise.all([record && handle.write(record, 0, record.length, 0), this.overwriting && handle.truncate(fileBytes)]);
       // data and the size that makes it readable; mtime and the like need no flush
       await this.handle.datasync();
       const closing = this.closeHandle();
-      return { tmpPath: this.opts.tmpPath, datasetBytes: this.datasetBytes, summary: checked.summary, header: checked.header, closed: closing };
+      return {
+        tmpPath: this.path,
+        inSlot: slot !== undefined,
+        datasetBytes: this.datasetBytes,
+        summary: checked.summary,
+        header: checked.header,
+        closed: closing,
+      };
     } catch (err) {
       await this.discard();
       throw err instanceof BodyrouteError ? err : new BodyrouteError('SPOOL_IO', errorMessage(err), true);
@@ -183,7 +220,7 @@ export class SpoolWriter extends Writable {
     if (!this.writableEnded) this.end();
     await this.done;
     await this.closeHandle();
-    await fsp.unlink(this.opts.tmpPath).catch(() => undefined);
+    await fsp.unlink(this.path).catch(() => undefined);
   }
 
   private async closeHandle(): Promise<void> {

@@ -13,11 +13,13 @@ import { SpoolWriter, WrittenObject } from './spool-writer';
 import { AsideFolder, SpoolLayout } from './layout';
 import { AttemptLedger } from './attempt-ledger';
 import { MAX_SPARE_FILES, SpareFiles } from './spare-files';
+import { SlotFiles } from './slot-files';
 import { systemClock } from '../clock';
 
 /**
  * The durable spool. Folders, each a stage of an object's life:
  *   tmp/    objects being received (removed at start: never acknowledged)
+ *   slots/  slot files (spool.slotFiles): receives acknowledged after one fdatasync (moved to inbox/ at start)
  *   inbox/  acknowledged, not yet routed (re-run through the pipeline at start)
  *   store/  routed; kept until every destination's delivery is done
  * Queue entries and dead letters live under queue/ and dead/ (see dispatch/).
@@ -30,6 +32,8 @@ export interface SpoolOptions {
   extraSummaryTags?: readonly number[];
   /** Most delivered objects' files kept to receive new objects into (SpareFiles); 0: every object gets a new file. */
   maxSpareFiles?: number;
+  /** Slot files kept ready to receive into (SlotFiles), one sync per acknowledgement; 0: none, every receive renamed into the inbox. */
+  slotFiles?: number;
 }
 
 const CAPTURE_BYTES = 1024 * 1024;
@@ -63,6 +67,7 @@ export class Spool {
     this.summaryTags = [...new Set([...SUMMARY_TAGS, ...(opts.extraSummaryTags ?? [])])];
     this.attempts = new AttemptLedger(this.layout);
     this.spares = new SpareFiles(this.layout.spare, systemClock, opts.maxSpareFiles ?? MAX_SPARE_FILES);
+    this.slots = new SlotFiles(this.layout.slots, this.spares, opts.slotFiles ?? 0);
   }
 
   /** Where everything of this spool lives. */
@@ -71,6 +76,8 @@ export class Spool {
   readonly attempts: AttemptLedger;
   /** Delivered objects' files, written over by the next receives. */
   readonly spares: SpareFiles;
+  /** Files made ready to receive into with one sync per acknowledgement. */
+  readonly slots: SlotFiles;
   /** Stored objects loaded with an <id>.edits file beside them (written by an earlier bodyroute), removed with them. */
   private readonly withEditsFile = new Set<string>();
 
@@ -87,6 +94,7 @@ export class Spool {
     if (leftovers.length) this.log.warn('removed partial receives left by an earlier run (never acknowledged)', { count: leftovers.length });
     // spares, and receives written over a spare that were never acknowledged
     await this.spares.init();
+    await this.recoverSlots();
     // tags not yet promoted are made again from the originals; half-written files are dropped
     const inbox = await fsp.readdir(this.inboxDir);
     for (const f of inbox) {
@@ -95,9 +103,23 @@ export class Spool {
     await this.attempts.load(inbox);
   }
 
+  /**
+   * Moves the objects acknowledged in slot files by an earlier run into the inbox, where start-up recovery
+   * takes them like any other; deletes the slot files that hold none. A crash during the moves leaves each
+   * object under one name or the other, both read again at the next start.
+   */
+  private async recoverSlots(): Promise<void> {
+    const acknowledged = await this.slots.init();
+    for (const { path, record } of acknowledged) await fsp.rename(path, this.inboxPath(record.id));
+    if (acknowledged.length) {
+      await this.inboxSync.sync();
+      this.log.info('acknowledged objects found in slot files moved to the inbox', { count: acknowledged.length });
+    }
+  }
+
   /** Releases the folders' handles kept for their fsyncs (at shutdown). */
   async close(): Promise<void> {
-    await Promise.all([this.inboxDirectory.close(), this.storeDirectory.close(), this.spares.close()]);
+    await Promise.all([this.inboxDirectory.close(), this.storeDirectory.close(), this.spares.close(), this.slots.close()]);
   }
 
   /** Time-ordered, unique, and safe as a file name whatever the peer sent. */
@@ -146,9 +168,11 @@ export class Spool {
       privateInformation: Buffer.from(JSON.stringify(origin), 'utf8'),
     });
     refusal ??= this.spaceRefusal();
+    const slot = refusal ? undefined : this.slots.take();
     return new SpoolWriter({
       tmpPath: join(this.tmpDir, `${id}.part`),
-      spare: refusal ? undefined : this.spares.take(),
+      slot: slot && { ready: slot, id },
+      spare: refusal || slot ? undefined : this.spares.take(),
       header,
       transferSyntaxUid,
       maxObjectBytes: this.opts.maxObjectBytes,
@@ -173,7 +197,7 @@ export class Spool {
   }
 
   private withSpares(filesystemFree: number): number {
-    return filesystemFree + this.spares.bytes;
+    return filesystemFree + this.spares.bytes + this.slots.bytes;
   }
 
   /** Checked for every receive: the filesystem is asked at most once a second, the spares only when short. */
@@ -201,10 +225,13 @@ export class Spool {
     written: WrittenObject,
     meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; origin: ReceiveContext; headerBytes: number },
   ): Promise<SpooledObject> {
-    const path = this.inboxPath(id);
+    // a slot file is durable under its name already: the object stays there until promoted
+    const path = written.inSlot ? written.tmpPath : this.inboxPath(id);
     try {
-      await fsp.rename(written.tmpPath, path);
-      await Promise.all([this.inboxSync.sync(), written.closed]);
+      if (!written.inSlot) {
+        await fsp.rename(written.tmpPath, path);
+        await Promise.all([this.inboxSync.sync(), written.closed]);
+      }
     } catch (err) {
       await written.closed;
       await fsp.unlink(written.tmpPath).catch(() => undefined);

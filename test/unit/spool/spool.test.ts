@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readFileMeta } from '../../../src/dicom/part10';
+import { readSlotRecord } from '../../../src/spool/slot-files';
 import { Spool } from '../../../src/spool/spool';
 import { SpooledObject } from '../../../src/spool/spooled-object';
 import { recordingLogger } from '../../helpers/recording-logger';
@@ -87,6 +88,44 @@ describe('spool: start-up recovery, promotion and setting aside (real folder)', 
 
     await spool.close();
     expect(readdirSync(spool.layout.spare), 'no spare outlives the spool').to.deep.equal([]);
+  });
+
+  it('with slot files acknowledges a receive in its slot, promotes it from there, and after a restart moves it to the inbox', async () => {
+    const dir = join(tmp, 'spool');
+    const withSlots = async () => {
+      const s = new Spool({ dir, minFreeBytes: 0, maxObjectBytes: 1 << 30, slotFiles: 4 }, recordingLogger().log);
+      await s.init();
+      return s;
+    };
+    const spool = await withSlots();
+    const plain = await receive(spool, 16);
+    expect(plain.obj.path, 'no slot ready yet: the plain way').to.equal(spool.inboxPath(plain.obj.id));
+    await spool.slots.settled();
+
+    const promoted = await receive(spool, 32);
+    expect(dirname(promoted.obj.path)).to.equal(spool.layout.slots);
+    expect(await readSlotRecord(promoted.obj.path)).to.deep.include({ id: promoted.obj.id, fileBytes: promoted.obj.sizeBytes });
+    const stored = await spool.promote(promoted.obj);
+    expect(readFileSync(stored.path).subarray(promoted.obj.datasetOffset).equals(promoted.dataset)).to.equal(true);
+    expect(readFileSync(stored.path).subarray(128, 132).toString('latin1')).to.equal('DICM');
+
+    const left = await receive(spool, 8);
+    expect(dirname(left.obj.path)).to.equal(spool.layout.slots);
+    // a receive cut short by a crash: the bytes so far, no record yet
+    writeFileSync(join(spool.layout.slots, 'cut-short.slot'), readFileSync(left.obj.path).subarray(0, 4000).fill(0, 0, 128));
+    // a slot made from the delivered object's file: its record names the slot it was received in, never this one
+    const deliveredBytes = readFileSync(stored.path);
+    await spool.removeStored(stored.id);
+    writeFileSync(join(spool.layout.slots, 'made-from-a-spare.slot'), deliveredBytes);
+    expect(await readSlotRecord(join(spool.layout.slots, 'made-from-a-spare.slot'))).to.equal(undefined);
+
+    const again = await withSlots();
+    expect(await again.listIds(again.inboxDir)).to.deep.equal([plain.obj.id, left.obj.id].sort());
+    expect(readdirSync(again.layout.slots), 'slots without an acknowledged object are deleted').to.deep.equal([]);
+    const reloaded = await again.load(left.obj.id, again.inboxPath(left.obj.id));
+    expect(reloaded.sopInstanceUid).to.equal(left.obj.sopInstanceUid);
+    expect(readFileSync(reloaded.path).subarray(reloaded.datasetOffset).equals(left.dataset)).to.equal(true);
+    await again.close();
   });
 
   it('names files by its own ids only', () => {
