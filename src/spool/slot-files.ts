@@ -6,7 +6,7 @@ import { Clock, systemClock } from '../clock';
 import { DirectorySync } from '../fs/durable';
 import { GroupSync } from '../fs/group-sync';
 import { SpareFiles } from './spare-files';
-import { SLOT_RECORD_BYTES, SlotRecord, verifySlotRecord } from './slot-record';
+import { SLOT_RECORD_BYTES, SlotRecord, slotRecordMayHold, verifySlotRecord } from './slot-record';
 
 /** A slot file ready to receive into: its name is durable in the slots folder, its handle open. */
 export interface ReadySlot {
@@ -173,7 +173,8 @@ export async function readSlotRecord(path: string): Promise<SlotRecord | undefin
     if (size < SLOT_RECORD_BYTES) return undefined;
     const preamble = Buffer.alloc(SLOT_RECORD_BYTES);
     await handle.read(preamble, 0, SLOT_RECORD_BYTES, 0);
-    if (preamble.every((b) => b === 0)) return undefined;
+    // a record that names another slot file or length is stale whatever the bytes: no need to read them
+    if (!slotRecordMayHold(preamble, size, basename(path))) return undefined;
     let crc = 0;
     const chunk = Buffer.alloc(Math.min(READ_CHUNK_BYTES, size));
     for (let at = SLOT_RECORD_BYTES; at < size;) {

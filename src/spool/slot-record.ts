@@ -59,6 +59,16 @@ export function verifySlotRecord(preamble: Buffer, bodyCrc: number, fileBytes: n
   return record.slotName === slotName && record.fileBytes === fileBytes ? record : undefined;
 }
 
+/** Whether the preamble claims this slot file and length (checked before its CRC, which needs the whole file read). */
+export function slotRecordMayHold(preamble: Buffer, fileBytes: number, slotName: string): boolean {
+  return (
+    preamble.length >= SLOT_RECORD_BYTES &&
+    preamble.subarray(0, MAGIC.length).equals(MAGIC) &&
+    text(preamble, NAME_AT, ID_AT) === slotName &&
+    Number(preamble.readBigUInt64LE(LENGTH_AT)) === fileBytes
+  );
+}
+
 function text(b: Buffer, from: number, to: number): string {
   const field = b.subarray(from, to);
   const end = field.indexOf(0);

@@ -110,7 +110,8 @@ export class Spool {
    */
   private async recoverSlots(): Promise<void> {
     const acknowledged = await this.slots.init();
-    for (const { path, record } of acknowledged) await fsp.rename(path, this.inboxPath(record.id));
+    // the record's id is bodyroute's own; were it ever not, the object still goes on, under a new one
+    for (const { path, record } of acknowledged) await fsp.rename(path, this.inboxPath(Spool.isId(record.id) ? record.id : this.newId()));
     if (acknowledged.length) {
       await this.inboxSync.sync();
       this.log.info('acknowledged objects found in slot files moved to the inbox', { count: acknowledged.length });
