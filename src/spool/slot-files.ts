@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { basename, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Clock, systemClock } from '../clock';
+import { errorMessage } from '../errors';
 import { DirectorySync } from '../fs/durable';
 import { GroupSync } from '../fs/group-sync';
 import { SpareFiles } from './spare-files';
@@ -57,18 +58,26 @@ export class SlotFiles {
 
   /**
    * Reads what an earlier run left: returns the slot files holding acknowledged objects (their record
-   * proves it) and deletes every other file, never acknowledged.
+   * proves it) and those that could not be read (never deleted: they may hold one), and deletes every
+   * other file, read and found never acknowledged.
    */
-  async init(): Promise<{ path: string; record: SlotRecord }[]> {
+  async init(): Promise<{ acknowledged: { path: string; record: SlotRecord }[]; unreadable: { path: string; reason: string }[] }> {
     await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const found: { path: string; record: SlotRecord }[] = [];
+    const acknowledged: { path: string; record: SlotRecord }[] = [];
+    const unreadable: { path: string; reason: string }[] = [];
     for (const name of (await fsp.readdir(this.dir)).sort()) {
       const path = join(this.dir, name);
-      const record = await readSlotRecord(path).catch(() => undefined);
-      if (record) found.push({ path, record });
+      let record: SlotRecord | undefined;
+      try {
+        record = await readSlotRecord(path);
+      } catch (err) {
+        unreadable.push({ path, reason: errorMessage(err) });
+        continue;
+      }
+      if (record) acknowledged.push({ path, record });
       else await fsp.unlink(path).catch(() => undefined);
     }
-    return found;
+    return { acknowledged, unreadable };
   }
 
   get size(): number {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp, statfsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { headerOf, SUMMARY_TAGS, summarizeDataset } from '../dicom/header';
 import { editsPathFor, readEdits } from './dataset-edits';
 import { buildFileMetaHeader, readFileMeta } from '../dicom/part10';
@@ -109,13 +109,16 @@ export class Spool {
    * object under one name or the other, both read again at the next start.
    */
   private async recoverSlots(): Promise<void> {
-    const acknowledged = await this.slots.init();
+    const { acknowledged, unreadable } = await this.slots.init();
     // the record's id is bodyroute's own; were it ever not, the object still goes on, under a new one
     for (const { path, record } of acknowledged) await fsp.rename(path, this.inboxPath(Spool.isId(record.id) ? record.id : this.newId()));
     if (acknowledged.length) {
       await this.inboxSync.sync();
       this.log.info('acknowledged objects found in slot files moved to the inbox', { count: acknowledged.length });
     }
+    // it may hold an acknowledged object: kept aside for an operator, never deleted
+    for (const { path, reason } of unreadable)
+      await this.setAside({ id: this.newId(), path }, 'quarantine', `slot file ${basename(path)} unreadable at start: ${reason}`);
   }
 
   /** Releases the folders' handles kept for their fsyncs (at shutdown). */

@@ -111,10 +111,13 @@ describe('slot files: made ready ahead of receives, checked after a crash (real 
     writeFileSync(torn, Buffer.concat([readRecord(torn), body.subarray(0, 4096), Buffer.alloc(body.length - 4096, 9)]));
     writeFileSync(join(slotsDir(), 'empty.slot'), '');
     writeFileSync(join(slotsDir(), 'zeros.slot'), bytes);
+    // one that cannot be read may hold an acknowledged object: reported, never deleted
+    mkdirSync(join(slotsDir(), 'unreadable.slot'));
     const { found } = await open();
-    expect(found.map((f) => basename(f.path))).to.deep.equal(['good.slot']);
-    expect(found[0].record.id).to.equal(ID);
-    expect(readdirSync(slotsDir())).to.deep.equal(['good.slot']);
+    expect(found.acknowledged.map((f) => basename(f.path))).to.deep.equal(['good.slot']);
+    expect(found.acknowledged[0].record.id).to.equal(ID);
+    expect(found.unreadable.map((f) => [basename(f.path), f.reason])).to.deep.equal([['unreadable.slot', 'EISDIR: illegal operation on a directory, read']]);
+    expect(readdirSync(slotsDir()).sort()).to.deep.equal(['good.slot', 'unreadable.slot']);
     expect(await readSlotRecord(join(slotsDir(), 'good.slot'))).to.deep.include({ id: ID });
     expect(existsSync(torn)).to.equal(false);
   });

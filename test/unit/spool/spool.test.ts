@@ -119,8 +119,14 @@ describe('spool: start-up recovery, promotion and setting aside (real folder)', 
     writeFileSync(join(spool.layout.slots, 'made-from-a-spare.slot'), deliveredBytes);
     expect(await readSlotRecord(join(spool.layout.slots, 'made-from-a-spare.slot'))).to.equal(undefined);
 
+    // one that cannot be read: kept aside, since it may hold an acknowledged object
+    mkdirSync(join(spool.layout.slots, 'unreadable.slot'));
+
     const again = await withSlots();
     expect(await again.listIds(again.inboxDir)).to.deep.equal([plain.obj.id, left.obj.id].sort());
+    const aside = readdirSync(again.layout.aside('quarantine')).sort();
+    expect(aside).to.have.length(2);
+    expect(readFileSync(join(again.layout.aside('quarantine'), aside[1]), 'utf8')).to.match(/^slot file unreadable\.slot unreadable at start: EISDIR/);
     expect(readdirSync(again.layout.slots), 'slots without an acknowledged object are deleted').to.deep.equal([]);
     const reloaded = await again.load(left.obj.id, again.inboxPath(left.obj.id));
     expect(reloaded.sopInstanceUid).to.equal(left.obj.sopInstanceUid);
