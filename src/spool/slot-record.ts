@@ -49,14 +49,9 @@ export function encodeSlotRecord(record: SlotRecord, bodyCrc: number): Buffer {
  * the CRC-32 of the rest, `fileBytes` its length, `slotName` its name. Undefined for anything else.
  */
 export function verifySlotRecord(preamble: Buffer, bodyCrc: number, fileBytes: number, slotName: string): SlotRecord | undefined {
-  if (preamble.length < SLOT_RECORD_BYTES || !preamble.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  if (!slotRecordMayHold(preamble, fileBytes, slotName)) return undefined;
   if (preamble.readUInt32LE(CRC_AT) !== crc32(preamble.subarray(LENGTH_AT, SLOT_RECORD_BYTES), bodyCrc)) return undefined;
-  const record = {
-    slotName: text(preamble, NAME_AT, ID_AT),
-    id: text(preamble, ID_AT, SLOT_RECORD_BYTES),
-    fileBytes: Number(preamble.readBigUInt64LE(LENGTH_AT)),
-  };
-  return record.slotName === slotName && record.fileBytes === fileBytes ? record : undefined;
+  return { slotName, id: text(preamble, ID_AT, SLOT_RECORD_BYTES), fileBytes };
 }
 
 /** Whether the preamble claims this slot file and length (checked before its CRC, which needs the whole file read). */
