@@ -6,6 +6,7 @@ import { Clock, systemClock } from '../clock';
 import { errorMessage } from '../errors';
 import { DirectorySync } from '../fs/durable';
 import { GroupSync } from '../fs/group-sync';
+import { KeptBriefly } from './kept-briefly';
 import { SpareFiles } from './spare-files';
 import { SLOT_RECORD_BYTES, SlotRecord, slotRecordMayHold, verifySlotRecord } from './slot-record';
 
@@ -34,13 +35,12 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  * deleted after SLOT_KEEP_MS and at close(), the first receive after a pause goes the plain way.
  */
 export class SlotFiles {
-  /** Oldest first: taken first. */
-  private readonly ready: { slot: ReadySlot; since: number; bytes: number }[] = [];
+  /** The oldest is taken first. */
+  private readonly ready: KeptBriefly<{ slot: ReadySlot; bytes: number }>;
   /** Names are unique across runs, so a record left by an earlier run never names a slot file of this one. */
   private readonly run = randomBytes(4).toString('hex');
   private counter = 0;
   private refilling: Promise<void> | undefined;
-  private cancelSweep: (() => void) | undefined;
   private closed = false;
   private readonly folder: DirectorySync;
   private readonly folderSync: GroupSync;
@@ -49,9 +49,10 @@ export class SlotFiles {
     readonly dir: string,
     private readonly spares: SpareFiles,
     private readonly target: number,
-    private readonly clock: Clock = systemClock,
-    private readonly keepMs = SLOT_KEEP_MS,
+    clock: Clock = systemClock,
+    keepMs = SLOT_KEEP_MS,
   ) {
+    this.ready = new KeptBriefly(clock, keepMs, (s) => dispose(s.slot));
     this.folder = new DirectorySync(dir);
     this.folderSync = new GroupSync(() => this.folder.sync());
   }
@@ -81,18 +82,18 @@ export class SlotFiles {
   }
 
   get size(): number {
-    return this.ready.length;
+    return this.ready.size;
   }
 
   /** Disk space the ready slots made from spares hold: free for the taking, like the spares'. */
   get bytes(): number {
-    return this.ready.reduce((sum, s) => sum + s.bytes, 0);
+    return this.ready.bytes;
   }
 
   /** A slot to receive into (the caller owns it from now on), or undefined when none is ready; refills in the background. */
   take(): ReadySlot | undefined {
-    const taken = this.ready.shift()?.slot;
-    if (this.ready.length <= this.target / 2) this.refillSoon();
+    const taken = this.ready.takeOldest()?.slot;
+    if (this.ready.size <= this.target / 2) this.refillSoon();
     return taken;
   }
 
@@ -104,10 +105,8 @@ export class SlotFiles {
   /** Deletes the ready slots and makes no more (at shutdown). Slots taken stay with their receives. */
   async close(): Promise<void> {
     this.closed = true;
-    this.cancelSweep?.();
-    this.cancelSweep = undefined;
     await this.refilling;
-    await Promise.all(this.ready.splice(0).map(({ slot }) => dispose(slot)));
+    await this.ready.close();
     await this.folder.close();
   }
 
@@ -119,7 +118,7 @@ export class SlotFiles {
   }
 
   private async refill(): Promise<void> {
-    const wanted = this.target - this.ready.length;
+    const wanted = this.target - this.ready.size;
     if (wanted <= 0) return;
     const made = await Promise.all(Array.from({ length: wanted }, () => this.make().catch(() => undefined)));
     const slots = made.filter((s): s is { slot: ReadySlot; bytes: number } => s !== undefined);
@@ -134,9 +133,7 @@ export class SlotFiles {
       await Promise.all(slots.map((s) => dispose(s.slot)));
       return;
     }
-    const now = this.clock.now();
-    for (const s of slots) this.ready.push({ ...s, since: now });
-    this.cancelSweep ??= this.clock.setTimer(this.keepMs, () => void this.sweep());
+    for (const s of slots) this.ready.add(s);
   }
 
   /** A spare renamed into the folder (its old record names another slot file), else a new empty file. */
@@ -154,22 +151,10 @@ export class SlotFiles {
     }
     return { slot: { path, name, handle: await fsp.open(path, 'wx', 0o600), overwriting: false }, bytes: 0 };
   }
-
-  /** Deletes the slots unused for keepMs (the oldest are first) and looks again when the next would be. */
-  private async sweep(): Promise<void> {
-    this.cancelSweep = undefined;
-    const cutoff = this.clock.now() - this.keepMs;
-    let stale = 0;
-    while (stale < this.ready.length && this.ready[stale].since <= cutoff) stale++;
-    await Promise.all(this.ready.splice(0, stale).map(({ slot }) => dispose(slot)));
-    if (this.ready.length && !this.closed) {
-      this.cancelSweep = this.clock.setTimer(this.ready[0].since + this.keepMs - this.clock.now(), () => void this.sweep());
-    }
-  }
 }
 
 /** Closes and deletes a slot that holds no acknowledged object (its removal needs no sync: its record proves nothing). */
-export async function dispose(slot: ReadySlot): Promise<void> {
+async function dispose(slot: ReadySlot): Promise<void> {
   await slot.handle.close().catch(() => undefined);
   await fsp.unlink(slot.path).catch(() => undefined);
 }

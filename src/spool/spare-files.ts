@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Clock, systemClock } from '../clock';
+import { KeptBriefly } from './kept-briefly';
 
 /** Most delivered objects' files kept for reuse: enough for a few associations' bursts, a few MB of disk. */
 export const MAX_SPARE_FILES = 32;
@@ -19,18 +20,19 @@ export const SPARE_KEEP_MS = 10_000;
  * object's bytes.
  */
 export class SpareFiles {
-  /** Newest last: the newest is taken first (its pages are the likeliest still cached). */
-  private readonly spares: { path: string; since: number; bytes: number }[] = [];
+  /** The newest is taken first (its pages are the likeliest still cached). */
+  private readonly spares: KeptBriefly<{ path: string; bytes: number }>;
   private counter = 0;
-  private cancelSweep: (() => void) | undefined;
   private closed = false;
 
   constructor(
     readonly dir: string,
-    private readonly clock: Clock = systemClock,
+    clock: Clock = systemClock,
     private readonly max = MAX_SPARE_FILES,
-    private readonly keepMs = SPARE_KEEP_MS,
-  ) {}
+    keepMs = SPARE_KEEP_MS,
+  ) {
+    this.spares = new KeptBriefly(clock, keepMs, (s) => fsp.unlink(s.path).catch(() => undefined));
+  }
 
   /** Empties the folder: spares left by an earlier run (a name left here by a crash is only a name: unlinking it never touches another). */
   async init(): Promise<number> {
@@ -41,12 +43,12 @@ export class SpareFiles {
   }
 
   get size(): number {
-    return this.spares.length;
+    return this.spares.size;
   }
 
   /** Disk space the spares hold: free for the taking, since the next receives write over them or they expire. */
   get bytes(): number {
-    return this.spares.reduce((sum, s) => sum + s.bytes, 0);
+    return this.spares.bytes;
   }
 
   /** A spare to write a new object over (the caller owns it from now on), or undefined when there is none. */
@@ -56,8 +58,7 @@ export class SpareFiles {
 
   /** As take(), with the bytes the spare holds (a slot file made from it counts them as free). */
   takeSized(): { path: string; bytes: number } | undefined {
-    const spare = this.spares.pop();
-    return spare && { path: spare.path, bytes: spare.bytes };
+    return this.spares.takeNewest();
   }
 
   /**
@@ -66,7 +67,7 @@ export class SpareFiles {
    * removal from path's folder durable (an fsync of that folder, shared with others).
    */
   async give(path: string, syncFolder: () => Promise<void>): Promise<void> {
-    if (this.closed || this.spares.length >= this.max) return fsp.unlink(path);
+    if (this.closed || this.spares.size >= this.max) return fsp.unlink(path);
     const { nlink, size } = await fsp.stat(path);
     if (nlink !== 1) return fsp.unlink(path);
     const spare = join(this.dir, `${(++this.counter).toString(36)}.spare`);
@@ -82,29 +83,12 @@ export class SpareFiles {
       () => false,
     );
     if (!synced || this.closed) return fsp.unlink(spare);
-    this.spares.push({ path: spare, since: this.clock.now(), bytes: size });
-    this.cancelSweep ??= this.clock.setTimer(this.keepMs, () => void this.sweep());
+    this.spares.add({ path: spare, bytes: size });
   }
 
   /** Deletes every spare and keeps none from now on (at shutdown). */
   async close(): Promise<void> {
     this.closed = true;
-    this.cancelSweep?.();
-    this.cancelSweep = undefined;
-    const all = this.spares.splice(0);
-    await Promise.all(all.map((s) => fsp.unlink(s.path).catch(() => undefined)));
-  }
-
-  /** Deletes the spares older than keepMs (the oldest are first) and looks again when the next would be. */
-  private async sweep(): Promise<void> {
-    this.cancelSweep = undefined;
-    const cutoff = this.clock.now() - this.keepMs;
-    let stale = 0;
-    while (stale < this.spares.length && this.spares[stale].since <= cutoff) stale++;
-    const expired = this.spares.splice(0, stale);
-    await Promise.all(expired.map((s) => fsp.unlink(s.path).catch(() => undefined)));
-    if (this.spares.length && !this.closed) {
-      this.cancelSweep = this.clock.setTimer(this.spares[0].since + this.keepMs - this.clock.now(), () => void this.sweep());
-    }
+    await this.spares.close();
   }
 }

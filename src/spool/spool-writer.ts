@@ -36,8 +36,9 @@ export interface SpoolWriterOptions {
 }
 
 export interface WrittenObject {
-  tmpPath: string;
-  /** Received into a slot file: durable under its name already (tmpPath is the slot file), nothing to rename. */
+  /** The file written: the temporary file, or the slot file. */
+  path: string;
+  /** Received into a slot file: durable under its name already, nothing to rename. */
   inSlot: boolean;
   datasetBytes: number;
   summary: DatasetSummary;
@@ -212,7 +213,7 @@ export class SpoolWriter extends Writable {
 
   /**
    * Waits for the last bytes, makes the file durable and checks that it holds a whole
-   * dataset. Resolves with the temporary file (the caller renames it into place);
+   * dataset. Resolves with the file written (the caller renames a temporary file into place);
    * rejects with a BodyrouteError carrying the status to answer, after removing the file.
    */
   async finish(): Promise<WrittenObject> {
@@ -243,7 +244,7 @@ export class SpoolWriter extends Writable {
       await this.handle.datasync();
       const closing = this.closeHandle();
       return {
-        tmpPath: this.path,
+        path: this.path,
         inSlot: slot !== undefined,
         datasetBytes: this.datasetBytes,
         summary: checked.summary,

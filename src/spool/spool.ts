@@ -223,24 +223,16 @@ export class Spool {
     return undefined;
   }
 
-  /** Moves a durable temporary file into the inbox. After this resolves the object may be acknowledged. */
+  /**
+   * Moves a durable temporary file into the inbox; an object received into a slot file is durable under its
+   * name already and stays there until promoted. After this resolves the object may be acknowledged.
+   */
   async commit(
     id: string,
     written: WrittenObject,
     meta: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; origin: ReceiveContext; headerBytes: number },
   ): Promise<SpooledObject> {
-    // a slot file is durable under its name already: the object stays there until promoted
-    const path = written.inSlot ? written.tmpPath : this.inboxPath(id);
-    try {
-      if (!written.inSlot) {
-        await fsp.rename(written.tmpPath, path);
-        await Promise.all([this.inboxSync.sync(), written.closed]);
-      }
-    } catch (err) {
-      await written.closed;
-      await fsp.unlink(written.tmpPath).catch(() => undefined);
-      throw new BodyrouteError('SPOOL_IO', `cannot commit to spool: ${errorMessage(err)}`, true);
-    }
+    const path = written.inSlot ? written.path : await this.moveIntoInbox(id, written);
     const s = written.summary;
     return {
       id,
@@ -257,6 +249,19 @@ export class Spool {
       attributes: s.values,
       header: written.header,
     };
+  }
+
+  private async moveIntoInbox(id: string, written: WrittenObject): Promise<string> {
+    const path = this.inboxPath(id);
+    try {
+      await fsp.rename(written.path, path);
+      await Promise.all([this.inboxSync.sync(), written.closed]);
+      return path;
+    } catch (err) {
+      await written.closed;
+      await fsp.unlink(written.path).catch(() => undefined);
+      throw new BodyrouteError('SPOOL_IO', `cannot commit to spool: ${errorMessage(err)}`, true);
+    }
   }
 
   /** Rebuilds the object record from a spooled file (start-up recovery). */

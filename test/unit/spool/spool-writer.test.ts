@@ -37,7 +37,7 @@ describe('spool writer: pausing the source while the disk is behind (real file)'
     const written = await writer.finish();
     expect(pressure, 'and let go once the object is written').to.deep.equal([true, false]);
     expect(
-      readFileSync(written.tmpPath)
+      readFileSync(written.path)
         .subarray(image.bytes.length - dataset.length)
         .equals(dataset),
     ).to.equal(true);
