@@ -1,8 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
 import { App } from './app';
 import { ExitCode } from './commands/exit-code';
+import { missingNodeFlags, SERVE_NODE_FLAGS } from './node-flags';
 import { CLASSIFY_HELP, classifyCommand } from './commands/classify';
 import { DATASET_EXPORT_HELP, datasetExport } from './commands/dataset-export';
 import { EVAL_HELP, evalCommand } from './commands/eval';
@@ -83,6 +84,12 @@ async function serve(args: string[]): Promise<number> {
     app.log.error('unhandled rejection', { reason: err instanceof Error ? err.message : String(err) });
   });
   await app.start(); // a start-up failure (spool in use, port in use) is one line and exit 1, from main()
+  const missing = missingNodeFlags(process.execArgv);
+  if (missing.length)
+    app.log.warn('node was started without the flags bodyroute runs best with: about a third more CPU per image under load (docs/performance.md)', {
+      missing: missing.join(' '),
+      start: `node ${SERVE_NODE_FLAGS.join(' ')} dist/src/cli.js serve ...`,
+    });
   return new Promise<number>(() => undefined); // runs until a signal
 }
 

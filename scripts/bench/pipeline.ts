@@ -7,6 +7,7 @@
  * All peers with TCP_NODELAY=1. Prints images/s, MB/s, (c)/(a), (c)/(b), receive→delivered latency
  * percentiles, bodyroute's peak RSS and CPU-seconds per image; --json FILE writes the same.
  * --associations N sends over N associations at once (N storescu, the images split between them).
+ * --node-flags=FLAGS starts bodyroute under these node flags instead of src/node-flags.ts' (--node-flags= for none).
  * --slot-files N gives bodyroute spool.slotFiles N (default 0); --dir DIR puts everything (images, peers'
  * storage, spools) under DIR instead of the system's temporary folder, e.g. on another file system.
  * --soak --rate R --seconds S sends continuously at R images/s and reports latency and RSS over time.
@@ -25,10 +26,13 @@ import { freePort, PEER_ENV, waitFor } from '../../test/helpers/tools';
 import { startOrthanc, startStorescp } from '../../test/helpers/peers';
 import { newUid, writeSyntheticImage } from '../../test/helpers/synthetic-dicom';
 import { runMain } from './run-main';
+import { SERVE_NODE_FLAGS } from '../../src/node-flags';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
 /** bodyroute's spool settings besides its folder, in every run (--slot-files N sets spool.slotFiles). */
 const spoolSettings = { minFreeBytes: 0, slotFiles: 0 };
+/** node's flags for bodyroute: those it is deployed with, unless --node-flags says otherwise ('' for none). */
+let nodeFlags: string[] = [...SERVE_NODE_FLAGS];
 
 interface Figures {
   images: number;
@@ -93,7 +97,7 @@ interface RunningBodyroute {
 
 async function startBodyroute(dir: string, config: Record<string, unknown>): Promise<RunningBodyroute> {
   writeFileSync(join(dir, 'bench.yaml'), stringify(config));
-  const proc = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...nodeFlags, CLI, 'serve', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   // the log is read line by line as it comes: keeping and re-parsing it all would slow this process (the
   // soak's sender) more and more as the run goes on
   let head = '';
@@ -159,11 +163,13 @@ async function main(): Promise<void> {
       associations: { type: 'string' },
       'slot-files': { type: 'string' },
       dir: { type: 'string' },
+      'node-flags': { type: 'string' },
     },
   });
   const n = Number(values.images ?? 1000);
   const tmp = mkdtempSync(join(values.dir ?? tmpdir(), 'bodyroute-bench-'));
   spoolSettings.slotFiles = Number(values['slot-files'] ?? 0);
+  if (values['node-flags'] !== undefined) nodeFlags = values['node-flags'].split(/\s+/).filter(Boolean);
   const model = join(__dirname, '..', '..', '..', 'models', 'bodyregion-cnn.json');
   try {
     const src = join(tmp, 'ct');

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { SERVE_NODE_FLAGS } from '../../src/node-flags';
 import { waitFor } from './tools';
 import { stopAfterSuite } from './suite-fixture';
 
@@ -81,7 +82,7 @@ export async function startBodyroute(
 ): Promise<BodyrouteProcess> {
   const configPath = join(dir, `${name}.yaml`);
   writeFileSync(configPath, stringify({ ...config, logging: { format: 'json', ...(config.logging as Record<string, unknown> | undefined) } }));
-  const proc = spawn(process.execPath, [CLI, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...SERVE_NODE_FLAGS, CLI, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));

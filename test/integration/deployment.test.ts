@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -56,7 +56,9 @@ describe('deployment: the systemd unit and the release tarball', function () {
         logging: { format: 'json' },
       }),
     );
-    const proc = spawn(process.execPath, [cli, 'serve', '--config', config], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+    // started as an installed bin is (npm install makes it executable): its #! line gives node the flags of src/node-flags.ts
+    chmodSync(cli, 0o755);
+    const proc = spawn(cli, ['serve', '--config', config], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -74,5 +76,7 @@ describe('deployment: the systemd unit and the release tarball', function () {
       await new Promise((resolve) => proc.once('exit', resolve));
     }
     expect(proc.exitCode).to.equal(0);
+    const warnings = out.split('\n').filter((l) => l.startsWith('{') && (JSON.parse(l) as { level: string }).level === 'warn');
+    expect(warnings, 'the #! line passes the node flags, so serve does not warn about them').to.deep.equal([]);
   });
 });

@@ -9,6 +9,7 @@ import { canBuildNetworks, TestNetwork } from '../helpers/netns';
 import { suiteFixture } from '../helpers/suite-fixture';
 import { writeSyntheticSeries } from '../helpers/synthetic-dicom';
 import { PEER_ENV, waitFor } from '../helpers/tools';
+import { SERVE_NODE_FLAGS } from '../../src/node-flags';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
 const HAPROXY_EXAMPLE = join(__dirname, '..', '..', '..', 'deploy', 'haproxy.cfg');
@@ -96,7 +97,7 @@ describe('scale-out: three bodyroute nodes behind HAProxy, hosts in network name
           routes: [{ to: ['pacs'] }],
         }),
       );
-    const proc = net.spawn(name, process.execPath, [CLI, 'serve', '--config', config], process.env);
+    const proc = net.spawn(name, process.execPath, [...SERVE_NODE_FLAGS, CLI, 'serve', '--config', config], process.env);
     const log: string[] = [];
     const collect = (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean));
     proc.stdout?.on('data', collect);

@@ -97,6 +97,36 @@ describe('cli', () => {
     }
   });
 
+  it('serve started without the node flags of src/node-flags.ts warns once, naming them', async function () {
+    this.timeout(20000);
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    try {
+      const f = join(dir, 'c.yaml');
+      writeFileSync(
+        f,
+        `listen: { host: 127.0.0.1, port: 0 }\nspool: { dir: ${join(dir, 'spool')}, minFreeBytes: 0 }\ndestinations: [{ name: a, type: folder, path: ${join(dir, 'out')} }]\nroutes: [{ to: [a] }]\nlogging: { format: json }\n`,
+      );
+      const child = spawn(process.execPath, [CLI, 'serve', '--config', f], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const entries = () =>
+        out
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { level: string; message: string; missing?: string });
+      const deadline = Date.now() + 15000;
+      while (!entries().some((e) => e.level === 'warn') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      const warnings = entries().filter((e) => e.level === 'warn');
+      expect(warnings.map((w) => w.missing)).to.deep.equal(['--initial-old-space-size=64']);
+      expect(warnings[0].message).to.match(/^node was started without the flags bodyroute runs best with/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('classify: a missing path is reported like a bad file and never stops the run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cli-'));
     try {
