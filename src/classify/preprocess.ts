@@ -76,7 +76,8 @@ export function letterbox(rows: number, columns: number, size: number): { height
 /** Reused between calls (each worker thread has its own module instance). */
 let scratchTable = new Float32Array(0);
 let scratchValues = new Float32Array(0);
-let scratchRows = new Float64Array(0);
+let scratchAcross = new Float64Array(0);
+let scratchSum = new Float64Array(0);
 
 let scratchFor: { table: Float32Array; lo: number; hi: number } | undefined;
 
@@ -135,73 +136,77 @@ export function prepareImage(img: DecodedImage, p: PreprocessParams): PreparedIm
   const width = box.width;
   const wx = areaWeights(columns, width);
   const wy = areaWeights(rows, box.height);
-  // separable: columns first (rows × width), then rows; two loops so each stays monomorphic
-  if (scratchRows.length < rows * width) scratchRows = new Float64Array(rows * width);
-  const tmp = scratchRows;
+  // separable, one output row at a time: each source row is resized across (into `across`), weighted and
+  // added into the output row (`sum`); no intermediate of the image's height. A source row shared by two
+  // output rows is the last of one and the first of the next, so keeping the last one resized suffices.
+  if (scratchAcross.length < width) {
+    scratchAcross = new Float64Array(width);
+    scratchSum = new Float64Array(width);
+  }
+  const across = scratchAcross;
+  const sum = scratchSum;
   const px = img.pixels;
-  if (px.kind === 'indexed') resizeRowsIndexed(px.samples, clampedTable(px, lo, hi), rows, columns, wx, tmp);
-  else resizeRowsValues(clampedValues(px, lo, hi), rows, columns, wx, tmp);
+  const indexed = px.kind === 'indexed';
+  const table = indexed ? clampedTable(px, lo, hi) : undefined;
+  const values = indexed ? undefined : clampedValues(px, lo, hi);
   const raw = new Float32Array(p.size * p.size).fill(Number.NaN);
   const { start: ys, count: yc, offset: yo, weights: yw } = wy;
+  let resized = -1;
   for (let y = 0; y < box.height; y++) {
     const r0 = ys[y];
     const w0 = yo[y];
     const count = yc[y];
-    const out = (box.top + y) * p.size + box.left;
-    for (let x = 0; x < width; x++) {
-      let acc = 0;
-      for (let k = 0; k < count; k++) acc += tmp[(r0 + k) * width + x] * yw[w0 + k];
-      raw[out + x] = acc;
+    sum.fill(0, 0, width);
+    for (let k = 0; k < count; k++) {
+      const r = r0 + k;
+      if (r !== resized) {
+        if (table) resizeRowIndexed((px as IndexedPixels).samples, table, r * columns, columns, wx, across);
+        else resizeRowValues(values as Float32Array, r * columns, wx, across);
+        resized = r;
+      }
+      const w = yw[w0 + k];
+      for (let x = 0; x < width; x++) sum[x] += across[x] * w;
     }
+    const out = (box.top + y) * p.size + box.left;
+    for (let x = 0; x < width; x++) raw[out + x] = sum[x];
   }
   return { raw, invert: img.invert };
 }
 
-function resizeRowsIndexed(samples: Uint8Array | Uint16Array, table: Float32Array, rows: number, columns: number, w: AreaWeights, tmp: Float64Array): void {
+/** One source row (starting at sample `base`) through the modality table, resized across into `out`. */
+function resizeRowIndexed(samples: Uint8Array | Uint16Array, table: Float32Array, base: number, columns: number, w: AreaWeights, out: Float64Array): void {
   const { start, count, offset, weights } = w;
   const width = start.length;
-  const factor = columns / width;
-  if (factor === 4 && samples instanceof Uint16Array) {
+  if (columns === 4 * width && samples instanceof Uint16Array) {
     // the common 512 → 128 case, unrolled: ≈ 0.6 ms less per image than the general loop (same sums, same order)
     const wt = weights[0];
-    for (let y = 0; y < rows; y++) {
-      const base = y * columns;
-      const out = y * width;
-      for (let x = 0; x < width; x++) {
-        const s0 = base + 4 * x;
-        tmp[out + x] = table[samples[s0]] * wt + table[samples[s0 + 1]] * wt + table[samples[s0 + 2]] * wt + table[samples[s0 + 3]] * wt;
-      }
+    for (let x = 0; x < width; x++) {
+      const s0 = base + 4 * x;
+      out[x] = table[samples[s0]] * wt + table[samples[s0 + 1]] * wt + table[samples[s0 + 2]] * wt + table[samples[s0 + 3]] * wt;
     }
     return;
   }
-  for (let y = 0; y < rows; y++) {
-    const base = y * columns;
-    const out = y * width;
-    for (let x = 0; x < width; x++) {
-      let acc = 0;
-      const s0 = base + start[x];
-      const w0 = offset[x];
-      const n = count[x];
-      for (let k = 0; k < n; k++) acc += table[samples[s0 + k]] * weights[w0 + k];
-      tmp[out + x] = acc;
-    }
+  for (let x = 0; x < width; x++) {
+    let acc = 0;
+    const s0 = base + start[x];
+    const w0 = offset[x];
+    const n = count[x];
+    for (let k = 0; k < n; k++) acc += table[samples[s0 + k]] * weights[w0 + k];
+    out[x] = acc;
   }
 }
 
-function resizeRowsValues(values: Float32Array, rows: number, columns: number, w: AreaWeights, tmp: Float64Array): void {
+/** One source row of modality values (starting at `base`), resized across into `out`. */
+function resizeRowValues(values: Float32Array, base: number, w: AreaWeights, out: Float64Array): void {
   const { start, count, offset, weights } = w;
   const width = start.length;
-  for (let y = 0; y < rows; y++) {
-    const base = y * columns;
-    const out = y * width;
-    for (let x = 0; x < width; x++) {
-      let acc = 0;
-      const s0 = base + start[x];
-      const w0 = offset[x];
-      const n = count[x];
-      for (let k = 0; k < n; k++) acc += values[s0 + k] * weights[w0 + k];
-      tmp[out + x] = acc;
-    }
+  for (let x = 0; x < width; x++) {
+    let acc = 0;
+    const s0 = base + start[x];
+    const w0 = offset[x];
+    const n = count[x];
+    for (let k = 0; k < n; k++) acc += values[s0 + k] * weights[w0 + k];
+    out[x] = acc;
   }
 }
 

@@ -110,9 +110,11 @@ describe('cli', () => {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      // complete lines only: the last one may still be arriving
       const entries = () =>
         out
           .split('\n')
+          .slice(0, -1)
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as { level: string; message: string; missing?: string });
       const deadline = Date.now() + 15000;

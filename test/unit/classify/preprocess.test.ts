@@ -57,6 +57,39 @@ describe('classify/preprocess', () => {
     expect(Array.from(raw)).to.deep.equal([1, 5, 8, 8]);
   });
 
+  it('equals the two-dimensional area average when rows are shared between outputs (down and up, both pixel kinds)', () => {
+    // ratios that are not whole numbers: a source row straddles two output rows, so the row resized across
+    // for one output row must be reused, with its other weight, for the next
+    for (const [rows, columns, size] of [
+      [37, 23, 16],
+      [23, 37, 16],
+      [5, 7, 16],
+      [300, 512, 128],
+    ]) {
+      const stored = Array.from({ length: rows * columns }, (_, i) => (i * 7919) % 4096);
+      const p = { size, ctClampHu: [-1024, 3071] as [number, number], percentiles: [0, 100] as [number, number] };
+      const box = letterbox(rows, columns, size);
+      const wy = areaWeights(rows, box.height);
+      const wx = areaWeights(columns, box.width);
+      const expected = new Float64Array(box.height * box.width);
+      for (let y = 0; y < box.height; y++)
+        for (let x = 0; x < box.width; x++)
+          for (let a = 0; a < wy.count[y]; a++)
+            for (let b = 0; b < wx.count[x]; b++)
+              expected[y * box.width + x] +=
+                stored[(wy.start[y] + a) * columns + wx.start[x] + b] * wy.weights[wy.offset[y] + a] * wx.weights[wx.offset[x] + b];
+      for (const img of [base(stored, rows, columns, { modality: 'MR' }), indexed(stored, (s) => s, rows, columns, undefined, 'MR')]) {
+        const { raw } = prepareImage(img, p);
+        for (let y = 0; y < box.height; y++)
+          for (let x = 0; x < box.width; x++)
+            expect(raw[(box.top + y) * size + box.left + x], `${rows}×${columns} → ${size}, ${img.pixels.kind}, (${y}, ${x})`).to.be.closeTo(
+              expected[y * box.width + x],
+              1e-3,
+            );
+      }
+    }
+  });
+
   it('fills the letterbox margin with NaN, then 0 after normalisation', () => {
     const img = base([0, 100, 0, 100], 1, 4, { modality: 'MR' });
     const { raw } = prepareImage(img, { size: 4, ctClampHu: [-1024, 3071], percentiles: [0, 100] });
