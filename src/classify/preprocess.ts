@@ -146,9 +146,9 @@ export function prepareImage(img: DecodedImage, p: PreprocessParams): PreparedIm
   const across = scratchAcross;
   const sum = scratchSum;
   const px = img.pixels;
-  const indexed = px.kind === 'indexed';
-  const table = indexed ? clampedTable(px, lo, hi) : undefined;
-  const values = indexed ? undefined : clampedValues(px, lo, hi);
+  const samples = px.kind === 'indexed' ? px.samples : undefined;
+  const table = px.kind === 'indexed' ? clampedTable(px, lo, hi) : undefined;
+  const values = px.kind === 'values' ? clampedValues(px, lo, hi) : undefined;
   const raw = new Float32Array(p.size * p.size).fill(Number.NaN);
   const { start: ys, count: yc, offset: yo, weights: yw } = wy;
   let resized = -1;
@@ -160,8 +160,8 @@ export function prepareImage(img: DecodedImage, p: PreprocessParams): PreparedIm
     for (let k = 0; k < count; k++) {
       const r = r0 + k;
       if (r !== resized) {
-        if (table) resizeRowIndexed((px as IndexedPixels).samples, table, r * columns, columns, wx, across);
-        else resizeRowValues(values as Float32Array, r * columns, wx, across);
+        if (samples && table) resizeRowIndexed(samples, table, r * columns, columns, wx, across);
+        else if (values) resizeRowValues(values, r * columns, wx, across);
         resized = r;
       }
       const w = yw[w0 + k];
