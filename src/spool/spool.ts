@@ -188,11 +188,11 @@ export class Spool {
   }
 
   /**
-   * Free bytes on the spool's filesystem, counting the spare files as free (the receives write over them);
+   * Free bytes on the spool's filesystem, counting spare files and ready slot files as free (the receives write over them);
    * throws when the filesystem cannot be read. The one definition for refusals, /healthz and the metric.
    */
   freeBytes(): number {
-    return this.withSpares(this.filesystemFreeBytes());
+    return this.withReusableFiles(this.filesystemFreeBytes());
   }
 
   private filesystemFreeBytes(): number {
@@ -200,7 +200,8 @@ export class Spool {
     return s.bavail * s.bsize;
   }
 
-  private withSpares(filesystemFree: number): number {
+  /** `filesystemFree` plus what spare and ready slot files hold, which the next receives write over. */
+  private withReusableFiles(filesystemFree: number): number {
     return filesystemFree + this.spares.bytes + this.slots.bytes;
   }
 
@@ -216,7 +217,7 @@ export class Spool {
       this.freeCheckedAt = now;
     }
     if (this.filesystemFree >= this.opts.minFreeBytes) return undefined;
-    const free = this.withSpares(this.filesystemFree);
+    const free = this.withReusableFiles(this.filesystemFree);
     if (free < this.opts.minFreeBytes) {
       return new BodyrouteError('SPOOL_FULL', `spool has ${free} bytes free, below spool.minFreeBytes (${this.opts.minFreeBytes})`, true);
     }
