@@ -14,21 +14,20 @@
  * BENCH_WORKERS (default 1) and BENCH_DEVICE (cpu, cuda or auto; default cpu) set classifier.workers and
  * classifier.device of bodyroute in (c) and (e); the provider that ran is printed and kept in the JSON.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import { readFileMeta } from '../../src/dicom/part10';
 import { ScuAssociation } from '../../src/dispatch/scu-association';
 import { freePort, PEER_ENV, waitFor } from '../../test/helpers/tools';
 import { startOrthanc, startStorescp } from '../../test/helpers/peers';
 import { newUid, writeSyntheticImage } from '../../test/helpers/synthetic-dicom';
 import { runMain } from './run-main';
+import { procStats, startBodyroute } from './bodyroute-process';
 import { SERVE_NODE_FLAGS } from '../../src/node-flags';
 
-const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
 /** bodyroute's spool settings besides its folder, in every run (--slot-files N sets spool.slotFiles). */
 const spoolSettings = { minFreeBytes: 0, slotFiles: 0 };
 /** node's flags for bodyroute: those it is deployed with, unless --node-flags says otherwise ('' for none). */
@@ -71,79 +70,6 @@ function countFiles(dir: string): number {
   } catch {
     return 0;
   }
-}
-
-/** Resident memory and CPU time of a process, from /proc. */
-function procStats(pid: number): { rssMb: number; hwmMb: number; cpuSeconds: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024, cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100 };
-}
-
-interface RunningBodyroute {
-  proc: ChildProcess;
-  port: number;
-  /** receive→delivered latency of each delivered object so far, in delivery order */
-  latencies: number[];
-  /** bodyroute's own "stats" lines (logging.statsIntervalSeconds) */
-  stats: { rssMb: number; heapUsedMb: number; externalMb: number }[];
-  /** series mode: images and classified images of each series labelled */
-  series: { images: number; classified: number }[];
-  /** the execution provider the classifier runs on ("classifier ready"), once it said so */
-  provider?: string;
-  stop: () => Promise<void>;
-}
-
-async function startBodyroute(dir: string, config: Record<string, unknown>): Promise<RunningBodyroute> {
-  writeFileSync(join(dir, 'bench.yaml'), stringify(config));
-  const proc = spawn(process.execPath, [...nodeFlags, CLI, 'serve', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  // the log is read line by line as it comes: keeping and re-parsing it all would slow this process (the
-  // soak's sender) more and more as the run goes on
-  let head = '';
-  let partial = '';
-  const latencies: number[] = [];
-  const stats: RunningBodyroute['stats'] = [];
-  const series: RunningBodyroute['series'] = [];
-  let provider: string | undefined;
-  proc.stderr?.on('data', (d: Buffer) => {
-    const text = partial + d.toString();
-    if (head.length < 65536) head += d.toString();
-    const lines = text.split('\n');
-    partial = lines.pop() ?? '';
-    for (const l of lines) {
-      if (l.includes('"message":"delivered"')) latencies.push((JSON.parse(l) as { latencyMs: number }).latencyMs);
-      else if (l.includes('"message":"stats"')) stats.push(JSON.parse(l) as RunningBodyroute['stats'][number]);
-      else if (l.includes('"message":"series labelled"')) series.push(JSON.parse(l) as RunningBodyroute['series'][number]);
-      else if (l.includes('"message":"classifier ready"')) provider = (JSON.parse(l) as { provider: string }).provider;
-    }
-  });
-  const port = await waitFor(
-    'bodyroute',
-    () => {
-      if (proc.exitCode !== null) throw new Error(`bodyroute exited: ${head}`);
-      return Number(/"port":(\d+)/.exec(head)?.[1] ?? 0) || undefined;
-    },
-    30000,
-  ).catch((err: Error) => {
-    proc.kill();
-    throw new Error(`${err.message}\n${head}`);
-  });
-  return {
-    proc,
-    port,
-    latencies,
-    stats,
-    series,
-    get provider() {
-      return provider;
-    },
-    stop: () =>
-      new Promise((resolve) => {
-        proc.once('exit', () => resolve());
-        proc.kill('SIGTERM');
-      }),
-  };
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -230,7 +156,11 @@ async function main(): Promise<void> {
       routes: [{ to: ['pacs'] }],
       ...extra,
     });
-    const c = await startBodyroute(tmp, pipelineConfig('spool-c', scpC, { tagging: { mode: 'image' }, logging: { level: 'debug', format: 'json' } }));
+    const c = await startBodyroute(
+      tmp,
+      nodeFlags,
+      pipelineConfig('spool-c', scpC, { tagging: { mode: 'image' }, logging: { level: 'debug', format: 'json' } }),
+    );
     const before = procStats(c.proc.pid as number);
     let peakRss = 0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, procStats(c.proc.pid as number).rssMb)), 100);
@@ -248,6 +178,7 @@ async function main(): Promise<void> {
     const scpE = await startStorescp(join(tmp, 'e'));
     const e = await startBodyroute(
       tmp,
+      nodeFlags,
       pipelineConfig('spool-e', scpE, {
         tagging: { mode: 'series' },
         series: { stableSeconds: 1, classify: 'sampled' },
@@ -266,7 +197,7 @@ async function main(): Promise<void> {
     await scpE.stop();
     const ef = figures(n, bytes, eMs);
     // (d) ingest alone: the destination is down, objects stay spooled
-    const d = await startBodyroute(tmp, {
+    const d = await startBodyroute(tmp, nodeFlags, {
       listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
       spool: { dir: join(tmp, 'spool-d'), ...spoolSettings },
       destinations: [{ name: 'pacs', type: 'dimse', host: '127.0.0.1', port: await freePort(), aeTitle: 'NOBODY' }],
@@ -321,7 +252,7 @@ async function main(): Promise<void> {
 /** Sends at a steady rate over one association for `seconds`, reporting latency and RSS every 30 s. */
 async function soak(tmp: string, src: string, model: string, rate: number, seconds: number, json?: string): Promise<void> {
   const scp = await startStorescp(join(tmp, 'soak'));
-  const br = await startBodyroute(tmp, {
+  const br = await startBodyroute(tmp, nodeFlags, {
     listen: { host: '127.0.0.1', port: 0, aeTitle: 'BODYROUTE' },
     spool: { dir: join(tmp, 'spool-soak'), ...spoolSettings },
     classifier: { enabled: true, model },

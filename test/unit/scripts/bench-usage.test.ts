@@ -11,6 +11,7 @@ describe('scripts/bench: a wrong option', () => {
     ['classify-throughput.js', 'npm run bench:throughput'],
     ['spool-commit.js', 'npm run bench:spool'],
     ['jpeg2000-reduced.js', 'npm run bench:j2k'],
+    ['threads.js', 'npm run bench:threads'],
   ]) {
     it(`${script}: one line naming the option, exit 2, no stack trace`, () => {
       const r = spawnSync(process.execPath, [join(BENCH, file), '--no-such-option'], { encoding: 'utf8', timeout: 20000 });
