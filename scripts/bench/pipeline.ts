@@ -23,9 +23,9 @@ import { readFileMeta } from '../../src/dicom/part10';
 import { ScuAssociation } from '../../src/dispatch/scu-association';
 import { freePort, PEER_ENV, waitFor } from '../../test/helpers/tools';
 import { startOrthanc, startStorescp } from '../../test/helpers/peers';
-import { newUid, writeSyntheticImage } from '../../test/helpers/synthetic-dicom';
 import { runMain } from './run-main';
 import { procStats, startBodyroute } from './bodyroute-process';
+import { writeBenchSeries } from './bench-images';
 import { SERVE_NODE_FLAGS } from '../../src/node-flags';
 
 /** bodyroute's spool settings besides its folder, in every run (--slot-files N sets spool.slotFiles). */
@@ -99,19 +99,7 @@ async function main(): Promise<void> {
   const model = join(__dirname, '..', '..', '..', 'models', 'bodyregion-cnn.json');
   try {
     const src = join(tmp, 'ct');
-    mkdirSync(src);
-    const study = newUid();
-    const series = newUid();
-    for (let i = 0; i < n; i++)
-      writeSyntheticImage(join(src, `ct${String(i).padStart(5, '0')}.dcm`), {
-        rows: 512,
-        columns: 512,
-        studyUid: study,
-        seriesUid: series,
-        instanceNumber: i + 1,
-        z: i,
-        privateTags: true,
-      });
+    writeBenchSeries(src, n);
     const bytes = readdirSync(src).reduce((a, f) => a + statSync(join(src, f)).size, 0);
     // --associations N: the same images in N folders (hard links), sent by N storescu at once
     const associations = Math.max(1, Number(values.associations ?? 1));

@@ -18,10 +18,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SERVE_NODE_FLAGS } from '../../src/node-flags';
 import { startStorescp } from '../../test/helpers/peers';
-import { newUid, writeSyntheticImage } from '../../test/helpers/synthetic-dicom';
 import { freePort, PEER_ENV, waitFor } from '../../test/helpers/tools';
 import { startBodyroute } from './bodyroute-process';
 import { runMain } from './run-main';
+import { writeBenchSeries } from './bench-images';
 
 type Mode = 'image' | 'series' | 'ingest';
 
@@ -68,18 +68,8 @@ async function main(): Promise<void> {
   try {
     const src = join(tmp, 'ct');
     const warm = join(tmp, 'warm');
-    mkdirSync(src);
+    writeBenchSeries(src, n);
     mkdirSync(warm);
-    const series = newUid();
-    for (let i = 0; i < n; i++)
-      writeSyntheticImage(join(src, `ct${String(i).padStart(5, '0')}.dcm`), {
-        rows: 512,
-        columns: 512,
-        seriesUid: series,
-        instanceNumber: i + 1,
-        z: i,
-        privateTags: true,
-      });
     // the warm-up sends the first images again, so they are warm-up of the same series
     readdirSync(src)
       .slice(0, warmup)
